@@ -45,9 +45,9 @@ def fargate_task_size(cpu: int | None, memory: int | None) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class BuildSpec:
-    """How to build a container image (compose `build:`); paths are absolute."""
+    """How to build a container image (compose `build:`)."""
 
-    context: Path
+    context: str                     # absolute directory path, or a remote Git URL as `docker build` takes it
     dockerfile: str = "Dockerfile"   # relative to context, as compose and `docker build -f` take it
     args: dict[str, str] = field(default_factory=dict)
     target: str | None = None
