@@ -1,0 +1,54 @@
+"""Arguments shared by the operator commands, and the lookups they lead to."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ops import aws, workspace
+from ops.mockrun import PROJECT_DIR
+from ops.outputs import StackOutputs
+
+
+def add_stack_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--stack", required=True, metavar="NAME",
+                        help="the stack (environment), e.g. dev; its config is stacks/Pulumi.NAME.yaml")
+    parser.add_argument("--project-dir", type=Path, default=PROJECT_DIR, metavar="DIR",
+                        help="the project folder holding Pulumi.yaml (default: this repository)")
+
+
+def add_outputs_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--outputs-json", metavar="FILE",
+                        help="read the stack outputs from this file (`pulumi stack output --json` prints it) "
+                             "instead of the Pulumi backend; no Pulumi CLI needed")
+
+
+def stack_outputs_for(args: argparse.Namespace) -> StackOutputs:
+    return workspace.read_outputs(args.stack, project_dir=args.project_dir,
+                                  outputs_json=getattr(args, "outputs_json", None))
+
+
+def aws_for(args: argparse.Namespace, outputs: StackOutputs | None = None) -> aws.StackAws:
+    return aws.for_stack(args.stack, project_dir=args.project_dir, region=(outputs.region if outputs else None))
+
+
+def say(message: str = "") -> None:
+    print(message, file=sys.stdout, flush=True)
+
+
+def note(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def endpoint_lines(outputs: StackOutputs) -> list[str]:
+    """Each API's URL and pipeline console URL, the way the operator wants to see them after a deploy."""
+    lines = []
+    for api in outputs.select(None) if outputs.apis else []:
+        lines.append(f"API {api.name} ({api.type}): {api.url or '(no URL yet)'}")
+        if api.pipeline_url:
+            lines.append(f"  pipeline: {api.pipeline_url}")
+        else:
+            lines.append(f"  pipeline: none (build: {api.build or 'manual'}; push images yourself)")
+    if outputs.user_pool_id:
+        lines.append(f"Cognito user pool: {outputs.user_pool_id} (app client {outputs.user_pool_client_id})")
+    return lines
