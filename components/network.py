@@ -1,0 +1,148 @@
+"""The network: a VPC with public subnets only (no NAT gateway), and the two security groups of each API.
+
+Tasks run in public subnets with a public IP so they can pull images and call AWS APIs without a
+NAT gateway (about 32 USD a month per AZ, idle or not). Nothing can reach them from the internet
+anyway: their security group admits only the API's VPC link, on the routed port.
+"""
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from components.config import ExistingVpc
+from components.errors import ConfigError
+
+# Fargate cannot run in this us-east-1 zone; AWS names zones differently per account, ids are stable.
+ZONE_IDS_WITHOUT_FARGATE = ["use1-az3"]
+
+
+@dataclass
+class NetworkArgs:
+    stack: str
+    high_availability: bool = False
+    """False: one public subnet in one AZ (cheapest). True: one in each of 3 AZs."""
+    existing_vpc: ExistingVpc | None = None
+    """Use this VPC and its public subnets instead of creating a VPC. None: create one."""
+    cidr_block: str = "10.0.0.0/16"
+    """The created VPC's range; each subnet gets a /20 of it (4091 addresses)."""
+    subnet_prefix: int = 20
+    config_file: str = ""
+    """The stack file, for error messages."""
+    tags: dict[str, str] = field(default_factory=dict)
+    """Added to every resource."""
+
+
+def subnet_cidrs(vpc_cidr: str, count: int, prefix: int) -> list[str]:
+    """The first ``count`` /``prefix`` blocks of ``vpc_cidr``."""
+    blocks = ipaddress.ip_network(vpc_cidr).subnets(new_prefix=prefix)
+    return [str(next(blocks)) for _ in range(count)]
+
+
+class Network(pulumi.ComponentResource):
+    """A VPC (DNS on, as Cloud Map needs), an internet gateway and public subnets, or an existing VPC."""
+
+    vpc_id: pulumi.Output[str]
+    subnet_ids: list[pulumi.Output[str]]
+    availability_zones: list[str]
+
+    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("serverless-containers:network:Network", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        if args.existing_vpc:
+            self._use_existing(args)
+        else:
+            self._create(name, args, child)
+        self.register_outputs({"vpcId": self.vpc_id, "subnetIds": self.subnet_ids})
+
+    def _use_existing(self, args: NetworkArgs) -> None:
+        existing = args.existing_vpc
+        found = aws.ec2.get_vpc(id=existing.vpc_id)
+        # Cloud Map's private namespace resolves only in a VPC with DNS support and hostnames.
+        for attribute, key in (("enable_dns_support", "DNS resolution"), ("enable_dns_hostnames", "DNS hostnames")):
+            if getattr(found, attribute, None) is False:
+                raise ConfigError(f"VPC {existing.vpc_id} has {key} turned off; Cloud Map service discovery needs it.",
+                                  file=args.config_file, key="serverless-containers:existingVpc.vpcId",
+                                  fix=f"turn on {key} in the VPC settings, or remove existingVpc to create a VPC.")
+        self.vpc_id = pulumi.Output.from_input(existing.vpc_id)
+        self.subnet_ids = [pulumi.Output.from_input(s) for s in existing.subnet_ids]
+        self.availability_zones = []
+
+    def _create(self, name: str, args: NetworkArgs, child: pulumi.ResourceOptions) -> None:
+        zone_count = 3 if args.high_availability else 1
+        zones = aws.get_availability_zones(
+            state="available", exclude_zone_ids=ZONE_IDS_WITHOUT_FARGATE,
+            filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}])
+        names = sorted(zones.names)
+        if len(names) < zone_count:
+            raise ConfigError(f"this region has only {len(names)} usable availability zones.",
+                              file=args.config_file, key="serverless-containers:highAvailability",
+                              fix="set highAvailability: false, or deploy to a region with 3 zones.")
+        self.availability_zones = names[:zone_count]
+        vpc = aws.ec2.Vpc(f"{name}-vpc", cidr_block=args.cidr_block, enable_dns_support=True,
+                          enable_dns_hostnames=True, tags={**args.tags, "Name": f"serverless-containers-{args.stack}"},
+                          opts=child)
+        gateway = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags={**args.tags, "Name": f"serverless-containers-{args.stack}"},
+                                          opts=child)
+        table = aws.ec2.RouteTable(f"{name}-public", vpc_id=vpc.id,
+                                   tags={**args.tags, "Name": f"serverless-containers-{args.stack}-public"}, opts=child)
+        aws.ec2.Route(f"{name}-internet", route_table_id=table.id, destination_cidr_block="0.0.0.0/0",
+                      gateway_id=gateway.id, opts=child)
+        self.subnet_ids = []
+        for zone, cidr in zip(self.availability_zones, subnet_cidrs(args.cidr_block, zone_count, args.subnet_prefix)):
+            subnet = aws.ec2.Subnet(f"{name}-public-{zone}", vpc_id=vpc.id, cidr_block=cidr, availability_zone=zone,
+                                    map_public_ip_on_launch=True,
+                                    tags={**args.tags, "Name": f"serverless-containers-{args.stack}-public-{zone}"},
+                                    opts=child)
+            aws.ec2.RouteTableAssociation(f"{name}-public-{zone}", route_table_id=table.id, subnet_id=subnet.id,
+                                          opts=child)
+            self.subnet_ids.append(subnet.id)
+        self.vpc_id = vpc.id
+
+
+@dataclass
+class ApiSecurityGroupsArgs:
+    stack: str
+    api: str
+    vpc_id: pulumi.Input[str]
+    routed_port: int
+    """The entrypoint container's port: the only one the VPC link may reach. Other containers of the
+    task talk over localhost and are not reachable from the network at all."""
+    protocol: str = "tcp"
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class ApiSecurityGroups(pulumi.ComponentResource):
+    """Two security groups per API: the VPC link's, which may only connect to the tasks on the routed
+    port, and the tasks', which admits only the VPC link and may call out anywhere (image pulls, AWS APIs)."""
+
+    vpc_link_security_group_id: pulumi.Output[str]
+    task_security_group_id: pulumi.Output[str]
+
+    def __init__(self, name: str, args: ApiSecurityGroupsArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("serverless-containers:network:ApiSecurityGroups", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        prefix = f"serverless-containers-{args.stack}-{args.api}"
+        link = aws.ec2.SecurityGroup(f"{name}-vpc-link", vpc_id=args.vpc_id, name=f"{prefix}-vpc-link",
+                                     description=f"API Gateway VPC link of {args.api}: connects to its tasks only",
+                                     tags=args.tags, opts=child)
+        task = aws.ec2.SecurityGroup(f"{name}-task", vpc_id=args.vpc_id, name=f"{prefix}-task",
+                                     description=f"Fargate tasks of {args.api}: reachable from its VPC link only",
+                                     tags=args.tags, opts=child)
+        # Rules as separate resources: the two groups refer to each other.
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-vpc-link-to-task", security_group_id=link.id, referenced_security_group_id=task.id,
+            ip_protocol=args.protocol, from_port=args.routed_port, to_port=args.routed_port,
+            description="to the API's tasks on the routed port", tags=args.tags, opts=child)
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-task-from-vpc-link", security_group_id=task.id, referenced_security_group_id=link.id,
+            ip_protocol=args.protocol, from_port=args.routed_port, to_port=args.routed_port,
+            description="from the API's VPC link on the routed port", tags=args.tags, opts=child)
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-task-egress", security_group_id=task.id, cidr_ipv4="0.0.0.0/0", ip_protocol="-1",
+            description="image pulls, AWS APIs and the app's own outbound calls", tags=args.tags, opts=child)
+        self.vpc_link_security_group_id = link.id
+        self.task_security_group_id = task.id
+        self.register_outputs({"vpcLinkSecurityGroupId": link.id, "taskSecurityGroupId": task.id})

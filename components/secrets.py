@@ -1,0 +1,50 @@
+"""Secrets Manager secrets for an API's compose secrets, one per secret per stack."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from components.model import Secret
+
+
+def secret_physical_name(stack: str, api: str, secret: str) -> str:
+    return f"serverless-containers/{stack}/{api}/{secret}"
+
+
+@dataclass
+class SecretsArgs:
+    stack: str
+    api: str
+    secrets: dict[str, Secret]
+    """The app's top-level compose secrets, values read from their `.secret-*` files."""
+    recovery_window_in_days: int = 0
+    """0: deleted at once with the stack, so a new stack can reuse the name. 7-30 keeps a deleted
+    secret restorable that long (and its name taken)."""
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class Secrets(pulumi.ComponentResource):
+    """Each value is stored as a Pulumi secret: encrypted in the state, masked in logs and outputs."""
+
+    secret_arns: dict[str, pulumi.Output[str]]
+
+    def __init__(self, name: str, args: SecretsArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("serverless-containers:secrets:Secrets", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.secret_arns = {}
+        for secret_name, secret in sorted(args.secrets.items()):
+            resource = aws.secretsmanager.Secret(
+                f"{name}-{secret_name}",
+                name=secret_physical_name(args.stack, args.api, secret_name),
+                description=f"compose secret {secret_name} of API {args.api} (from {secret.file.name})",
+                recovery_window_in_days=args.recovery_window_in_days,
+                tags=args.tags, opts=child)
+            version = aws.secretsmanager.SecretVersion(
+                f"{name}-{secret_name}", secret_id=resource.id,
+                secret_string=pulumi.Output.secret(secret.value), opts=child)
+            # Combined with the version's id so every user of the ARN (the task definition, hence the
+            # service) waits until the value is stored: a task started earlier could not read it.
+            self.secret_arns[secret_name] = pulumi.Output.all(resource.arn, version.id).apply(lambda parts: parts[0])
+        self.register_outputs({"secretArns": self.secret_arns})

@@ -1,0 +1,251 @@
+"""ECS on Fargate: the stack's cluster and Cloud Map namespace, and one service per API.
+
+The task definition holds all of the API's containers (they share localhost, as in the seed); its
+JSON comes from the pure ``components.task_definition`` module.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from components.errors import LoadWarning
+from components.model import App
+from components.storage import dynamodb_statements, env_name
+from components.task_definition import container_definitions
+
+ECS_TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
+
+
+def cluster_name(stack: str) -> str:
+    return f"serverless-containers-{stack}"
+
+
+def task_family(stack: str, api: str) -> str:
+    return f"serverless-containers-{stack}-{api}"
+
+
+def log_group_name(stack: str, api: str, container: str) -> str:
+    return f"/serverless-containers/{stack}/{api}/{container}"
+
+
+def namespace_name(stack: str) -> str:
+    return f"{stack}.serverless-containers.internal"
+
+
+def assume_role_policy(account_id: str) -> str:
+    """ECS tasks of this account only (the confused-deputy guard AWS recommends)."""
+    return json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": ECS_TASKS_PRINCIPAL}, "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"aws:SourceAccount": account_id}}}]})
+
+
+def execution_role_policy(repository_arns: list[str], log_group_arns: list[str], secret_arns: list[str]) -> dict:
+    """What ECS needs to start the task: pull its own images, write its own logs, read its own secrets."""
+    statements: list[dict] = [{
+        # GetAuthorizationToken has no resource-level permissions: it only ever accepts "*".
+        "Sid": "EcrLogin", "Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"], "Resource": "*"}]
+    if repository_arns:
+        statements.append({"Sid": "PullOwnImages", "Effect": "Allow",
+                           "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
+                                      "ecr:GetDownloadUrlForLayer"],
+                           "Resource": sorted(repository_arns)})
+    statements.append({"Sid": "WriteOwnLogs", "Effect": "Allow",
+                       "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                       "Resource": sorted(f"{arn}:log-stream:*" for arn in log_group_arns)})
+    if secret_arns:
+        statements.append({"Sid": "ReadOwnSecrets", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
+                           "Resource": sorted(secret_arns)})
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def task_role_policy(grants: list[tuple[str, tuple[str, ...]]]) -> dict:
+    """What the app's own code may do: the granted DynamoDB operations, nothing else."""
+    return {"Version": "2012-10-17", "Statement": dynamodb_statements(grants)}
+
+
+@dataclass
+class ClusterArgs:
+    stack: str
+    vpc_id: pulumi.Input[str]
+    fargate_spot: bool = False
+    """True: services run on Fargate Spot (about 70 % cheaper; AWS may stop a task with 2 minutes' notice)."""
+    container_insights: bool = False
+    """Off: Container Insights bills custom metrics per task even when nobody looks at them."""
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class Cluster(pulumi.ComponentResource):
+    """One ECS cluster and one private Cloud Map namespace per stack (neither costs anything idle)."""
+
+    cluster_name: pulumi.Output[str]
+    cluster_arn: pulumi.Output[str]
+    namespace_id: pulumi.Output[str]
+
+    def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("serverless-containers:service:Cluster", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        cluster = aws.ecs.Cluster(
+            f"{name}-cluster", name=cluster_name(args.stack),
+            settings=[{"name": "containerInsights", "value": "enabled" if args.container_insights else "disabled"}],
+            tags=args.tags, opts=child)
+        provider = "FARGATE_SPOT" if args.fargate_spot else "FARGATE"
+        providers = aws.ecs.ClusterCapacityProviders(
+            f"{name}-capacity", cluster_name=cluster.name, capacity_providers=["FARGATE", "FARGATE_SPOT"],
+            default_capacity_provider_strategies=[{"capacity_provider": provider, "weight": 1}], opts=child)
+        namespace = aws.servicediscovery.PrivateDnsNamespace(
+            f"{name}-namespace", name=namespace_name(args.stack), vpc=args.vpc_id,
+            description=f"service discovery for the APIs of stack {args.stack}", tags=args.tags, opts=child)
+        # Taken from the capacity-provider association so services wait until Fargate Spot is attached.
+        self.cluster_name = providers.cluster_name
+        self.cluster_arn = cluster.arn
+        self.namespace_id = namespace.id
+        self.register_outputs({"clusterName": self.cluster_name, "namespaceId": self.namespace_id})
+
+
+@dataclass
+class TableGrant:
+    table: str
+    name: pulumi.Input[str]
+    arn: pulumi.Input[str]
+    operations: tuple[str, ...]
+
+
+@dataclass
+class ServiceArgs:
+    stack: str
+    api: str
+    app: App
+    region: str
+    account_id: str
+    cluster_name: pulumi.Input[str]
+    namespace_id: pulumi.Input[str]
+    subnet_ids: list[pulumi.Input[str]]
+    security_group_id: pulumi.Input[str]
+    images: dict[str, pulumi.Input[str]]
+    """Container -> image URI, for every container (built ones from ImageRepositories, `image:` ones as written)."""
+    desired_count: pulumi.Input[int]
+    """Running tasks; 0 until a built image exists (ImageRepositories.ready), then the app's replicas."""
+    repository_arns: list[pulumi.Input[str]] = field(default_factory=list)
+    """ECR repositories the execution role may pull from: this API's own."""
+    secret_arns: dict[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Compose secret name -> Secrets Manager ARN, handed to the containers that list the secret."""
+    storage: list[TableGrant] = field(default_factory=list)
+    """Tables this API may use; each container gets STORAGE_<NAME>_NAME/_ARN and REGION."""
+    cpu_architecture: str = "X86_64"
+    """X86_64 | ARM64 (Graviton, about 20 % cheaper; images must be built for arm64)."""
+    fargate_spot: bool = False
+    log_retention_days: int = 7
+    health_check_grace_period_seconds: int = 60
+    """Used only when a container has a healthcheck: failures in this time after start do not count."""
+    wait_for_steady_state: bool = True
+    """`pulumi up` waits until the new tasks are running and healthy, so a broken rollout fails the update
+    (the circuit breaker rolls the service back to the previous task definition)."""
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class Service(pulumi.ComponentResource):
+    service_name: pulumi.Output[str]
+    task_definition_arn: pulumi.Output[str]
+    cloud_map_service_arn: pulumi.Output[str]
+    log_group_names: dict[str, pulumi.Output[str]]
+    execution_role_arn: pulumi.Output[str]
+    task_role_arn: pulumi.Output[str]
+    warnings: list[LoadWarning]
+
+    def __init__(self, name: str, args: ServiceArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("serverless-containers:service:Service", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        app = args.app
+
+        # Validate and collect warnings now, before anything is registered: inside an apply a
+        # ConfigError would surface as an engine failure instead of one clear message.
+        self.warnings = container_definitions(
+            app, images={c.name: "image" for c in app.containers},
+            log_groups={c.name: "group" for c in app.containers}, region=args.region,
+            secret_arns={s: "arn" for s in app.secrets},
+            extra_environment={"REGION": args.region} if args.storage else {}).warnings
+
+        log_groups = {
+            container.name: aws.cloudwatch.LogGroup(
+                f"{name}-{container.name}", name=log_group_name(args.stack, args.api, container.name),
+                retention_in_days=args.log_retention_days, tags=args.tags, opts=child)
+            for container in app.containers}
+        self.log_group_names = {c: group.name for c, group in log_groups.items()}
+
+        execution_role = aws.iam.Role(
+            f"{name}-execution", description=f"ECS starts {args.api} tasks of stack {args.stack} with it",
+            assume_role_policy=assume_role_policy(args.account_id), tags=args.tags, opts=child)
+        aws.iam.RolePolicy(
+            f"{name}-execution", role=execution_role.id,
+            policy=pulumi.Output.all(
+                list(args.repository_arns), [g.arn for g in log_groups.values()], list(args.secret_arns.values()),
+            ).apply(lambda parts: json.dumps(execution_role_policy(*parts))),
+            opts=child)
+        task_role = aws.iam.Role(
+            f"{name}-task", description=f"the code of {args.api} (stack {args.stack}) runs with it",
+            assume_role_policy=assume_role_policy(args.account_id), tags=args.tags, opts=child)
+        if args.storage:
+            aws.iam.RolePolicy(
+                f"{name}-storage", role=task_role.id,
+                policy=pulumi.Output.all(*[g.arn for g in args.storage]).apply(
+                    lambda arns: json.dumps(task_role_policy(
+                        [(arn, grant.operations) for arn, grant in zip(arns, args.storage)]))),
+                opts=child)
+
+        environment: dict[str, pulumi.Input[str]] = {}
+        if args.storage:
+            environment["REGION"] = args.region
+            for grant in args.storage:
+                environment[f"STORAGE_{env_name(grant.table)}_NAME"] = grant.name
+                environment[f"STORAGE_{env_name(grant.table)}_ARN"] = grant.arn
+
+        definitions = pulumi.Output.all(
+            images=dict(args.images), log_groups=self.log_group_names, secrets=dict(args.secret_arns),
+            environment=environment,
+        ).apply(lambda resolved: json.dumps(container_definitions(
+            app, images=resolved["images"], log_groups=resolved["log_groups"], region=args.region,
+            secret_arns=resolved["secrets"], extra_environment=resolved["environment"]).definitions))
+        task_definition = aws.ecs.TaskDefinition(
+            f"{name}-task", family=task_family(args.stack, args.api), cpu=str(app.cpu), memory=str(app.memory),
+            network_mode="awsvpc", requires_compatibilities=["FARGATE"],
+            runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": args.cpu_architecture},
+            execution_role_arn=execution_role.arn, task_role_arn=task_role.arn,
+            container_definitions=definitions, tags=args.tags, opts=child)
+
+        registry = aws.servicediscovery.Service(
+            f"{name}-discovery", name=args.api,
+            description=f"tasks of {args.api}: SRV records with each task's IP and port {app.routed_port}",
+            dns_config={"namespace_id": args.namespace_id, "routing_policy": "MULTIVALUE",
+                        "dns_records": [{"type": "SRV", "ttl": 10}]},
+            # ECS reports each task's container health to Cloud Map; unhealthy tasks get no traffic.
+            health_check_custom_config={},
+            # ECS may leave instances registered for a moment after the service is gone.
+            force_destroy=True, tags=args.tags, opts=child)
+
+        has_healthcheck = any(c.healthcheck is not None for c in app.containers)
+        launch = ({"capacity_provider_strategies": [{"capacity_provider": "FARGATE_SPOT", "weight": 1}]}
+                  if args.fargate_spot else {"launch_type": "FARGATE"})
+        service = aws.ecs.Service(
+            f"{name}-service", name=args.api, cluster=args.cluster_name, task_definition=task_definition.arn,
+            desired_count=args.desired_count,
+            deployment_minimum_healthy_percent=100, deployment_maximum_percent=200,
+            deployment_circuit_breaker={"enable": True, "rollback": True},
+            health_check_grace_period_seconds=args.health_check_grace_period_seconds if has_healthcheck else None,
+            network_configuration={"subnets": list(args.subnet_ids), "security_groups": [args.security_group_id],
+                                   "assign_public_ip": True},
+            service_registries={"registry_arn": registry.arn, "container_name": app.entrypoint,
+                                "container_port": app.routed_port},
+            propagate_tags="SERVICE", enable_ecs_managed_tags=True, enable_execute_command=False,
+            wait_for_steady_state=args.wait_for_steady_state, tags=args.tags,
+            **launch, opts=child)
+
+        self.service_name = service.name
+        self.task_definition_arn = task_definition.arn
+        self.cloud_map_service_arn = registry.arn
+        self.execution_role_arn = execution_role.arn
+        self.task_role_arn = task_role.arn
+        self.register_outputs({"serviceName": service.name, "taskDefinitionArn": task_definition.arn,
+                               "cloudMapServiceArn": registry.arn})

@@ -1,0 +1,95 @@
+"""DynamoDB tables from the `storage` config, and what an API's containers get when granted access."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from components.config import TableSettings
+
+# The DynamoDB actions each granted operation allows. `update` includes PutItem because a full
+# replace of an item is an update too (and the sample app's PUT does exactly that); `delete` includes
+# BatchWriteItem because that is how many items are deleted at once. DescribeTable sits with `read`
+# because SDK helpers (document clients, ORMs) call it before reading.
+DYNAMODB_ACTIONS: dict[str, tuple[str, ...]] = {
+    "create": ("dynamodb:PutItem", "dynamodb:BatchWriteItem"),
+    "read": ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan",
+             "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable"),
+    "update": ("dynamodb:UpdateItem", "dynamodb:PutItem"),
+    "delete": ("dynamodb:DeleteItem", "dynamodb:BatchWriteItem"),
+}
+
+
+def table_physical_name(stack: str, table: str) -> str:
+    return f"serverless-containers-{stack}-{table}"
+
+
+def env_name(table: str) -> str:
+    """`my-posts` -> `MY_POSTS`, as in STORAGE_MY_POSTS_NAME."""
+    return re.sub(r"[^A-Z0-9]", "_", table.upper())
+
+
+def storage_environment(tables: dict[str, tuple[str, str]], region: str) -> dict[str, str]:
+    """The variables a container with access gets: table -> (physical name, ARN)."""
+    environment = {"REGION": region} if tables else {}
+    for table, (name, arn) in tables.items():
+        environment[f"STORAGE_{env_name(table)}_NAME"] = name
+        environment[f"STORAGE_{env_name(table)}_ARN"] = arn
+    return environment
+
+
+def dynamodb_actions(operations: tuple[str, ...] | list[str]) -> list[str]:
+    return sorted({action for op in operations for action in DYNAMODB_ACTIONS[op]})
+
+
+def dynamodb_statements(grants: list[tuple[str, tuple[str, ...]]]) -> list[dict]:
+    """IAM statements for (table ARN, operations) pairs: the actions on the table and its indexes."""
+    return [{
+        "Sid": f"Table{index}",
+        "Effect": "Allow",
+        "Action": dynamodb_actions(operations),
+        "Resource": [arn, f"{arn}/index/*"],
+    } for index, (arn, operations) in enumerate(grants)]
+
+
+@dataclass
+class StorageArgs:
+    stack: str
+    tables: dict[str, TableSettings]
+    tags: dict[str, str] = field(default_factory=dict)
+    encrypt_with_kms: bool = True
+    """True: server-side encryption with the AWS-managed `aws/dynamodb` KMS key (no key fee, access shows
+    in CloudTrail). DynamoDB encrypts with an AWS-owned key even when False."""
+    deletion_protection: bool = False
+    """False: the table is deleted with the stack (`pulumi destroy`); back it up first if it matters."""
+
+
+class Storage(pulumi.ComponentResource):
+    """One on-demand DynamoDB table per configured table: no cost while idle."""
+
+    table_names: dict[str, pulumi.Output[str]]
+    table_arns: dict[str, pulumi.Output[str]]
+
+    def __init__(self, name: str, args: StorageArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("serverless-containers:storage:Storage", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.table_names, self.table_arns = {}, {}
+        for table_name, table in args.tables.items():
+            keys = [table.partition_key] + ([table.sort_key] if table.sort_key else [])
+            resource = aws.dynamodb.Table(
+                f"{name}-{table_name}",
+                name=table_physical_name(args.stack, table_name),
+                billing_mode="PAY_PER_REQUEST",
+                hash_key=table.partition_key.name,
+                range_key=table.sort_key.name if table.sort_key else None,
+                attributes=[{"name": key.name, "type": key.type} for key in keys],
+                server_side_encryption={"enabled": args.encrypt_with_kms},
+                point_in_time_recovery={"enabled": table.point_in_time_recovery},
+                deletion_protection_enabled=args.deletion_protection,
+                tags={**args.tags, "table": table_name},
+                opts=child)
+            self.table_names[table_name] = resource.name
+            self.table_arns[table_name] = resource.arn
+        self.register_outputs({"tableNames": self.table_names, "tableArns": self.table_arns})
