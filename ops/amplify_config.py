@@ -19,6 +19,8 @@ from ops.errors import OpsError
 from ops.outputs import ApiOutputs, StackOutputs
 
 COGNITO = "AMAZON_COGNITO_USER_POOLS"
+# components/auth.py signs users in with their email address (username_attributes=["email"]).
+SIGN_IN_ATTRIBUTES = ["EMAIL"]
 NO_AUTH = "NONE"
 
 
@@ -76,6 +78,9 @@ def aws_exports(outputs: StackOutputs, apis: list[ClientApi]) -> tuple[dict, lis
         config["aws_cognito_region"] = outputs.region
         config["aws_user_pools_id"] = outputs.user_pool_id
         config["aws_user_pools_web_client_id"] = outputs.user_pool_client_id
+        config["aws_cognito_username_attributes"] = SIGN_IN_ATTRIBUTES
+        config["aws_cognito_signup_attributes"] = SIGN_IN_ATTRIBUTES
+        config["aws_cognito_verification_mechanisms"] = SIGN_IN_ATTRIBUTES
     rest = [api for api in apis if api.kind == "REST"]
     if rest:
         config["aws_cloud_logic_custom"] = [{"name": api.name, "endpoint": api.endpoint, "region": api.region}
@@ -109,7 +114,10 @@ def amplify_configuration(outputs: StackOutputs, apis: list[ClientApi]) -> dict:
             "CognitoUserPool": {"Default": {"PoolId": outputs.user_pool_id,
                                             "AppClientId": outputs.user_pool_client_id,
                                             "Region": outputs.region}},
-            "Auth": {"Default": {"authenticationFlowType": "USER_SRP_AUTH"}},
+            "Auth": {"Default": {"authenticationFlowType": "USER_SRP_AUTH",
+                                 "usernameAttributes": SIGN_IN_ATTRIBUTES,
+                                 "signupAttributes": SIGN_IN_ATTRIBUTES,
+                                 "verificationMechanisms": SIGN_IN_ATTRIBUTES}},
         }}}
     return document
 

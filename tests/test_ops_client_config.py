@@ -47,6 +47,9 @@ def test_rest_api_with_auth(project, tmp_path, capsys):
         "aws_cognito_region": REGION,
         "aws_user_pools_id": POOL,
         "aws_user_pools_web_client_id": CLIENT,
+        "aws_cognito_username_attributes": ["EMAIL"],
+        "aws_cognito_signup_attributes": ["EMAIL"],
+        "aws_cognito_verification_mechanisms": ["EMAIL"],
         "aws_cloud_logic_custom": [
             {"name": "posts", "endpoint": f"https://posts123.execute-api.{REGION}.amazonaws.com", "region": REGION},
         ],
@@ -59,7 +62,8 @@ def test_rest_api_with_auth(project, tmp_path, capsys):
     }
     cognito = native["auth"]["plugins"]["awsCognitoAuthPlugin"]
     assert cognito["CognitoUserPool"] == {"Default": {"PoolId": POOL, "AppClientId": CLIENT, "Region": REGION}}
-    assert cognito["Auth"]["Default"]["authenticationFlowType"] == "USER_SRP_AUTH"
+    assert cognito["Auth"]["Default"] == {"authenticationFlowType": "USER_SRP_AUTH", "usernameAttributes": ["EMAIL"],
+                                          "signupAttributes": ["EMAIL"], "verificationMechanisms": ["EMAIL"]}
     assert set(native) == {"UserAgent", "Version", "api", "auth"}
     assert f"wrote {out / 'aws-exports.js'}" in captured.out
 
