@@ -68,7 +68,7 @@ def ecs_health_check(app: App, container: Container) -> tuple[dict | None, list[
         low, high = HEALTH_LIMITS[key]
         whole = math.ceil(value)
         clamped = min(max(whole, low), high)
-        if clamped != whole:
+        if not low <= value <= high:        # rounding a fraction up inside the limits is not worth a warning
             unit = "" if key == "retries" else " s"
             warnings.append(LoadWarning(
                 f"healthcheck {COMPOSE_HEALTH_KEYS[key]} {value:g}{unit} is outside what ECS allows "
