@@ -1,0 +1,175 @@
+"""The Pulumi program: stack config + apps in, the whole stack out.
+
+Order (docs/design.md): Network -> Auth -> Storage -> Cluster, then per API: security groups ->
+Secrets -> ImageRepositories -> Service -> Api -> BuildPipeline. Everything a user can get wrong is
+checked before the first resource is registered, so a bad config never leaves a half-made update.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+from pulumi.runtime import config as runtime_config
+
+from components.api import Api, ApiArgs
+from components.auth import Auth, AuthArgs
+from components.compose import load_app
+from components.config import NAMESPACE, TOP_LEVEL_KEYS, ApiSettings, StackSettings, load_settings
+from components.errors import ConfigError
+from components.model import App
+from components.network import ApiSecurityGroups, ApiSecurityGroupsArgs, Network, NetworkArgs
+from components.registry import ImageRepositories, ImageRepositoriesArgs
+from components.secrets import Secrets, SecretsArgs
+from components.service import Cluster, ClusterArgs, Service, ServiceArgs, TableGrant
+from components.storage import Storage, StorageArgs, storage_environment
+from components.task_definition import container_definitions
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+class StackConfigError(ConfigError, pulumi.RunError):
+    """A ConfigError that Pulumi's Python host prints as one message, without a traceback."""
+
+
+def read_raw_config(project: str = NAMESPACE) -> dict[str, Any]:
+    """Every `serverless-containers:*` value, parsed: structured values arrive as JSON, simple ones as text."""
+    config = pulumi.Config(project)
+    prefix = f"{project}:"
+    keys = {k[len(prefix):] for k in (*runtime_config.CONFIG.get(), *runtime_config.get_config_env())
+            if k.startswith(prefix)}
+    keys |= {k for k in TOP_LEVEL_KEYS if config.get(k) is not None}
+    raw: dict[str, Any] = {}
+    for key in sorted(keys):
+        if key == "githubToken":
+            raw[key] = config.get_secret(key)     # stays a secret Output; only its presence is checked
+            continue
+        text = config.get(key)
+        if text is None:
+            continue
+        try:
+            raw[key] = json.loads(text)
+        except ValueError:
+            raw[key] = text
+    return raw
+
+
+@dataclass
+class PreparedApi:
+    settings: ApiSettings
+    app: App
+
+
+def prepare(settings: StackSettings) -> list[PreparedApi]:
+    """Load every API's app and check what the components would otherwise refuse halfway."""
+    prepared = []
+    for api in settings.apis.values():
+        app = load_app(api.source_dir, list(api.compose_files), api.entrypoint)
+        for container in api.images:
+            if not any(c.name == container for c in app.containers):
+                raise ConfigError(f"images names container {container!r}, which the app does not have.",
+                                  file=settings.config_file, key=f"{NAMESPACE}:apis.{api.name}.images.{container}",
+                                  fix=f"use one of: {', '.join(c.name for c in app.containers)}.")
+        # Raises ConfigError for what ECS cannot run; the warnings are logged by the Service.
+        container_definitions(
+            app, images={c.name: "image" for c in app.containers}, log_groups={c.name: "group" for c in app.containers},
+            region="region", secret_arns={s: "arn" for s in app.secrets},
+            extra_environment=storage_environment({t: ("name", "arn") for t in api.storage_access}, "region"))
+        prepared.append(PreparedApi(settings=api, app=app))
+    return prepared
+
+
+def main() -> None:
+    try:
+        settings = load_settings(read_raw_config(), PROJECT_DIR, pulumi.get_stack())
+        prepared = prepare(settings)
+    except ConfigError as error:
+        raise StackConfigError(error.problem, file=error.file, service=error.service, key=error.key,
+                               fix=error.fix) from None
+    deploy(settings, prepared)
+
+
+def deploy(settings: StackSettings, prepared: list[PreparedApi]) -> None:
+    stack = settings.stack
+    region = aws.get_region().region
+    account_id = aws.get_caller_identity().account_id
+    stack_tags = {"project": NAMESPACE, "stack": stack}
+    for item in prepared:
+        for warning in item.app.warnings:
+            pulumi.log.warn(f"API {item.settings.name}: {warning}")
+
+    network = Network("network", NetworkArgs(
+        stack=stack, high_availability=settings.high_availability, existing_vpc=settings.existing_vpc,
+        config_file=settings.config_file, tags=stack_tags))
+    auth = Auth("auth", AuthArgs(stack=stack, region=region, tags=stack_tags)) if settings.uses_auth else None
+    storage = Storage("storage", StorageArgs(stack=stack, tables=settings.storage, tags=stack_tags))
+    cluster = Cluster("cluster", ClusterArgs(stack=stack, vpc_id=network.vpc_id,
+                                             fargate_spot=settings.fargate_spot, tags=stack_tags))
+
+    outputs: dict[str, Any] = {}
+    for item in prepared:
+        api, app = item.settings, item.app
+        name = api.name
+        tags = {**stack_tags, "api": name}
+        entry_protocol = next(p.protocol for p in app.container(app.entrypoint).ports
+                              if p.container_port == app.routed_port)
+        firewall = ApiSecurityGroups(f"{name}-firewall", ApiSecurityGroupsArgs(
+            stack=stack, api=name, vpc_id=network.vpc_id, routed_port=app.routed_port, protocol=entry_protocol,
+            tags=tags))
+        secrets = Secrets(f"{name}-secrets", SecretsArgs(stack=stack, api=name, secrets=app.secrets, tags=tags)) \
+            if app.secrets else None
+        repositories = ImageRepositories(f"{name}-images", ImageRepositoriesArgs(
+            stack=stack, api=name, app=app, build_mode=api.build, manual_images=dict(api.images)))
+        images = {c.name: repositories.images[c.name] if c.is_built else c.image for c in app.containers}
+        replicas = app.replicas
+        service = Service(name, ServiceArgs(
+            stack=stack, api=name, app=app, region=region, account_id=account_id,
+            cluster_name=cluster.cluster_name, namespace_id=cluster.namespace_id,
+            subnet_ids=network.subnet_ids, security_group_id=firewall.task_security_group_id,
+            images=images,
+            # No task until the first image exists: a task with a missing image would crash-loop.
+            desired_count=repositories.ready.apply(lambda ready, count=replicas: count if ready else 0),
+            repository_arns=list(repositories.repository_arns.values()),
+            secret_arns=secrets.secret_arns if secrets else {},
+            storage=[TableGrant(table=table, name=storage.table_names[table], arn=storage.table_arns[table],
+                                operations=operations) for table, operations in api.storage_access.items()],
+            cpu_architecture=settings.cpu_architecture, fargate_spot=settings.fargate_spot,
+            log_retention_days=settings.log_retention_days, tags=tags))
+        for warning in service.warnings:
+            pulumi.log.warn(f"API {name}: {warning}")
+        http_api = Api(f"{name}-api", ApiArgs(
+            stack=stack, api=name, type=api.type, subnet_ids=network.subnet_ids,
+            vpc_link_security_group_id=firewall.vpc_link_security_group_id,
+            cloud_map_service_arn=service.cloud_map_service_arn, cors_origins=list(settings.cors_origins),
+            jwt_issuer=auth.issuer if (auth and api.auth) else None,
+            jwt_audience=[auth.client_id] if (auth and api.auth) else None, tags=tags))
+
+        # --- Build pipeline (components/pipeline.py) goes here. ---
+        # It needs cluster.cluster_name, service.service_name, the repositories and the app; it must set
+        # pipeline_name / pipeline_url (Outputs or strings) for build: managed and build: github.
+        pipeline_name: pulumi.Input[str] = ""
+        pipeline_url: pulumi.Input[str] = ""
+        # --- end of the build pipeline ---
+
+        outputs[name] = {
+            "url": http_api.url,
+            "type": api.type,
+            "cluster": cluster.cluster_name,
+            "service": service.service_name,
+            "containers": [c.name for c in app.containers],
+            "entrypoint": app.entrypoint,
+            "replicas": replicas,
+            "logGroups": service.log_group_names,
+            "repositories": dict(repositories.repository_urls),
+            "pipelineName": pipeline_name,
+            "pipelineUrl": pipeline_url,
+            "build": api.build,
+        }
+
+    pulumi.export("apis", outputs)
+    pulumi.export("userPoolId", auth.user_pool_id if auth else "")
+    pulumi.export("userPoolClientId", auth.client_id if auth else "")
+    pulumi.export("region", region)
