@@ -1,0 +1,45 @@
+"""`rollback`: run an earlier build of an API again, and check that it really runs."""
+from __future__ import annotations
+
+import argparse
+
+from ops import rollback as rollback_logic
+from ops.aws import aws_command
+from ops.cli_args import add_outputs_args, add_stack_args, aws_for, say, stack_outputs_for
+from ops.ecs import revision_label
+from ops.errors import OpsError
+
+
+def register(subparsers) -> None:
+    text = ("deploy an earlier build of an API: re-tag its hash as latest in ECR, roll out a task definition "
+            "pinned to it, wait, and verify the running tasks use it")
+    parser = subparsers.add_parser("rollback", help=text, description=text)
+    add_stack_args(parser)
+    add_outputs_args(parser)
+    parser.add_argument("--api", required=True, help="the API to roll back")
+    parser.add_argument("--to", required=True, metavar="HASH", help="the build hash (image tag) to run again")
+    parser.add_argument("--timeout", type=float, default=900, metavar="SECONDS",
+                        help="how long to wait for the service to settle (default 900)")
+    parser.add_argument("--poll", type=float, default=15, metavar="SECONDS", help=argparse.SUPPRESS)
+    parser.set_defaults(func=run)
+
+
+@aws_command("rollback")
+def run(args: argparse.Namespace) -> int:
+    outputs = stack_outputs_for(args)
+    api = outputs.api(args.api)
+    aws = aws_for(args, outputs)
+    say(f"rolling {api.name} (stack {args.stack}, {aws.region}) back to build {args.to}")
+    result = rollback_logic.rollback(
+        ecs=aws.client("ecs"), ecr=aws.client("ecr"),
+        codepipeline=aws.client("codepipeline") if api.pipeline_name else None,
+        api=api, build_hash=args.to, timeout=args.timeout, poll=args.poll, report=lambda line: say(f"  {line}"))
+    if result.verified:
+        say(f"done: {api.name} runs build {args.to} ({revision_label(result.task_definition)}); "
+            "latest points at it, so the next `up` keeps it.")
+        return 0
+    problems = "\n".join(f"  - {problem}" for problem in result.problems)
+    raise OpsError(f"rollback of {api.name} to {args.to} is NOT running as asked "
+                   f"(ECS may still report success):\n{problems}\n"
+                   f"Check `python -m ops status --stack {args.stack} --api {api.name}` for stopped tasks "
+                   "and their logs.")
