@@ -192,12 +192,36 @@ def test_spot_architecture_and_retention_reach_the_resources(apps):
     assert result.one("aws:cloudwatch/logGroup:LogGroup").inputs["retentionInDays"] == 30
 
 
+def test_load_and_translation_warnings_are_logged(tmp_path):
+    folder = tmp_path / "warn"
+    folder.mkdir()
+    (folder / "Dockerfile").write_text("FROM scratch\n")
+    (folder / "docker-compose.yml").write_text(
+        "services:\n"
+        "  web:\n"
+        "    build: .\n"
+        "    ports: [\"8080:8080\"]\n"
+        "    volumes: [\"./data:/data\"]\n"
+        "    healthcheck: {test: [CMD, /health], interval: 1s}\n")
+    result = run({"apis": {"warn": {"source": str(folder), "auth": False}}})
+    warnings = [w for w in result.warnings if w.startswith("API warn:")]
+    assert any("volumes" in w for w in warnings), result.warnings
+    assert any("healthcheck.interval" in w and "5 s" in w for w in warnings), result.warnings
+    health = containers_of(result, "-warn")["web"]["healthCheck"]
+    assert health["interval"] == 5
+
+
 def test_every_resource_is_tagged_with_stack_and_api(multi):
+    mine = {"Network", "ApiSecurityGroups", "Cluster", "Service", "Api", "Auth", "Storage", "Secrets"}
+    checked = []
     for resource in multi.resources:
         tags = resource.inputs.get("tags")
-        if tags is None:
+        if tags is None or resource.parent_type.rsplit(":", 1)[-1] not in mine:
             continue
+        checked.append(resource.type)
         assert tags.get("project") == "serverless-containers" and tags.get("stack") == "dev", resource.name
+    assert {"aws:ec2/vpc:Vpc", "aws:ecs/service:Service", "aws:dynamodb/table:Table",
+            "aws:apigatewayv2/api:Api", "aws:secretsmanager/secret:Secret"} <= set(checked)
     assert multi.one("aws:ecs/service:Service").inputs["tags"]["api"] == "multi"
 
 
