@@ -289,3 +289,22 @@ def test_fargate_spot_and_no_healthcheck():
     assert [p.name for p in result.of_type("aws:iam/rolePolicy:RolePolicy")] == ["multi-execution"]
     definition, = json.loads(result.one("aws:ecs/taskDefinition:TaskDefinition").inputs["containerDefinitions"])
     assert definition["environment"] == [] and "healthCheck" not in definition
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+seconds = st.floats(min_value=0, max_value=10_000, allow_nan=False)
+
+
+@settings(max_examples=80, deadline=None)
+@given(interval=seconds, timeout=seconds, retries=st.integers(0, 100), start_period=seconds)
+def test_any_compose_health_check_fits_ecs(interval, timeout, retries, start_period):
+    app = web_app(healthcheck=HealthCheck(("CMD", "true"), interval=interval, timeout=timeout, retries=retries,
+                                          start_period=start_period))
+    check, warnings = ecs_health_check(app, app.containers[0])
+    for key, (low, high) in HEALTH_LIMITS.items():
+        assert isinstance(check[key], int) and low <= check[key] <= high
+    requested = {"interval": interval, "timeout": timeout, "retries": retries, "startPeriod": start_period}
+    out_of_range = {k for k, (low, high) in HEALTH_LIMITS.items() if not low <= requested[k] <= high}
+    assert len(warnings) == len(out_of_range)
