@@ -59,6 +59,12 @@ import_tarball() {
 mkdir -p "$CACHE_DIR" 2>/dev/null || CACHE_DIR="${TMPDIR:-/tmp}/serverless-containers-cache"
 mkdir -p "$CACHE_DIR"
 TARBALL="$CACHE_DIR/base-$SUITE-$RECIPE.tar.gz"
+
+# One build at a time per machine (parallel test workers all ask for the image); whoever waited
+# finds the image built and returns at once.
+if command -v flock >/dev/null 2>&1 && [ "${SC_BASE_LOCKED:-0}" != 1 ]; then
+  exec env SC_BASE_LOCKED=1 flock "$CACHE_DIR/build.lock" bash "$0" "$@"
+fi
 if [ "${SC_BASE_FORCE:-0}" != 1 ] && [ -s "$TARBALL" ]; then
   log "re-importing the cached root filesystem $TARBALL"
   import_tarball "$TARBALL"
