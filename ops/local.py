@@ -333,7 +333,8 @@ class Docker:
         result = self.run(["docker", "ps", "-a", "--filter", f"label={LABEL_TASK}={label}",
                            "--format", "{{.Names}}\t{{.Label \"" + LABEL_ROLE + "\"}}"])
         rows = [line.split("\t") for line in result.stdout.splitlines() if line.strip()]
-        # The containers first, the namespace holder last, so nobody loses its network while running.
+        # `docker ps` lists the newest first, i.e. dependents before their dependencies; the
+        # namespace holder goes last whatever its age, so nobody loses its network while running.
         return [row[0] for row in sorted(rows, key=lambda row: row[1:] == ["network"])]
 
 
@@ -356,9 +357,12 @@ class LocalRunner:
                 raise OpsError(f"building container '{step.container}' failed (exit {result.returncode})"
                                + (":\n  " + "\n  ".join(detail) if detail else "; the build output is above."))
 
-    def down(self, label: str) -> list[str]:
+    def down(self, label: str, *, stop_timeout: int = 10) -> list[str]:
+        """Stop (SIGTERM, then SIGKILL after ``stop_timeout`` s) and remove, newest first, as ECS
+        stops dependents before what they depend on; the namespace holder goes last."""
         names = self.docker.labelled(label)
         for name in names:
+            self.docker.run(["docker", "stop", "-t", str(stop_timeout), name], check=False)
             self.docker.run(["docker", "rm", "-f", "-v", name], check=False)
         return names
 

@@ -248,7 +248,7 @@ class FakeDocker:
         return "Traceback: the app crashed\nsecond line"
 
     def labelled(self, label):
-        return sorted(self.running, key=lambda n: "." not in n)
+        return sorted(reversed(self.running), key=lambda n: "." not in n)
 
     def started(self):
         return [argv[argv.index("--name") + 1] for argv, _ in self.calls if argv[1] == "run"]
@@ -308,8 +308,11 @@ def test_down_removes_the_containers_before_the_namespace_holder(tmp_path):
     runner.up(task)
     docker.calls.clear()
     removed = runner.down(task.label)
-    assert removed[-1] == task.family and len(removed) == 3
+    assert removed == [f"{task.family}.express", f"{task.family}.python", task.family]
     assert [argv[-1] for argv, _ in docker.calls if argv[1] == "rm"] == removed
+    # Each is stopped (SIGTERM first) before it is removed.
+    assert [argv[1] for argv, _ in docker.calls] == ["stop", "rm"] * 3
+    assert [argv[-1] for argv, _ in docker.calls if argv[1] == "stop"] == removed
     assert docker.running == []
 
 
