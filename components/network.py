@@ -124,11 +124,12 @@ class ApiSecurityGroups(pulumi.ComponentResource):
     def __init__(self, name: str, args: ApiSecurityGroupsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("serverless-containers:network:ApiSecurityGroups", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        prefix = f"serverless-containers-{args.stack}-{args.api}"
-        link = aws.ec2.SecurityGroup(f"{name}-vpc-link", vpc_id=args.vpc_id, name=f"{prefix}-vpc-link",
+        # Auto-named (logical name + random suffix): a replaced group can then be created before the
+        # old one is deleted, which a fixed name (unique per VPC) would forbid.
+        link = aws.ec2.SecurityGroup(f"{name}-vpc-link", vpc_id=args.vpc_id,
                                      description=f"API Gateway VPC link of {args.api}: connects to its tasks only",
                                      tags=args.tags, opts=child)
-        task = aws.ec2.SecurityGroup(f"{name}-task", vpc_id=args.vpc_id, name=f"{prefix}-task",
+        task = aws.ec2.SecurityGroup(f"{name}-task", vpc_id=args.vpc_id,
                                      description=f"Fargate tasks of {args.api}: reachable from its VPC link only",
                                      tags=args.tags, opts=child)
         # Rules as separate resources: the two groups refer to each other.

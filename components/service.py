@@ -240,7 +240,9 @@ class Service(pulumi.ComponentResource):
                                 "container_port": app.routed_port},
             propagate_tags="SERVICE", enable_ecs_managed_tags=True, enable_execute_command=False,
             wait_for_steady_state=args.wait_for_steady_state, tags=args.tags,
-            **launch, opts=child)
+            # A service name is unique in its cluster, so a replacement (e.g. switching to Fargate Spot)
+            # must delete the old service first.
+            **launch, opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True))
 
         self.service_name = service.name
         self.task_definition_arn = task_definition.arn
