@@ -41,7 +41,10 @@ class StackAws:
     profile: str | None = None
 
     def session(self):
-        return session_factory(self.region, self.profile)
+        # One session per command: botocore loads each service model once per session.
+        if self.__dict__.get("_session") is None:
+            object.__setattr__(self, "_session", session_factory(self.region, self.profile))
+        return self.__dict__["_session"]
 
     def client(self, service: str):
         return self.session().client(service, region_name=self.region)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable, Iterable

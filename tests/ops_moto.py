@@ -44,6 +44,8 @@ def manifest(container: str, build_hash: str) -> str:
 
 
 def patch_moto(monkeypatch) -> None:
+    # Loading moto's catalogue of default AMIs costs about a second per test; no test here needs it.
+    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
     # moto 5.2.5: awsvpc tasks read NetworkInterface.private_dns_name, which its ENIs do not have.
     monkeypatch.setattr(NetworkInterface, "private_dns_name",
                         property(lambda self: f"ip-{self.private_ip_address.replace('.', '-')}.internal"),

@@ -8,7 +8,7 @@ from moto import mock_aws
 
 from ops import ecs as ecs_wait
 from ops.__main__ import main
-from tests.ops_fixtures import REGION, fake_credentials, project, write_outputs_json  # noqa: F401
+from tests.ops_fixtures import fake_credentials, project, write_outputs_json  # noqa: F401
 from tests.ops_moto import API, CLUSTER, FAMILY, HASHES, FakeScheduler, World, patch_moto, repository
 
 OLD, CURRENT = HASHES[0], HASHES[-1]
