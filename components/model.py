@@ -51,6 +51,7 @@ class BuildSpec:
     dockerfile: str = "Dockerfile"   # relative to context, as compose and `docker build -f` take it
     args: dict[str, str] = field(default_factory=dict)
     target: str | None = None
+    dockerfile_inline: str | None = None   # compose `dockerfile_inline`: the Dockerfile's text; build writes it to a file
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,16 @@ class Secret:
         return f"Secret({self.name}, file={self.file})"
 
 
+@dataclass(frozen=True)
+class VolumeMount:
+    """A compose named volume, mounted into a container. On Fargate it is task-scoped: the task's
+    containers share it, and its data is gone when the task stops."""
+
+    volume: str                      # the compose volume name (the task definition's volume name)
+    target: str                      # absolute path in the container
+    read_only: bool = False
+
+
 @dataclass
 class Container:
     """One compose service, as one container of the Fargate task."""
@@ -112,6 +123,7 @@ class Container:
     cpu: int | None = None           # CPU units (1 vCPU = 1024), from deploy.resources / cpus
     memory: int | None = None        # MiB, from deploy.resources / mem_limit
     essential: bool = True
+    mounts: list[VolumeMount] = field(default_factory=list)   # named volumes (task-scoped on Fargate)
 
     @property
     def is_built(self) -> bool:

@@ -1,0 +1,212 @@
+"""Reading compose YAML the way Docker Compose reads it.
+
+PyYAML is the parser: it is the best-kept pure-Python YAML library and its ``SafeLoader`` never
+builds arbitrary objects. Docker Compose (Go, yaml.v3) reads YAML 1.2, PyYAML reads YAML 1.1, and
+the difference matters for compose files: ``8000:80`` is a base-60 integer in YAML 1.1 but the
+string ``"8000:80"`` in YAML 1.2, and ``on``/``yes``/``no`` are booleans only in 1.1. So the loader
+below is a ``SafeLoader`` subclass with YAML 1.2 core-schema resolvers, duplicate-key detection
+(yaml.v3 rejects duplicate keys too), and the two compose tags:
+
+* ``!reset`` removes the value inherited from an earlier file or an ``extends`` base;
+* ``!override`` replaces it instead of merging.
+
+Both are kept as marker objects (:class:`Reset`, :class:`Override`) until the merge applies them.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from components.errors import ConfigError
+
+# Alias expansion can make a small file describe an enormous tree ("billion laughs"); nothing
+# legitimate comes near this many nodes.
+MAX_NODES = 200_000
+MAX_DEPTH = 200
+
+
+class Reset:
+    """``!reset``: drop whatever an earlier file or an extends base set for this key."""
+
+    def __repr__(self) -> str:
+        return "!reset"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Reset)
+
+    def __hash__(self) -> int:
+        return hash("!reset")
+
+
+class Override:
+    """``!override VALUE``: replace the earlier value instead of merging into it."""
+
+    def __init__(self, value: Any):
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"!override {self.value!r}"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Override) and other.value == self.value
+
+    def __hash__(self) -> int:
+        return hash(("!override", repr(self.value)))
+
+
+class _DuplicateKey(yaml.MarkedYAMLError):
+    pass
+
+
+class ComposeYamlLoader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 scalars, duplicate-key errors and the compose tags."""
+
+
+# YAML 1.2 core schema: only true/false are booleans, no base-60 numbers, no timestamps.
+ComposeYamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers
+            if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
+                           "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:value")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+ComposeYamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+ComposeYamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+    list("-+0123456789"))
+ComposeYamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+    list("-+0123456789."))
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    text = loader.construct_scalar(node).replace("_", "")
+    if text.startswith("0o"):
+        return int(text[2:], 8)
+    if text.startswith("0x"):
+        return int(text[2:], 16)
+    if len(text.lstrip("+-")) > 1 and text.lstrip("+-").startswith("0"):
+        return int(text, 8) if re.fullmatch(r"[-+]?0[0-7]+", text) else int(text.lstrip("0") or "0")
+    return int(text)
+
+
+def _key_text(key: Any) -> str:
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if key is None:
+        return "null"
+    return str(key)
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict:
+    loader.flatten_mapping(node)
+    result: dict[str, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=False)
+        if isinstance(key, (list, dict)):
+            raise _DuplicateKey("while reading a mapping", node.start_mark,
+                                "a mapping key must be a plain value, not a list or mapping", key_node.start_mark)
+        text = _key_text(key)
+        if text in result:
+            raise _DuplicateKey("while reading a mapping", node.start_mark,
+                                f"the key {text!r} appears twice", key_node.start_mark)
+        result[text] = loader.construct_object(value_node, deep=False)
+    return result
+
+
+def _construct_mapping_lazy(loader: yaml.SafeLoader, node: yaml.MappingNode):
+    data: dict = {}
+    yield data
+    data.update(_construct_mapping(loader, node))
+
+
+def _construct_reset(loader: yaml.SafeLoader, node: yaml.Node) -> Reset:
+    return Reset()
+
+
+def _construct_override(loader: yaml.SafeLoader, node: yaml.Node) -> Override:
+    if isinstance(node, yaml.MappingNode):
+        return Override(_construct_mapping(loader, node))
+    if isinstance(node, yaml.SequenceNode):
+        return Override(loader.construct_sequence(node, deep=True))
+    return Override(loader.construct_object(_retag(loader, node)))
+
+
+def _retag(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> yaml.ScalarNode:
+    """The plain scalar under ``!override`` resolved as if it had no tag."""
+    tag = loader.resolve(yaml.ScalarNode, node.value, (node.style is None, False))
+    return yaml.ScalarNode(tag, node.value, node.start_mark, node.end_mark, node.style)
+
+
+ComposeYamlLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+ComposeYamlLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping_lazy)
+ComposeYamlLoader.add_constructor("!reset", _construct_reset)
+ComposeYamlLoader.add_constructor("!override", _construct_override)
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error)
+    context = getattr(error, "context", None)
+    where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+    text = f"{context}: {problem}" if context else str(problem)
+    return f"is not valid YAML{where}: {text}"
+
+
+def read_text(path: Path, *, what: str = "compose file") -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"the {what} does not exist.", file=str(path),
+                          fix="check the file name and the folder it is relative to.") from None
+    except IsADirectoryError:
+        raise ConfigError(f"the {what} is a folder, not a file.", file=str(path)) from None
+    except OSError as error:
+        raise ConfigError(f"the {what} cannot be read: {error.strerror or error}.", file=str(path)) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"the {what} is not UTF-8 text (byte {error.start}).", file=str(path),
+                          fix="save it as UTF-8.") from None
+
+
+def check_tree(value: Any, file: str) -> None:
+    """Refuse self-referencing aliases, absurd nesting and alias bombs before anything walks the tree."""
+    count = 0
+    stack: list[tuple[Any, int, frozenset]] = [(value, 0, frozenset())]
+    while stack:
+        item, depth, parents = stack.pop()
+        count += 1
+        if count > MAX_NODES:
+            raise ConfigError(f"the document expands to more than {MAX_NODES} values (YAML aliases?).", file=file,
+                              fix="write the values out instead of nesting aliases.")
+        if depth > MAX_DEPTH:
+            raise ConfigError(f"the document is nested more than {MAX_DEPTH} levels deep.", file=file)
+        if isinstance(item, Override):
+            item = item.value
+        if isinstance(item, (dict, list)):
+            if id(item) in parents:
+                raise ConfigError("a YAML alias refers to itself (a recursive structure).", file=file,
+                                  fix="remove the self-referencing anchor/alias.")
+            inner = parents | {id(item)}
+            children = item.values() if isinstance(item, dict) else item
+            for child in children:
+                stack.append((child, depth + 1, inner))
+
+
+def parse_documents(text: str, file: str) -> list[Any]:
+    """Every YAML document of a compose file (Compose merges several in one file in order)."""
+    try:
+        documents = list(yaml.load_all(text, Loader=ComposeYamlLoader))
+    except yaml.YAMLError as error:
+        raise ConfigError(_yaml_problem(error), file=file, fix="fix the YAML syntax at that line.") from None
+    except (ValueError, TypeError, OverflowError) as error:   # e.g. a float too large for a float
+        raise ConfigError(f"is not valid YAML: {error}.", file=file) from None
+    documents = [document for document in documents if document is not None]
+    for document in documents:
+        check_tree(document, file)
+    return documents
