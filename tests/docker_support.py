@@ -62,3 +62,60 @@ def docker(*args: str, check: bool = True, timeout: float = 600) -> subprocess.C
     if check and result.returncode != 0:
         raise AssertionError(f"docker {' '.join(args[:3])} failed: {result.stderr[-2000:]}")
     return result
+
+
+@pytest.fixture(scope="session")
+def local_registry(docker_engine, tmp_path_factory):
+    """Debian's docker-registry on a free loopback port; yields 'host:port'. Docker trusts registries
+    on 127.0.0.0/8 over plain HTTP, so no daemon configuration is needed."""
+    import urllib.request
+
+    binary = shutil.which("docker-registry")
+    if binary is None:
+        pytest.fail("docker-registry is not installed; scripts/docker-engine.sh installs it (apt-get install "
+                    "docker-registry) when run as root.")
+    root = tmp_path_factory.mktemp("registry")
+    port = free_port()
+    config = root / "config.yml"
+    config.write_text(
+        "version: 0.1\n"
+        "log: {level: warn}\n"
+        f"storage: {{filesystem: {{rootdirectory: {root / 'data'}}}}}\n"
+        f"http: {{addr: 127.0.0.1:{port}}}\n")
+    log = open(root / "registry.log", "w")
+    process = subprocess.Popen([binary, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT)
+    address = f"127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            if process.poll() is not None:
+                pytest.fail(f"docker-registry exited at once: {(root / 'registry.log').read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"http://{address}/v2/", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail(f"docker-registry did not answer on {address}")
+        yield address
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def registry_tags(address: str, repository: str) -> list[str]:
+    import json
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://{address}/v2/{repository}/tags/list", timeout=10) as answer:
+            return sorted(json.loads(answer.read()).get("tags") or [])
+    except urllib.error.HTTPError as error:
+        if error.code == 404:
+            return []
+        raise

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 import urllib.request
 from pathlib import Path
@@ -20,7 +21,8 @@ from ops import __main__ as cli
 from ops.local import LABEL_TASK, task_family
 from tests.docker_support import PROJECT_DIR, TIMINGS, base_image, docker, docker_engine, free_port  # noqa: F401
 
-STACK = "localtest"
+# pytest-xdist may spread this module's tests over workers; each runs its own task, by its own name.
+STACK = "localtest-" + (os.environ.get("PYTEST_XDIST_WORKER") or "main")
 FAMILY = task_family(STACK, "multi")
 SECRET_FILE = PROJECT_DIR / "apps" / "secrets" / ".secret-api-token"
 

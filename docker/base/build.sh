@@ -6,13 +6,13 @@
 # Built once per machine: the image carries a label with a hash of this recipe; when an image with
 # that tag and label exists, nothing happens. A compressed copy of the root filesystem is kept in
 # $SC_BASE_CACHE (default /var/cache/serverless-containers) so a wiped Docker store re-imports it
-# in seconds. Needs root (debootstrap), docker, debootstrap, and the Debian mirror.
+# in seconds. Needs root (debootstrap), docker, debootstrap, and a reachable Debian mirror.
 #
-# Usage: docker/base/build.sh [TAG]      env: DEBIAN_MIRROR, SC_BASE_CACHE, SC_BASE_FORCE=1
+# Usage: docker/base/build.sh [TAG]      env: DEBIAN_MIRROR (a Debian mirror URL), SC_BASE_CACHE, SC_BASE_FORCE=1
 set -euo pipefail
 
 TAG="${1:-serverless-containers/base:local}"
-MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+MIRROR="${DEBIAN_MIRROR:-}"        # empty: debootstrap's default Debian mirror
 SUITE=bookworm
 CACHE_DIR="${SC_BASE_CACHE:-/var/cache/serverless-containers}"
 PACKAGES="nodejs,python3,ca-certificates"
@@ -78,10 +78,11 @@ WORK="$(mktemp -d "${TMPDIR:-/tmp}/sc-base.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 ROOTFS="$WORK/rootfs"
 
-log "debootstrap $SUITE (minbase) with $PACKAGES from $MIRROR"
-if ! debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$ROOTFS" "$MIRROR" >"$WORK/debootstrap.log" 2>&1; then
+log "debootstrap $SUITE (minbase) with $PACKAGES from ${MIRROR:-the default Debian mirror}"
+# shellcheck disable=SC2086  # an empty MIRROR must vanish so debootstrap picks its default
+if ! debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$ROOTFS" $MIRROR >"$WORK/debootstrap.log" 2>&1; then
   tail -n 20 "$WORK/debootstrap.log" >&2
-  die "debootstrap failed (is $MIRROR reachable?)."
+  die "debootstrap failed (is the Debian mirror reachable? set DEBIAN_MIRROR to use another)."
 fi
 
 # Trust the same local certificate authorities as this machine, so TLS (npm install) works behind
