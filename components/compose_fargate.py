@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from components.compose_values import as_bool
 from components.errors import ConfigError, LoadWarning
 
 HONORED, WARNED, REJECTED = "honored", "warned", "rejected"
@@ -155,7 +156,9 @@ def describe_fargate_handling() -> str:
 
 
 def _is_unset(value: Any) -> bool:
-    return value is None or value is False or value == [] or value == {} or value == ""
+    if isinstance(value, str) and value.strip().lower() in ("", "false", "no", "off"):
+        return True
+    return value is None or value is False or value == [] or value == {}
 
 
 def _namespace_mode(value: Any) -> str:
@@ -175,6 +178,12 @@ def check_service(name: str, service: dict, *, file: str) -> list[LoadWarning]:
     def reject(key: str, problem: str, fix: str) -> None:
         raise ConfigError(problem, file=file, service=name, key=key, fix=fix)
 
+    def enabled(key: str, value: Any) -> bool:
+        try:
+            return as_bool(value) if value is not None else False
+        except ValueError as error:
+            raise ConfigError(f"{key}: {error}.", file=file, service=name, key=key, fix="write true or false.") from None
+
     for key, value in service.items():
         if key.startswith("x-"):
             continue
@@ -182,7 +191,7 @@ def check_service(name: str, service: dict, *, file: str) -> list[LoadWarning]:
         if rule is None:   # the schema refused unknown keys already; be safe anyway
             reject(key, f"{key!r} is not a compose service key.", "check the spelling.")
         if key == "privileged":
-            if value is True or str(value).lower() == "true":
+            if enabled(key, value):
                 reject(key, "privileged containers are not allowed on Fargate.",
                        "remove privileged: true; if you need one capability, only SYS_PTRACE can be added.")
         elif key == "network_mode":
@@ -213,7 +222,7 @@ def check_service(name: str, service: dict, *, file: str) -> list[LoadWarning]:
                           "the container runs with Fargate's default capabilities.")
         elif key in ("devices", "device_cgroup_rules", "gpus") and not _is_unset(value):
             reject(key, f"{key} cannot work on Fargate: {rule.note}.", f"remove {key}:.")
-        elif key == "use_api_socket" and (value is True or str(value).lower() == "true"):
+        elif key == "use_api_socket" and enabled(key, value):
             reject(key, "use_api_socket needs the Docker engine's socket, which Fargate does not have.",
                    "remove use_api_socket:.")
         elif key in ("provider", "models") and not _is_unset(value):

@@ -17,11 +17,19 @@ from components.model import HealthCheck, PortMapping
 MAX_PORT = 65535
 
 
+_TRUE = ("true", "yes", "y", "on", "1")
+_FALSE = ("false", "no", "n", "off", "0")
+
+
 def as_bool(value: Any) -> bool:
+    """Compose's boolean cast for interpolated values (``privileged: ${PRIV}``)."""
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
+    text = str(value).strip().lower() if isinstance(value, (str, int)) else None
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
     raise ValueError(f"{value!r} is not true or false")
 
 
@@ -73,6 +81,8 @@ def parse_duration(value: Any) -> float:
     text = text.lstrip("+-")
     if text == "0":
         return 0.0
+    if re.fullmatch(r"\d+(?:\.\d+)?", text):
+        raise ValueError(f"{value!r} has no unit; write e.g. {text}s")
     position, total = 0, 0.0
     while position < len(text):
         match = _DURATION_PART.match(text, position)
