@@ -67,7 +67,14 @@ def prepare(settings: StackSettings) -> list[PreparedApi]:
     """Load every API's app and check what the components would otherwise refuse halfway."""
     prepared = []
     for api in settings.apis.values():
-        app = load_app(api.source_dir, list(api.compose_files), api.entrypoint)
+        try:
+            app = load_app(api.source_dir, list(api.compose_files), api.entrypoint)
+        except ConfigError as error:
+            if error.key != "entrypoint":
+                raise
+            # The entrypoint is set in the stack config, so point there (and still name the compose file).
+            raise ConfigError(f"{error.problem} (compose: {error.file})", file=settings.config_file,
+                              key=f"{NAMESPACE}:apis.{api.name}.entrypoint", fix=error.fix) from None
         for container in api.images:
             if not any(c.name == container for c in app.containers):
                 raise ConfigError(f"images names container {container!r}, which the app does not have.",

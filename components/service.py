@@ -14,7 +14,7 @@ import pulumi_aws as aws
 from components.errors import LoadWarning
 from components.model import App
 from components.storage import dynamodb_statements, env_name
-from components.task_definition import container_definitions
+from components.task_definition import container_definitions, task_volumes
 
 ECS_TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
 
@@ -213,7 +213,8 @@ class Service(pulumi.ComponentResource):
             network_mode="awsvpc", requires_compatibilities=["FARGATE"],
             runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": args.cpu_architecture},
             execution_role_arn=execution_role.arn, task_role_arn=task_role.arn,
-            container_definitions=definitions, tags=args.tags, opts=child)
+            container_definitions=definitions, volumes=[{"name": volume} for volume in task_volumes(app)],
+            tags=args.tags, opts=child)
 
         registry = aws.servicediscovery.Service(
             f"{name}-discovery", name=args.api,

@@ -78,6 +78,17 @@ def ecs_health_check(app: App, container: Container) -> tuple[dict | None, list[
     return {"command": [kind, *check.test[1:]], **values}, warnings
 
 
+def ecs_volume_name(volume: str) -> str:
+    """ECS volume names: letters, digits, '_' and '-', at most 255 (compose also allows '.')."""
+    return re.sub(r"[^A-Za-z0-9_-]", "-", volume)[:255]
+
+
+def task_volumes(app: App) -> list[str]:
+    """The task's volumes: every named volume a container mounts. On Fargate each is task-scoped
+    storage shared by the task's containers (the loader has warned that the data does not survive)."""
+    return sorted({ecs_volume_name(m.volume) for c in app.containers for m in c.mounts})
+
+
 def port_mapping_name(container: str, port: int, protocol: str) -> str:
     """ECS port names: lowercase letters, digits, '_' and '-', at most 64, not starting with '-'."""
     base = re.sub(r"[^a-z0-9_-]", "-", container.lower()).lstrip("-") or "c"
@@ -179,6 +190,10 @@ def container_definitions(app: App, *, images: dict[str, str], log_groups: dict[
             definition["dependsOn"] = [
                 {"containerName": d.service, "condition": DEPENDENCY_CONDITIONS[d.condition]}
                 for d in container.depends_on]
+        if container.mounts:
+            definition["mountPoints"] = [
+                {"sourceVolume": ecs_volume_name(m.volume), "containerPath": m.target, "readOnly": m.read_only}
+                for m in container.mounts]
         if container.command is not None:
             definition["command"] = list(container.command)
         if container.entrypoint is not None:

@@ -248,9 +248,14 @@ def test_several_published_ports_need_an_entrypoint(tmp_path):
     folder = write_compose_app(tmp_path, "both", entrypoint_ports=True)
     error = _config_error({"apis": {"both": {"source": str(folder)}}})
     text = str(error)
-    assert "docker-compose.yml" in text
-    assert "express" in text and "python" in text
-    assert "entrypoint" in text
+    assert error.file == "stacks/Pulumi.dev.yaml" and error.key == "serverless-containers:apis.both.entrypoint"
+    assert str(folder / "docker-compose.yml") in text
+    assert "express" in error.fix and "python" in error.fix
+    error = _config_error({"apis": {"both": {"source": str(folder), "entrypoint": "nope"}}})
+    assert error.key == "serverless-containers:apis.both.entrypoint" and "'nope'" in error.problem
+    result = run({"apis": {"both": {"source": str(folder), "entrypoint": "python", "auth": False}}})
+    assert result.one("aws:ecs/service:Service").inputs["serviceRegistries"]["containerName"] == "python"
+    assert result.one("aws:ecs/service:Service").inputs["serviceRegistries"]["containerPort"] == 5000
 
 
 def test_nothing_is_registered_before_a_config_error(apps):

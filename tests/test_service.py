@@ -7,10 +7,11 @@ from dataclasses import replace
 import pytest
 
 from components.errors import ConfigError
-from components.model import Container, Dependency, HealthCheck, PortMapping
+from components.model import Container, Dependency, HealthCheck, PortMapping, VolumeMount
 from components.service import (Cluster, ClusterArgs, Service, ServiceArgs, TableGrant, execution_role_policy,
                                  log_group_name)
-from components.task_definition import HEALTH_LIMITS, container_definitions, ecs_health_check, port_mapping_name
+from components.task_definition import (HEALTH_LIMITS, container_definitions, ecs_health_check, port_mapping_name,
+                                        task_volumes)
 from ops import mockrun
 from tests.infra_helpers import botocore_errors, policy, two_container_app, web_app
 
@@ -52,14 +53,29 @@ def test_two_container_definitions():
     assert python["healthCheck"]["command"] == ["CMD", "python3", "-c", "print(1)"]
 
 
+def test_named_volumes_are_task_scoped_and_shared():
+    app = two_container_app()
+    app.containers[0].mounts = [VolumeMount("cache.v1", "/cache"), VolumeMount("data", "/data", read_only=True)]
+    app.containers[1].mounts = [VolumeMount("data", "/srv/data")]
+    assert task_volumes(app) == ["cache-v1", "data"]
+    express, python = build(app).definitions
+    assert express["mountPoints"] == [
+        {"sourceVolume": "cache-v1", "containerPath": "/cache", "readOnly": False},
+        {"sourceVolume": "data", "containerPath": "/data", "readOnly": True}]
+    assert python["mountPoints"] == [{"sourceVolume": "data", "containerPath": "/srv/data", "readOnly": False}]
+    assert task_volumes(two_container_app()) == []
+
+
 def test_definitions_are_a_valid_register_task_definition_request():
     app = two_container_app()
+    app.containers[1].mounts = [VolumeMount("data", "/data")]
     definitions = build(app, extra_environment={"REGION": "us-east-1"}).definitions
     request = {"family": "serverless-containers-dev-multi", "containerDefinitions": definitions,
                "cpu": str(app.cpu), "memory": str(app.memory), "networkMode": "awsvpc",
                "requiresCompatibilities": ["FARGATE"],
                "runtimePlatform": {"operatingSystemFamily": "LINUX", "cpuArchitecture": "ARM64"},
-               "executionRoleArn": "arn:aws:iam::123456789012:role/x", "taskRoleArn": "arn:aws:iam::123456789012:role/y"}
+               "executionRoleArn": "arn:aws:iam::123456789012:role/x", "taskRoleArn": "arn:aws:iam::123456789012:role/y",
+               "volumes": [{"name": v} for v in task_volumes(app)]}
     assert botocore_errors("ecs", "RegisterTaskDefinition", request) == ""
 
 
