@@ -103,17 +103,22 @@ def _key_text(key: Any) -> str:
 
 
 def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict:
+    # Keys written in this mapping may override keys merged in with `<<: *anchor`, but not each other.
+    explicit = {id(key_node) for key_node, _ in node.value if key_node.tag != "tag:yaml.org,2002:merge"}
     loader.flatten_mapping(node)
     result: dict[str, Any] = {}
+    written: set[str] = set()
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=False)
         if isinstance(key, (list, dict)):
             raise _DuplicateKey("while reading a mapping", node.start_mark,
                                 "a mapping key must be a plain value, not a list or mapping", key_node.start_mark)
         text = _key_text(key)
-        if text in result:
-            raise _DuplicateKey("while reading a mapping", node.start_mark,
-                                f"the key {text!r} appears twice", key_node.start_mark)
+        if id(key_node) in explicit:
+            if text in written:
+                raise _DuplicateKey("while reading a mapping", node.start_mark,
+                                    f"the key {text!r} appears twice", key_node.start_mark)
+            written.add(text)
         result[text] = loader.construct_object(value_node, deep=False)
     return result
 
