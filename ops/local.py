@@ -69,6 +69,7 @@ class BuildStep:
     container: str
     image: str
     argv: list[str]
+    dockerfile_text: str | None = None        # compose dockerfile_inline, fed to `docker build -f -`
 
 
 @dataclass
@@ -94,6 +95,7 @@ class LocalTask:
     builds: list[BuildStep]
     pause: RunStep
     runs: list[RunStep]                        # in start order
+    volumes: list[str] = field(default_factory=list)   # docker volumes `up` creates, task-scoped
     secret_values: dict[str, str] = field(repr=False, default_factory=dict)
     warnings: list[LoadWarning] = field(default_factory=list)
 
@@ -104,6 +106,11 @@ class LocalTask:
 
 def task_family(stack: str, api: str) -> str:
     return f"serverless-containers-{stack}-{api}"
+
+
+def task_volume(family: str, volume: str) -> str:
+    """A compose named volume lives as long as the task on Fargate; locally, as long as `up`."""
+    return f"{family}.{volume}"
 
 
 def local_image(stack: str, api: str, container: str) -> str:
@@ -178,8 +185,13 @@ def build_step(app: App, container_name: str, options: LocalOptions) -> BuildSte
         args[DEFAULT_BASE_IMAGE_ARG] = options.base_image
     args.update(options.build_args)
     remote = "://" in spec.context or spec.context.startswith("git@")
-    dockerfile = spec.dockerfile if remote or Path(spec.dockerfile).is_absolute() \
-        else str(Path(spec.context) / spec.dockerfile)
+    inline = getattr(spec, "dockerfile_inline", None)
+    if inline is not None:
+        dockerfile = "-"
+    elif remote or Path(spec.dockerfile).is_absolute():
+        dockerfile = spec.dockerfile
+    else:
+        dockerfile = str(Path(spec.context) / spec.dockerfile)
     argv = ["docker", "build", "-t", image, "-f", dockerfile,
             "--label", f"{LABEL_TASK}={task_family(options.stack, options.api)}"]
     if spec.target:
@@ -187,7 +199,7 @@ def build_step(app: App, container_name: str, options: LocalOptions) -> BuildSte
     for key, value in args.items():
         argv += ["--build-arg", f"{key}={value}"]
     argv.append(spec.context)
-    return BuildStep(container=container.name, image=image, argv=argv)
+    return BuildStep(container=container.name, image=image, argv=argv, dockerfile_text=inline)
 
 
 def plan_task(app: App, *, options: LocalOptions, region: str, granted_tables: Sequence[str] = ()) -> LocalTask:
@@ -221,6 +233,7 @@ def plan_task(app: App, *, options: LocalOptions, region: str, granted_tables: S
                     waits_for=[], has_healthcheck=False)
 
     runs = []
+    volumes: dict[str, None] = {}
     for name in order:
         definition = definitions[name]
         docker_name = f"{family}.{name}"
@@ -238,6 +251,10 @@ def plan_task(app: App, *, options: LocalOptions, region: str, granted_tables: S
             argv += ["-e", secret]          # the value comes from the runner's environment
         if "healthCheck" in definition:
             argv += health_flags(definition["healthCheck"])
+        for mount in getattr(app.container(name), "mounts", []):
+            volume = task_volume(family, mount.volume)
+            volumes.setdefault(volume, None)
+            argv += ["-v", f"{volume}:{mount.target}" + (":ro" if mount.read_only else "")]
         if "workingDirectory" in definition:
             argv += ["-w", definition["workingDirectory"]]
         if "user" in definition:
@@ -259,7 +276,7 @@ def plan_task(app: App, *, options: LocalOptions, region: str, granted_tables: S
                             secret_names=secret_names, waits_for=waits,
                             has_healthcheck="healthCheck" in definition))
     return LocalTask(family=family, label=family, entrypoint=app.entrypoint, routed_port=app.routed_port,
-                     host_port=host_port, builds=builds, pause=pause, runs=runs,
+                     host_port=host_port, builds=builds, pause=pause, runs=runs, volumes=list(volumes),
                      secret_values={name: secret.value for name, secret in app.secrets.items()},
                      warnings=[*app.warnings, *task.warnings])
 
@@ -298,10 +315,11 @@ class Docker:
         self.binary = binary
 
     def run(self, argv: list[str], *, env: dict[str, str] | None = None, check: bool = True,
-            capture: bool = True) -> subprocess.CompletedProcess:
+            capture: bool = True, input: str | None = None) -> subprocess.CompletedProcess:
         argv = [self.binary, *argv[1:]] if argv and argv[0] == "docker" else argv
+        stdin = {"input": input} if input is not None else {"stdin": subprocess.DEVNULL}
         try:
-            result = subprocess.run(argv, env=env, text=True, stdin=subprocess.DEVNULL,
+            result = subprocess.run(argv, env=env, text=True, **stdin,
                                     stdout=subprocess.PIPE if capture else None,
                                     stderr=subprocess.PIPE if capture else None)
         except FileNotFoundError:
@@ -329,6 +347,10 @@ class Docker:
         result = self.run(["docker", "logs", "--tail", str(lines), name], check=False)
         return ((result.stdout or "") + (result.stderr or "")).strip()
 
+    def labelled_volumes(self, label: str) -> list[str]:
+        result = self.run(["docker", "volume", "ls", "-q", "--filter", f"label={LABEL_TASK}={label}"])
+        return [line.strip() for line in result.stdout.splitlines() if line.strip()]
+
     def labelled(self, label: str) -> list[str]:
         result = self.run(["docker", "ps", "-a", "--filter", f"label={LABEL_TASK}={label}",
                            "--format", "{{.Names}}\t{{.Label \"" + LABEL_ROLE + "\"}}"])
@@ -351,7 +373,8 @@ class LocalRunner:
     def build(self, task: LocalTask, *, quiet: bool = False) -> None:
         for step in task.builds:
             self.say(f"building {step.container} -> {step.image}")
-            result = self.docker.run(step.argv, check=False, capture=quiet)
+            extra = {"input": step.dockerfile_text} if step.dockerfile_text is not None else {}
+            result = self.docker.run(step.argv, check=False, capture=quiet, **extra)
             if result.returncode != 0:
                 detail = ((result.stdout or "") + (result.stderr or "")).strip().splitlines()[-8:] if quiet else []
                 raise OpsError(f"building container '{step.container}' failed (exit {result.returncode})"
@@ -364,10 +387,14 @@ class LocalRunner:
         for name in names:
             self.docker.run(["docker", "stop", "-t", str(stop_timeout), name], check=False)
             self.docker.run(["docker", "rm", "-f", "-v", name], check=False)
+        for volume in self.docker.labelled_volumes(label):
+            self.docker.run(["docker", "volume", "rm", "-f", volume], check=False)
         return names
 
     def up(self, task: LocalTask, *, wait_timeout: float = 180.0) -> None:
         self.down(task.label)
+        for volume in task.volumes:
+            self.docker.run(["docker", "volume", "create", "--label", f"{LABEL_TASK}={task.label}", volume])
         self.docker.run(task.pause.argv)
         try:
             for step in task.runs:
@@ -382,7 +409,7 @@ class LocalRunner:
             if entry.has_healthcheck:
                 self._wait_for(task, task.entrypoint, "HEALTHY", wait_timeout)
         except OpsError:
-            self.down(task.label)
+            self.down(task.label, stop_timeout=2)    # a failed start has nothing worth a graceful stop
             raise
 
     def _wait_for(self, task: LocalTask, container: str, condition: str, timeout: float) -> None:

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -133,3 +134,94 @@ def test_down_removes_everything_it_started(project, running_multi):
     code = cli.main(["local", "down", "--stack", STACK, "--api", "multi", "--project-dir", str(project)])
     assert code == 0
     assert docker("ps", "-aq", "--filter", f"label={LABEL_TASK}={FAMILY}").stdout.split() == []
+
+
+def read_when_listening(url: str, attempts: int = 60) -> str:
+    for attempt in range(attempts):
+        try:
+            with urllib.request.urlopen(url, timeout=5) as answer:
+                return answer.read().decode()
+        except (ConnectionError, urllib.error.URLError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5)
+    raise AssertionError("unreachable")
+
+
+def _project_with(tmp_path: Path, compose: str, stack: str) -> Path:
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "docker-compose.yml").write_text(compose)
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "stacks" / f"Pulumi.{stack}.yaml").write_text(
+        f"config:\n  serverless-containers:apis:\n    app:\n      source: {source}\n      entrypoint: web\n")
+    return tmp_path
+
+
+def test_a_task_scoped_volume_is_shared_and_a_one_shot_container_finishes_first(tmp_path, base_image):
+    """An `init` container writes into a named volume and exits 0; `web` waits for that
+    (service_completed_successfully) and then serves the file from the same volume."""
+    stack = STACK + "-volume"
+    compose = f"""
+services:
+  web:
+    build:
+      context: .
+      dockerfile_inline: |
+        FROM {base_image}
+        WORKDIR /data
+    command: ["python3", "-m", "http.server", "8080", "--bind", "0.0.0.0", "--directory", "/data"]
+    ports: ["8080:8080"]
+    volumes: ["shared:/data:ro"]
+    depends_on:
+      init: {{condition: service_completed_successfully}}
+  init:
+    image: {base_image}
+    command: ["sh", "-c", "echo written-by-init > /data/index.html"]
+    volumes: ["shared:/data"]
+volumes:
+  shared: {{}}
+"""
+    project = _project_with(tmp_path, compose, stack)
+    common = ["--stack", stack, "--api", "app", "--project-dir", str(project)]
+    port = free_port()
+    try:
+        assert cli.main(["local", "up", *common, "--port", str(port), "--quiet", "--wait-timeout", "60"]) == 0
+        # web has no health check, so `up` returns once it started; give the server a moment to listen.
+        assert read_when_listening(f"http://127.0.0.1:{port}/index.html").strip() == "written-by-init"
+        family = task_family(stack, "app")
+        assert inspect(f"{family}.init")["State"]["ExitCode"] == 0
+        assert docker("volume", "ls", "-q", "--filter", f"label={LABEL_TASK}={family}").stdout.split() == [
+            f"{family}.shared"]
+    finally:
+        assert cli.main(["local", "down", *common, "--stop-timeout", "2"]) == 0
+    assert docker("volume", "ls", "-q", "--filter", f"label={LABEL_TASK}={task_family(stack, 'app')}").stdout == ""
+
+
+def test_an_unhealthy_dependency_fails_up_with_its_output_and_leaves_nothing(tmp_path, base_image, capsys):
+    stack = STACK + "-sick"
+    compose = f"""
+services:
+  web:
+    image: {base_image}
+    command: ["python3", "-m", "http.server", "8080"]
+    ports: ["8080:8080"]
+    depends_on:
+      db: {{condition: service_healthy}}
+  db:
+    image: {base_image}
+    command: ["sh", "-c", "echo db-cannot-start-config-missing; sleep 600"]
+    healthcheck:
+      test: ["CMD-SHELL", "exit 1"]
+      interval: 5s
+      timeout: 2s
+      retries: 1
+"""
+    project = _project_with(tmp_path, compose, stack)
+    common = ["--stack", stack, "--api", "app", "--project-dir", str(project)]
+    code = cli.main(["local", "up", *common, "--port", str(free_port()), "--wait-timeout", "60"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "'db' did not become healthy" in err and "db-cannot-start-config-missing" in err
+    family = task_family(stack, "app")
+    assert docker("ps", "-aq", "--filter", f"label={LABEL_TASK}={family}").stdout.split() == []

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from components.errors import ConfigError
-from components.model import App, BuildSpec, Container, Dependency, HealthCheck, PortMapping, Secret
+from components.model import App, BuildSpec, Container, Dependency, HealthCheck, PortMapping, Secret, VolumeMount
 from ops import __main__ as cli
 from ops.errors import OpsError
 from ops.local import (LABEL_TASK, LocalOptions, LocalRunner, health_flags, local_image, plan_task, start_order,
@@ -221,14 +221,21 @@ class FakeDocker:
         self.healthy_after = healthy_after
         self.unhealthy = set(unhealthy)
         self.events: list[tuple[str, str]] = []
+        self.volumes: set[str] = set()
+        self.inputs: list[str | None] = []
 
-    def run(self, argv, *, env=None, check=True, capture=True):
+    def run(self, argv, *, env=None, check=True, capture=True, input=None):
         import subprocess
 
         self.calls.append((list(argv), env))
+        self.inputs.append(input)
         if argv[1] == "run":
             self.events.append(("run", argv[argv.index("--name") + 1]))
             self.running.append(argv[argv.index("--name") + 1])
+        if argv[1:3] == ["volume", "create"]:
+            self.volumes.add(argv[-1])
+        if argv[1:3] == ["volume", "rm"]:
+            self.volumes.discard(argv[-1])
         if argv[1] == "rm":
             self.running = [n for n in self.running if n != argv[-1]]
         return subprocess.CompletedProcess(argv, 0, "", "")
@@ -246,6 +253,9 @@ class FakeDocker:
 
     def logs_tail(self, name, lines=20):
         return "Traceback: the app crashed\nsecond line"
+
+    def labelled_volumes(self, label):
+        return sorted(self.volumes)
 
     def labelled(self, label):
         return sorted(reversed(self.running), key=lambda n: "." not in n)
@@ -311,7 +321,7 @@ def test_down_removes_the_containers_before_the_namespace_holder(tmp_path):
     assert removed == [f"{task.family}.express", f"{task.family}.python", task.family]
     assert [argv[-1] for argv, _ in docker.calls if argv[1] == "rm"] == removed
     # Each is stopped (SIGTERM first) before it is removed.
-    assert [argv[1] for argv, _ in docker.calls] == ["stop", "rm"] * 3
+    assert [argv[1] for argv, _ in docker.calls if argv[1] != "volume"] == ["stop", "rm"] * 3
     assert [argv[-1] for argv, _ in docker.calls if argv[1] == "stop"] == removed
     assert docker.running == []
 
@@ -334,3 +344,33 @@ def test_cli_names_the_valid_apis_for_an_unknown_one(capsys, tmp_path):
     assert code == 2
     err = capsys.readouterr().err
     assert "no API named 'two'" in err and "one" in err and "Traceback" not in err
+
+
+def test_an_inline_dockerfile_is_fed_on_stdin(tmp_path):
+    app = two_container_app(tmp_path)
+    inline = "FROM serverless-containers/base:local\nCMD [\"sleep\", \"60\"]\n"
+    app.containers.append(Container(name="sidecar", build=BuildSpec(context=str(tmp_path), dockerfile_inline=inline)))
+    task = plan_task(app, options=options(), region="us-east-1")
+    step = next(b for b in task.builds if b.container == "sidecar")
+    assert flag_values(step.argv, "-f") == ["-"] and step.dockerfile_text == inline
+    docker = FakeDocker()
+    LocalRunner(docker, say=lambda _: None).build(task)
+    fed = [text for (argv, _), text in zip(docker.calls, docker.inputs) if argv[1] == "build" and text]
+    assert fed == [inline]
+
+
+def test_named_volumes_are_task_scoped_shared_and_removed_by_down(tmp_path):
+    app = two_container_app(tmp_path)
+    app.container("express").mounts.append(VolumeMount("data", "/data"))
+    app.container("python").mounts.append(VolumeMount("data", "/srv/data", read_only=True))
+    task = plan_task(app, options=options(), region="us-east-1")
+    volume = f"{task.family}.data"
+    assert task.volumes == [volume]
+    assert flag_values(task.runs[1].argv, "-v") == [f"{volume}:/data"]
+    assert flag_values(task.runs[0].argv, "-v") == [f"{volume}:/srv/data:ro"]
+    docker = FakeDocker(healthy_after=1)
+    runner = LocalRunner(docker, say=lambda _: None, sleep=lambda _: None)
+    runner.up(task)
+    assert docker.volumes == {volume}
+    runner.down(task.label)
+    assert docker.volumes == set()

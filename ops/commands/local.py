@@ -66,6 +66,10 @@ def register(subparsers) -> None:
                                      "and sleep (default: the first container's image)")
             parser.add_argument("--wait-timeout", type=float, default=180.0, metavar="SECONDS",
                                 help="how long to wait for each depends_on condition (default: 180)")
+        if action == "down":
+            parser.add_argument("--stop-timeout", type=int, default=10, metavar="SECONDS",
+                                help="seconds between SIGTERM and SIGKILL for each container (default: 10; "
+                                     "ECS waits 30 unless the task definition says otherwise)")
         parser.set_defaults(func=run_local, local_action=action)
     local.set_defaults(func=lambda args: (local.print_help(), 2)[1])
 
@@ -93,7 +97,7 @@ def run_local(args: argparse.Namespace) -> int:
     runner = LocalRunner(docker, say=say)
     if args.local_action == "down":
         docker.require_engine()
-        removed = runner.down(task_family(args.stack, args.api))
+        removed = runner.down(task_family(args.stack, args.api), stop_timeout=args.stop_timeout)
         say(f"removed {len(removed)} container(s)" + (f": {', '.join(removed)}" if removed else ""))
         return 0
 
