@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from ops import aws, workspace
+from ops.errors import OpsError
 from ops.mockrun import PROJECT_DIR
 from ops.outputs import StackOutputs
 
@@ -24,8 +25,14 @@ def add_outputs_args(parser: argparse.ArgumentParser) -> None:
 
 
 def stack_outputs_for(args: argparse.Namespace) -> StackOutputs:
-    return workspace.read_outputs(args.stack, project_dir=args.project_dir,
-                                  outputs_json=getattr(args, "outputs_json", None))
+    outputs_json = getattr(args, "outputs_json", None)
+    try:
+        return workspace.read_outputs(args.stack, project_dir=args.project_dir, outputs_json=outputs_json)
+    except OpsError as error:
+        if outputs_json is None and str(error) == workspace.INSTALL_PULUMI:
+            raise OpsError(f"{error} Or, on a machine that has it, save the outputs with `pulumi stack output "
+                           f"--json --stack {args.stack} > outputs.json` and pass --outputs-json outputs.json.") from None
+        raise
 
 
 def aws_for(args: argparse.Namespace, outputs: StackOutputs | None = None) -> aws.StackAws:

@@ -46,6 +46,7 @@ class RollbackResult:
     build_hash: str
     task_definition: str = ""
     outcome: str = ""
+    paused: bool = False             # desired count 0: the revision is in place, no task runs it yet
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -184,9 +185,7 @@ def rollback(*, ecs, ecr, codepipeline, api: ApiOutputs, build_hash: str, timeou
     updated = ecs.update_service(cluster=api.cluster, service=api.service, taskDefinition=result.task_definition,
                                  forceNewDeployment=True)["service"]
     ours = ecs_view.primary_deployment(updated)
-    if updated.get("desiredCount", 0) == 0:
-        report(f"note: service {api.service} is paused (desired count 0); the rollback runs once you "
-               f"resume it (python -m ops resume).")
+    result.paused = updated.get("desiredCount", 0) == 0
     rollout = ecs_view.wait_for_rollout(ecs, api.cluster, api.service, ours.get("id") if ours else None,
                                         timeout=timeout, poll=poll, report=report, sleep=sleep, clock=clock)
     result.outcome = rollout.outcome

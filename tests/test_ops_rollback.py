@@ -149,3 +149,20 @@ def test_a_missing_service_is_an_aws_error_with_a_hint(world, project, tmp_path,
     world.ecs.delete_service(cluster=CLUSTER, service=API)
     code, out, err = _rollback(project, tmp_path, capsys, world)
     assert code == 1 and "ECS service 'posts' was not found in cluster 'serverless-containers-dev'" in err
+
+
+def test_rollback_of_a_paused_service_says_nothing_runs_yet(world, project, tmp_path, capsys, monkeypatch):
+    _scheduler(world, monkeypatch, "healthy")
+    world.ecs.update_service(cluster=CLUSTER, service=API, desiredCount=0)
+    code, out, err = _rollback(project, tmp_path, capsys, world)
+    assert code == 0, err
+    assert f"but the service is paused, so nothing runs it yet: python -m ops resume --stack dev --api {API}" in out
+    for container in world.containers:
+        assert _latest_digest(world, container) == world.digests[(container, OLD)]
+
+
+def test_without_the_pulumi_cli_the_boto3_commands_point_at_outputs_json(project, capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    code = main(["rollback", "--stack", "dev", "--project-dir", str(project), "--api", API, "--to", OLD])
+    err = capsys.readouterr().err
+    assert code == 1 and "Pulumi CLI is not installed" in err and "--outputs-json outputs.json" in err

@@ -34,6 +34,10 @@ def run(args: argparse.Namespace) -> int:
         ecs=aws.client("ecs"), ecr=aws.client("ecr"),
         codepipeline=aws.client("codepipeline") if api.pipeline_name else None,
         api=api, build_hash=args.to, timeout=args.timeout, poll=args.poll, report=lambda line: say(f"  {line}"))
+    if result.verified and result.paused:
+        say(f"done: {api.name} is set to build {args.to} ({revision_label(result.task_definition)}), but the "
+            f"service is paused, so nothing runs it yet: python -m ops resume --stack {args.stack} --api {api.name}")
+        return 0
     if result.verified:
         say(f"done: {api.name} runs build {args.to} ({revision_label(result.task_definition)}); "
             "latest points at it, so the next `up` keeps it.")
