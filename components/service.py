@@ -222,7 +222,9 @@ class Service(pulumi.ComponentResource):
             dns_config={"namespace_id": args.namespace_id, "routing_policy": "MULTIVALUE",
                         "dns_records": [{"type": "SRV", "ttl": 10}]},
             # ECS reports each task's container health to Cloud Map; unhealthy tasks get no traffic.
-            health_check_custom_config={},
+            # failure_threshold is deprecated (AWS always uses 1) but an empty block may be dropped
+            # on the way to the provider, which would leave custom health checks off.
+            health_check_custom_config={"failure_threshold": 1},
             # ECS may leave instances registered for a moment after the service is gone.
             force_destroy=True, tags=args.tags, opts=child)
 

@@ -263,7 +263,7 @@ def test_ecs_service(multi_run):
     dns = discovery.inputs["dnsConfig"]
     namespace = multi_run.one("aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace")
     assert dns["namespaceId"] == namespace.id and dns["dnsRecords"] == [{"type": "SRV", "ttl": 10}]
-    assert dns["routingPolicy"] == "MULTIVALUE" and "healthCheckCustomConfig" in discovery.inputs
+    assert dns["routingPolicy"] == "MULTIVALUE" and discovery.inputs["healthCheckCustomConfig"] == {"failureThreshold": 1}
     assert discovery.inputs["name"] == "multi"
 
 
