@@ -26,6 +26,9 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
 MOCK_SECRET_PLACEHOLDER = "mock-secret-value"
+# The build-hash tag ECR "has" under the mocks: a steady-state stack. Pass latest_image_tag="" to run()
+# to simulate the first deploy (nothing pushed yet).
+STEADY_STATE_IMAGE_TAG = "0a1b2c3"
 
 
 @dataclass
@@ -133,8 +136,10 @@ class RecordingMocks(pulumi_mocks.Mocks):
 
     def __init__(self, region: str = DEFAULT_REGION,
                  extra_outputs: Callable[[str, str, dict], dict] | None = None,
-                 invoke_results: dict[str, dict] | None = None):
+                 invoke_results: dict[str, dict] | None = None,
+                 latest_image_tag: str = STEADY_STATE_IMAGE_TAG):
         self.region = region
+        self.latest_image_tag = latest_image_tag
         self.extra_outputs = extra_outputs
         self.invoke_results = invoke_results or {}
         self.invokes: list[tuple[str, dict]] = []
@@ -232,10 +237,22 @@ class RecordingMocks(pulumi_mocks.Mocks):
             outputs["arn"] = f"arn:aws:ec2:{self.region}:{ACCOUNT_ID}:{module.split('/')[1].lower()}/{resource_id}"
         if module == "ec2/securityGroup":
             outputs["ownerId"] = ACCOUNT_ID
+        if typ.startswith("pulumi-python:dynamic"):
+            outputs.update(self._dynamic_outputs(typ, inputs))
         outputs["id"] = resource_id
         if self.extra_outputs:
             outputs.update(self.extra_outputs(typ, name, inputs) or {})
         return resource_id, outputs
+
+
+    def _dynamic_outputs(self, typ: str, inputs: dict) -> dict:
+        """The program's dynamic resources (components/image_lookup.py, components/pipeline_waiter.py)."""
+        if typ.endswith(":LatestImage"):
+            tag = self.latest_image_tag
+            return {"tag": tag, "digest": f"sha256:{hashlib.sha256(tag.encode()).hexdigest()}" if tag else ""}
+        if typ.endswith(":PipelineRun"):
+            return {"executionId": "mock-execution-id", "status": "Succeeded"}
+        return {}
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
@@ -309,11 +326,15 @@ def load_stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> tuple[dict
 def run(program: Callable[[], None], *, stack: str = "dev", config: dict[str, Any] | None = None,
         secret_keys: list[str] | None = None, project: str = PROJECT,
         extra_outputs: Callable[[str, str, dict], dict] | None = None,
-        invoke_results: dict[str, dict] | None = None) -> RunResult:
-    """Run ``program`` under the mock runtime with ``config`` and return everything it registered."""
+        invoke_results: dict[str, dict] | None = None,
+        latest_image_tag: str = STEADY_STATE_IMAGE_TAG) -> RunResult:
+    """Run ``program`` under the mock runtime with ``config`` and return everything it registered.
+
+    ``latest_image_tag`` is what ECR tags ``latest`` (components/image_lookup.py); "" is the first deploy."""
     config = dict(config or {})
     region = config.get("aws:region", DEFAULT_REGION)
-    mocks = RecordingMocks(region=region, extra_outputs=extra_outputs, invoke_results=invoke_results)
+    mocks = RecordingMocks(region=region, extra_outputs=extra_outputs, invoke_results=invoke_results,
+                           latest_image_tag=latest_image_tag)
     monitor = RecordingMonitor(mocks)
     capture = _LogCapture()
     logger = logging.getLogger(f"serverless-containers.mockrun.{id(monitor)}")
