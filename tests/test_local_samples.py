@@ -1,0 +1,126 @@
+"""The single-Dockerfile samples (`apps/posts`, `apps/graphql`) built on the local base image and run
+with `python -m ops local up`, answering their documented routes.
+
+Their builds run `npm install`, so they need the npm registry from inside `docker build`; when the
+registry cannot be reached the tests skip and say so (the two-container sample needs no package).
+"""
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from ops import __main__ as cli
+from ops.local import Docker, LocalOptions, LocalRunner, load_api, plan_task
+from ops.errors import OpsError
+from tests.docker_support import PROJECT_DIR, base_image, docker_engine, free_port  # noqa: F401
+
+STACK = "samples-" + (os.environ.get("PYTEST_XDIST_WORKER") or "main")
+NETWORK_TROUBLE = ("ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "ECONNREFUSED", "ECONNRESET", "network")
+
+
+def call(method: str, url: str, body: dict | None = None) -> tuple[int, object]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers={"content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            text = answer.read()
+            return answer.status, json.loads(text) if text else None
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("samples-project")
+    (root / "stacks").mkdir()
+    (root / "stacks" / f"Pulumi.{STACK}.yaml").write_text(
+        "config:\n"
+        "  aws:region: eu-west-1\n"
+        "  serverless-containers:storage:\n"
+        "    posts: {partitionKey: {name: id, type: N}}\n"
+        "  serverless-containers:apis:\n"
+        "    posts:\n"
+        f"      source: {PROJECT_DIR / 'apps' / 'posts'}\n"
+        "      access: {storage: {posts: [create, read, update, delete]}}\n"
+        "    graphql:\n"
+        f"      type: graphql\n"
+        f"      source: {PROJECT_DIR / 'apps' / 'graphql'}\n")
+    return root
+
+
+def run_sample(project: Path, api: str, base_image: str, extra: list[str]):
+    """Build (skipping when npm cannot reach its registry), then `up`; yields the loopback port."""
+    _settings, app, region = load_api(STACK, api, project)
+    task = plan_task(app, options=LocalOptions(stack=STACK, api=api, base_image=base_image), region=region)
+    try:
+        LocalRunner(Docker(), say=lambda _: None).build(task, quiet=True)
+    except OpsError as error:
+        if any(word in str(error) for word in NETWORK_TROUBLE):
+            pytest.skip(f"the npm registry is not reachable from docker build here: {str(error)[-300:]}")
+        raise
+    port = free_port()
+    common = ["--stack", STACK, "--api", api, "--project-dir", str(project)]
+    assert cli.main(["local", "up", *common, "--no-build", "--port", str(port), *extra]) == 0
+    return port, common
+
+
+@pytest.fixture(scope="module")
+def posts(project, base_image):
+    port, common = run_sample(project, "posts", base_image, ["--no-storage"])
+    yield f"http://127.0.0.1:{port}"
+    cli.main(["local", "down", *common, "--stop-timeout", "5"])
+
+
+@pytest.fixture(scope="module")
+def graphql(project, base_image):
+    port, common = run_sample(project, "graphql", base_image, [])
+    yield f"http://127.0.0.1:{port}"
+    cli.main(["local", "down", *common, "--stop-timeout", "5"])
+
+
+def wait_ready(url: str) -> None:
+    import time
+
+    for _ in range(60):
+        try:
+            urllib.request.urlopen(url, timeout=5).close()
+            return
+        except (ConnectionError, urllib.error.URLError):
+            time.sleep(0.5)
+
+
+def test_posts_sample_does_crud_in_memory_without_storage_variables(posts):
+    wait_ready(posts + "/")
+    assert call("GET", posts + "/") == (200, {"status": "ok", "service": "posts", "store": "memory"})
+    assert call("POST", posts + "/posts", {"id": 7, "title": "first", "content": "hello"}) == (
+        201, {"id": 7, "title": "first", "content": "hello"})
+    status, created = call("POST", posts + "/posts", {"title": "second"})
+    assert status == 201 and isinstance(created["id"], int)
+    assert call("PUT", posts + "/posts/7", {"title": "changed"}) == (
+        200, {"id": 7, "title": "changed", "content": "hello"})
+    assert call("GET", posts + "/posts/7")[1]["title"] == "changed"
+    assert [p["id"] for p in call("GET", posts + "/posts")[1]] == sorted([7, created["id"]])
+    assert call("DELETE", posts + "/posts/7") == (204, None)
+    assert call("GET", posts + "/posts/7")[0] == 404
+    assert call("PUT", posts + "/posts/7", {"title": "gone"})[0] == 404
+    assert call("GET", posts + "/posts/seven")[0] == 400
+    assert call("POST", posts + "/posts", {"content": "no title"})[0] == 400
+
+
+def test_graphql_sample_answers_the_posts_query_and_the_mutation(graphql):
+    wait_ready(graphql + "/")
+    status, body = call("POST", graphql + "/graphql", {"query": "{ posts { id title } }"})
+    assert status == 200 and body["data"]["posts"][0]["id"] == "1"
+    status, body = call("POST", graphql + "/graphql", {
+        "query": "mutation Add($t: String!) { createPost(title: $t) { id title } }", "variables": {"t": "new"}})
+    assert status == 200 and body["data"]["createPost"]["title"] == "new"
+    status, body = call("POST", graphql + "/graphql", {"query": "{ post(id: \"%s\") { title } }"
+                                                       % body["data"]["createPost"]["id"]})
+    assert body == {"data": {"post": {"title": "new"}}}
+    status, body = call("POST", graphql + "/graphql", {"query": "{ nothing }"})
+    assert status == 400 and "nothing" in body["errors"][0]["message"]
