@@ -180,7 +180,7 @@ def check_service(name: str, service: dict, *, file: str) -> list[LoadWarning]:
 
     def enabled(key: str, value: Any) -> bool:
         try:
-            return as_bool(value) if value is not None else False
+            return as_bool(value) if value not in (None, "") else False
         except ValueError as error:
             raise ConfigError(f"{key}: {error}.", file=file, service=name, key=key, fix="write true or false.") from None
 
