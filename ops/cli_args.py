@@ -54,8 +54,10 @@ def endpoint_lines(outputs: StackOutputs) -> list[str]:
         lines.append(f"API {api.name} ({api.type}): {api.url or '(no URL yet)'}")
         if api.pipeline_url:
             lines.append(f"  pipeline: {api.pipeline_url}")
+        elif api.build in ("", "manual"):
+            lines.append("  pipeline: none (build: manual; push images yourself)")
         else:
-            lines.append(f"  pipeline: none (build: {api.build or 'manual'}; push images yourself)")
+            lines.append(f"  pipeline: not in the stack outputs (build: {api.build})")
     if outputs.user_pool_id:
         lines.append(f"Cognito user pool: {outputs.user_pool_id} (app client {outputs.user_pool_client_id})")
     return lines

@@ -185,3 +185,10 @@ def test_a_manual_build_api_says_there_is_no_pipeline(project, fake_workspace, c
     code, out, err = _run(capsys, "outputs", "--stack", "dev", "--project-dir", str(project))
     assert out.splitlines() == ["API posts (rest): https://posts123.execute-api.eu-west-1.amazonaws.com",
                                 "  pipeline: none (build: manual; push images yourself)"]
+
+
+def test_up_refuses_a_broken_app_before_the_engine_starts(project, fake_workspace, fake_credentials, capsys):
+    (project / "apps" / "posts" / "Dockerfile").unlink()
+    code, out, err = _run(capsys, "up", "--stack", "dev", "--project-dir", str(project))
+    assert code == 2 and "apps/posts" in err and "Traceback" not in err
+    assert fake_workspace.opened == []

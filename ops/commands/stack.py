@@ -39,7 +39,12 @@ def register(subparsers) -> None:
 def _check_config(args: argparse.Namespace) -> None:
     """Refuse a missing or invalid stack config before the engine starts (and maybe half-deploys)."""
     config, _secret_keys = load_stack_config(args.stack, args.project_dir)
-    stack_config.validate(config, stack=args.stack, project_dir=args.project_dir)
+    settings = stack_config.validate(config, stack=args.stack, project_dir=args.project_dir)
+    # Loading every app (compose files, Dockerfiles) is the program's own first step; doing it here
+    # turns a broken compose file into one message before the engine, and its slow start, runs.
+    from components.program import prepare
+
+    prepare(settings)
 
 
 def _confirm_destroy(args: argparse.Namespace) -> None:
