@@ -124,3 +124,127 @@ def test_graphql_sample_answers_the_posts_query_and_the_mutation(graphql):
     assert body == {"data": {"post": {"title": "new"}}}
     status, body = call("POST", graphql + "/graphql", {"query": "{ nothing }"})
     assert status == 400 and "nothing" in body["errors"][0]["message"]
+
+
+# ---------------------------------------------------------------- posts against a DynamoDB API
+
+class _DynamoDBOverMoto:
+    """DynamoDB's JSON protocol on a loopback port, answered by moto's in-memory DynamoDB.
+
+    moto's own server needs Flask; this is the few lines the sample's AWS SDK calls need: the
+    operation from X-Amz-Target, the body as the low-level client's parameters, errors as
+    DynamoDB's `__type` documents.
+    """
+
+    def __init__(self, region: str):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        import boto3
+        from botocore import xform_name
+        from botocore.exceptions import ClientError
+        from moto import mock_aws
+
+        self.mock = mock_aws()
+        self.mock.start()
+        client = boto3.client("dynamodb", region_name=region, aws_access_key_id="testing",
+                              aws_secret_access_key="testing")
+        self.client = client
+        self.operations: list[str] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                operation = self.headers["X-Amz-Target"].split(".", 1)[1]
+                outer.operations.append(operation)
+                params = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
+                try:
+                    answer = getattr(client, xform_name(operation))(**params)
+                    answer.pop("ResponseMetadata", None)
+                    status, body = 200, answer
+                except ClientError as error:
+                    code = error.response["Error"]["Code"]
+                    status = error.response["ResponseMetadata"]["HTTPStatusCode"]
+                    body = {"__type": f"com.amazonaws.dynamodb.v20120810#{code}",
+                            "message": error.response["Error"].get("Message", "")}
+                data = json.dumps(body, default=str).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/x-amz-json-1.0")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.mock.stop()
+
+
+def test_posts_sample_keeps_posts_in_the_dynamodb_table_it_is_given(project, base_image, tmp_path):
+    """The sample's DynamoDB store (the one deployed tasks use), run by Node on this machine with the
+    dependencies its image installed, against a DynamoDB API on loopback."""
+    import shutil
+    import subprocess
+
+    from tests.docker_support import docker
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("no node on this machine to run the sample's DynamoDB store outside a container")
+    _settings, app, region = load_api(STACK, "posts", project)
+    task = plan_task(app, options=LocalOptions(stack=STACK, api="posts", base_image=base_image), region=region)
+    try:
+        LocalRunner(Docker(), say=lambda _: None).build(task, quiet=True)
+    except OpsError as error:
+        if any(word in str(error) for word in NETWORK_TROUBLE):
+            pytest.skip(f"the npm registry is not reachable from docker build here: {str(error)[-300:]}")
+        raise
+    # The app and the exact node_modules its image installed.
+    workdir = tmp_path / "posts"
+    shutil.copytree(PROJECT_DIR / "apps" / "posts" / "src", workdir / "src")
+    holder = docker("create", task.builds[0].image).stdout.strip()
+    try:
+        docker("cp", f"{holder}:/app/node_modules", str(workdir / "node_modules"))
+    finally:
+        docker("rm", holder)
+
+    dynamodb = _DynamoDBOverMoto(region)
+    server = None
+    try:
+        dynamodb.client.create_table(TableName="posts-local", BillingMode="PAY_PER_REQUEST",
+                                     AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "N"}],
+                                     KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])
+        port = free_port()
+        environment = {"PATH": os.environ.get("PATH", ""), "HOST": "127.0.0.1", "PORT": str(port),
+                       "STORAGE_POSTS_NAME": "posts-local", "REGION": region,
+                       "AWS_ENDPOINT_URL_DYNAMODB": dynamodb.url,
+                       "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+        server = subprocess.Popen([node, "src/server.js"], cwd=workdir, env=environment,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        base = f"http://127.0.0.1:{port}"
+        wait_ready(base + "/")
+        assert call("GET", base + "/") == (200, {"status": "ok", "service": "posts", "store": "dynamodb"})
+        assert call("POST", base + "/posts", {"id": 1, "title": "in the table"})[0] == 201
+        stored = dynamodb.client.get_item(TableName="posts-local", Key={"id": {"N": "1"}})["Item"]
+        assert stored == {"id": {"N": "1"}, "title": {"S": "in the table"}}
+        assert call("PUT", base + "/posts/1", {"content": "more"}) == (
+            200, {"id": 1, "title": "in the table", "content": "more"})
+        assert call("PUT", base + "/posts/2", {"title": "nobody"})[0] == 404      # the condition held
+        assert call("GET", base + "/posts") == (200, [{"id": 1, "title": "in the table", "content": "more"}])
+        assert call("DELETE", base + "/posts/1") == (204, None)
+        assert call("DELETE", base + "/posts/1")[0] == 404
+        assert dynamodb.client.scan(TableName="posts-local")["Items"] == []
+        assert {"PutItem", "UpdateItem", "Scan", "DeleteItem"} <= set(dynamodb.operations)
+    finally:
+        if server is not None:
+            server.terminate()
+            output = server.communicate(timeout=10)[0]
+            if server.returncode not in (0, -15, 143):
+                print(output)
+        dynamodb.close()

@@ -6,6 +6,8 @@ const { graphql } = require('graphql');
 const { schema, createRoot } = require('./schema');
 
 const port = Number(process.env.PORT || 8080);
+// All interfaces by default, as a container must; HOST=127.0.0.1 keeps a run on your machine private.
+const host = process.env.HOST || '0.0.0.0';
 const rootValue = createRoot();
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -61,5 +63,5 @@ const server = http.createServer(async (req, res) => {
   return sendJson(res, result.data === undefined ? 400 : 200, result);
 });
 
-server.listen(port, '0.0.0.0', () => console.log(`graphql sample listening on ${port}`));
+server.listen(port, host, () => console.log(`graphql sample listening on ${port}`));
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
