@@ -187,6 +187,9 @@ def test_refusals_leave_everything_as_it_was(project, monkeypatch, capsys):
     code, out, err = _add(monkeypatch, capsys, project, "api", "--stack", "dev", "--name", "x", "--access",
                           "posts=write", "--yes")
     assert code == 2 and "unknown operation(s) write" in err
+    code, out, err = _add(monkeypatch, capsys, project, "api", "--stack", "dev", "--name", "x", "--type", "graphql",
+                          "--template", "express", "--yes")
+    assert code == 2 and "the express template is a rest sample, not graphql" in err and "--template graphql" in err
     code, out, err = _add(monkeypatch, capsys, project, "api", "--stack", "dev", "--name", "x", "--source",
                           "apps/multi", "--template", "express", "--yes")
     assert code == 2 and "is not empty; the sample would overwrite it" in err

@@ -5,6 +5,7 @@ import argparse
 import os
 from pathlib import Path
 
+from components.errors import ConfigError
 from ops import scaffold, stack_config
 from ops.cli_args import say
 from ops.mockrun import PROJECT_DIR
@@ -91,6 +92,10 @@ def add_api(args: argparse.Namespace) -> int:
                                              flag="--type", default="rest"))
     source = args.source or f"apps/{name}"
     template = args.template
+    if template in scaffold.TEMPLATES and scaffold.TEMPLATES[template].api_type != api_type:
+        fitting = ", ".join(t.key for t in scaffold.templates_for(api_type))
+        raise ConfigError(f"the {template} template is a {scaffold.TEMPLATES[template].api_type} sample, "
+                          f"not {api_type}.", key="--template", fix=f"use --template {fitting} or existing.")
     if template is None:
         own = (args.source is not None and (Path(args.source) if Path(args.source).is_absolute()
                                              else args.project_dir / args.source).is_dir())
