@@ -1,0 +1,244 @@
+"""`pulumi up` waits for the pipeline run its own source upload started, and fails when that run fails.
+
+The logic is pure functions over injected boto3 clients (CodePipeline, ECS) and an injected clock, so
+it is tested with botocore's Stubber and no real waiting. ``PipelineRun`` is the Pulumi dynamic
+resource around it; no Lambda and nothing else is deployed for it.
+
+Which run is "ours":
+
+* ``build: managed``: the run whose S3 source revision is the object version this update uploaded.
+  The EventBridge rule (or, on the first deploy, the pipeline's creation) starts it; when none has
+  appeared after ``start_grace_seconds``, the waiter starts one itself (the S3 action then reads the
+  newest version, which is ours).
+* ``build: github``: GitHub pushes start runs; on creation the waiter follows the newest run, and
+  starts one when there is none, or the newest failed or was stopped.
+
+The pipeline runs in SUPERSEDED mode, so a newer run may replace ours; the waiter then follows the
+newer run (it carries our change or a later one).
+
+First deploy: no image existed, so the program created the ECS service with 0 tasks. After the first
+successful run the waiter sets the service's desired count to the app's replicas (``scale_to``).
+"""
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import pulumi
+from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider, UpdateResult
+
+DYNAMIC_TYPE = "pulumi-python:dynamic/serverless-containers:PipelineRun"
+RUNNING = frozenset({"InProgress", "Stopping"})
+FAILED = frozenset({"Failed", "Stopped", "Cancelled"})
+DEFAULT_TIMEOUT_SECONDS = 3600
+DEFAULT_POLL_SECONDS = 15
+DEFAULT_START_GRACE_SECONDS = 60
+
+
+class PipelineRunError(Exception):
+    """The run failed, was stopped, or did not finish in time. The message says where to look."""
+
+
+def pipeline_console_url(region: str, pipeline: str) -> str:
+    return (f"https://{region}.console.aws.amazon.com/codesuite/codepipeline/pipelines/{pipeline}/view"
+            f"?region={region}")
+
+
+def execution_console_url(region: str, pipeline: str, execution_id: str) -> str:
+    return (f"https://{region}.console.aws.amazon.com/codesuite/codepipeline/pipelines/{pipeline}/executions/"
+            f"{execution_id}/timeline?region={region}")
+
+
+@dataclass(frozen=True)
+class Clock:
+    now: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    execution_id: str
+    status: str
+    console_url: str
+    scaled_to: int | None = None
+
+
+def _executions(codepipeline, pipeline: str) -> list[dict]:
+    """Recent runs, newest first (CodePipeline lists them that way)."""
+    response = codepipeline.list_pipeline_executions(pipelineName=pipeline, maxResults=25)
+    return response.get("pipelineExecutionSummaries") or []
+
+
+def find_execution(codepipeline, pipeline: str, revision: str = "") -> dict | None:
+    """The newest run of ``revision`` (a source revision id), or the newest run when ``revision`` is ""."""
+    for summary in _executions(codepipeline, pipeline):
+        if not revision or any(r.get("revisionId") == revision for r in summary.get("sourceRevisions") or []):
+            return summary
+    return None
+
+
+def find_or_start(codepipeline, pipeline: str, revision: str, *, grace_seconds: float, poll_seconds: float,
+                  clock: Clock) -> str:
+    """The id of the run to follow; starts one when nothing suitable shows up within the grace period."""
+    deadline = clock.now() + grace_seconds
+    while True:
+        found = find_execution(codepipeline, pipeline, revision)
+        if found and not (not revision and found.get("status") in FAILED):
+            return found["pipelineExecutionId"]
+        if found or clock.now() >= deadline:
+            break
+        clock.sleep(poll_seconds)
+    started = codepipeline.start_pipeline_execution(name=pipeline)
+    return started["pipelineExecutionId"]
+
+
+def failed_action(codepipeline, pipeline: str, execution_id: str) -> dict | None:
+    """The first failed action of a run (stage, action, summary, link to the build), if any."""
+    details = codepipeline.list_action_executions(
+        pipelineName=pipeline, filter={"pipelineExecutionId": execution_id}).get("actionExecutionDetails") or []
+    failed = [d for d in details if d.get("status") == "Failed"]
+    if not failed:
+        return None
+    failed.sort(key=lambda d: d.get("startTime") or 0)
+    return failed[0]
+
+
+def _failure_message(codepipeline, pipeline: str, execution: dict, region: str) -> str:
+    execution_id = execution["pipelineExecutionId"]
+    url = execution_console_url(region, pipeline, execution_id)
+    action = failed_action(codepipeline, pipeline, execution_id)
+    status = execution.get("status", "Failed")
+    if action is None:
+        summary = execution.get("statusSummary") or ""
+        return f"pipeline {pipeline} run {execution_id} ended {status}{': ' + summary if summary else ''}. See {url}"
+    result = (action.get("output") or {}).get("executionResult") or {}
+    error = (result.get("errorDetails") or {}).get("message") or result.get("externalExecutionSummary") or ""
+    message = (f"pipeline {pipeline}: action '{action.get('actionName')}' in stage '{action.get('stageName')}' "
+               f"failed{': ' + error if error else ''}. See {url}")
+    if result.get("externalExecutionUrl"):
+        message += f" (details: {result['externalExecutionUrl']})"
+    return message
+
+
+def wait_for_execution(codepipeline, pipeline: str, execution_id: str, *, region: str, revision: str = "",
+                       timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS, poll_seconds: float = DEFAULT_POLL_SECONDS,
+                       clock: Clock = Clock()) -> RunOutcome:
+    """Poll until the run succeeds; raise PipelineRunError naming the failed action, or on timeout."""
+    deadline = clock.now() + timeout_seconds
+    while True:
+        execution = codepipeline.get_pipeline_execution(
+            pipelineName=pipeline, pipelineExecutionId=execution_id)["pipelineExecution"]
+        status = execution.get("status")
+        if status == "Succeeded":
+            return RunOutcome(execution_id, status, execution_console_url(region, pipeline, execution_id))
+        if status == "Superseded":
+            newer = find_execution(codepipeline, pipeline, revision)
+            if newer is None or newer["pipelineExecutionId"] == execution_id:
+                newer = find_execution(codepipeline, pipeline)
+            if newer is None or newer["pipelineExecutionId"] == execution_id:
+                raise PipelineRunError(f"pipeline {pipeline} run {execution_id} was superseded, and no newer run "
+                                       f"was found. See {pipeline_console_url(region, pipeline)}")
+            execution_id = newer["pipelineExecutionId"]
+            continue
+        if status in FAILED:
+            raise PipelineRunError(_failure_message(codepipeline, pipeline, execution, region))
+        if clock.now() >= deadline:
+            raise PipelineRunError(
+                f"pipeline {pipeline} run {execution_id} did not finish within {int(timeout_seconds)} s; it keeps "
+                f"running. See {execution_console_url(region, pipeline, execution_id)}")
+        clock.sleep(poll_seconds)
+
+
+def scale_service(ecs, cluster: str, service: str, replicas: int) -> None:
+    """First deploy: the service was created with 0 tasks; now an image exists."""
+    ecs.update_service(cluster=cluster, service=service, desiredCount=replicas)
+
+
+def run_pipeline(codepipeline, ecs, props: dict[str, Any], *, clock: Clock = Clock(),
+                 report: Callable[[str], None] = lambda _message: None) -> RunOutcome:
+    """Find (or start) the run of ``props['sourceRevision']``, wait for it, and scale up on the first deploy."""
+    pipeline, region, revision = props["pipelineName"], props["region"], props.get("sourceRevision") or ""
+    poll = float(props.get("pollSeconds") or DEFAULT_POLL_SECONDS)
+    execution_id = find_or_start(codepipeline, pipeline, revision, poll_seconds=poll, clock=clock,
+                                 grace_seconds=float(props.get("startGraceSeconds", DEFAULT_START_GRACE_SECONDS)))
+    report(f"pipeline {pipeline} is running: {execution_console_url(region, pipeline, execution_id)}")
+    outcome = wait_for_execution(codepipeline, pipeline, execution_id, region=region, revision=revision, clock=clock,
+                                 timeout_seconds=float(props.get("timeoutSeconds") or DEFAULT_TIMEOUT_SECONDS),
+                                 poll_seconds=poll)
+    scale_to = int(props.get("scaleTo") or 0)
+    if scale_to > 0:
+        scale_service(ecs, props["cluster"], props["service"], scale_to)
+        report(f"service {props['service']} scaled to {scale_to} task(s) after the first build")
+        return RunOutcome(outcome.execution_id, outcome.status, outcome.console_url, scaled_to=scale_to)
+    return outcome
+
+
+# --- the Pulumi dynamic resource ---------------------------------------------------------------------------
+
+def _clients(props: dict[str, Any]):
+    import boto3  # imported here: the provider runs in Pulumi's dynamic-provider process
+
+    session = boto3.Session(profile_name=props.get("profile") or None, region_name=props.get("region") or None)
+    return session.client("codepipeline"), session.client("ecs")
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# A change of these means a new source to build: wait for its run. Other inputs only update the state.
+RUN_TRIGGERS = ("pipelineName", "sourceRevision")
+
+
+class PipelineRunProvider(ResourceProvider):
+    serialize_as_secret_always = False
+
+    def __init__(self, clients=_clients, clock: Clock | None = None):
+        self.clients = clients
+        self.clock = clock
+
+    def _run(self, props: dict[str, Any]) -> dict[str, Any]:
+        codepipeline, ecs = self.clients(props)
+        try:
+            outcome = run_pipeline(codepipeline, ecs, props, clock=self.clock or Clock(), report=_stderr)
+        except PipelineRunError as error:
+            # Raised from create/update, Pulumi fails the update with this message (and keeps no state,
+            # so the next `pulumi up` waits again).
+            raise Exception(str(error)) from None
+        return {**props, "executionId": outcome.execution_id, "status": outcome.status,
+                "consoleUrl": outcome.console_url}
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        return CreateResult(id_=f"{props['pipelineName']}-run", outs=self._run(props))
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        keys = set(news) - {"executionId", "status", "consoleUrl"}
+        return DiffResult(changes=any(olds.get(k) != news.get(k) for k in keys))
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        if any(olds.get(k) != news.get(k) for k in RUN_TRIGGERS):
+            return UpdateResult(outs=self._run(news))
+        return UpdateResult(outs={**news, **{k: olds.get(k) for k in ("executionId", "status", "consoleUrl")}})
+
+
+class PipelineRun(Resource, module="serverless-containers", name="PipelineRun"):
+    """One awaited pipeline run: created (or updated) when a new source revision was uploaded."""
+
+    # outputs keep the provider's property names
+    executionId: pulumi.Output[str]
+    status: pulumi.Output[str]
+    consoleUrl: pulumi.Output[str]
+
+    def __init__(self, name: str, *, pipeline_name: pulumi.Input[str], region: str, source_revision: pulumi.Input[str],
+                 cluster: pulumi.Input[str], service: pulumi.Input[str], scale_to: pulumi.Input[int],
+                 profile: str | None = None, timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS,
+                 poll_seconds: int = DEFAULT_POLL_SECONDS, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(PipelineRunProvider(), name, {
+            "pipelineName": pipeline_name, "region": region, "profile": profile or "",
+            "sourceRevision": source_revision, "cluster": cluster, "service": service, "scaleTo": scale_to,
+            "timeoutSeconds": timeout_seconds, "pollSeconds": poll_seconds,
+            "startGraceSeconds": DEFAULT_START_GRACE_SECONDS,
+            "executionId": None, "status": None, "consoleUrl": None,
+        }, opts)
