@@ -119,3 +119,17 @@ def registry_tags(address: str, repository: str) -> list[str]:
         if error.code == 404:
             return []
         raise
+
+
+def run_id() -> str:
+    """Unique per test process: parallel workers, and other people's test runs on the same engine,
+    never share a container, volume or image name."""
+    return f"{os.environ.get('PYTEST_XDIST_WORKER') or 'main'}-{os.getpid()}"
+
+
+def remove_stack_images(stack: str) -> None:
+    """Drop the images `ops local` tagged for ``stack`` (their base layers stay cached)."""
+    listed = docker("image", "ls", "-q", "--filter", f"reference=serverless-containers-{stack}-*", check=False)
+    ids = sorted(set(listed.stdout.split()))
+    if ids:
+        docker("rmi", "-f", *ids, check=False)

@@ -20,10 +20,11 @@ import pytest
 
 from ops import __main__ as cli
 from ops.local import LABEL_TASK, task_family
-from tests.docker_support import PROJECT_DIR, TIMINGS, base_image, docker, docker_engine, free_port  # noqa: F401
+from tests.docker_support import (PROJECT_DIR, TIMINGS, base_image, docker, docker_engine, free_port,  # noqa: F401
+                                  remove_stack_images, run_id)
 
 # pytest-xdist may spread this module's tests over workers; each runs its own task, by its own name.
-STACK = "localtest-" + (os.environ.get("PYTEST_XDIST_WORKER") or "main")
+STACK = "localtest-" + run_id()
 FAMILY = task_family(STACK, "multi")
 SECRET_FILE = PROJECT_DIR / "apps" / "secrets" / ".secret-api-token"
 
@@ -65,6 +66,7 @@ def running_multi(project, base_image):
         yield port
     finally:
         cli.main(["local", "down", *common])
+        remove_stack_images(STACK)
 
 
 def started_at(details: dict) -> float:
@@ -195,6 +197,7 @@ volumes:
             f"{family}.shared"]
     finally:
         assert cli.main(["local", "down", *common, "--stop-timeout", "2"]) == 0
+        remove_stack_images(stack)
     assert docker("volume", "ls", "-q", "--filter", f"label={LABEL_TASK}={task_family(stack, 'app')}").stdout == ""
 
 

@@ -17,9 +17,10 @@ import pytest
 from ops import __main__ as cli
 from ops.local import Docker, LocalOptions, LocalRunner, load_api, plan_task
 from ops.errors import OpsError
-from tests.docker_support import PROJECT_DIR, base_image, docker_engine, free_port  # noqa: F401
+from tests.docker_support import (PROJECT_DIR, base_image, docker_engine, free_port,  # noqa: F401
+                                  remove_stack_images, run_id)
 
-STACK = "samples-" + (os.environ.get("PYTEST_XDIST_WORKER") or "main")
+STACK = "samples-" + run_id()
 NETWORK_TROUBLE = ("ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "ECONNREFUSED", "ECONNRESET", "network")
 
 
@@ -74,6 +75,12 @@ def posts(project, base_image):
     port, common = run_sample(project, "posts", base_image, ["--no-storage"])
     yield f"http://127.0.0.1:{port}"
     cli.main(["local", "down", *common, "--stop-timeout", "5"])
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _drop_images():
+    yield
+    remove_stack_images(STACK)
 
 
 @pytest.fixture(scope="module")
