@@ -129,7 +129,8 @@ def deploy(settings: StackSettings, prepared: list[PreparedApi]) -> None:
         secrets = Secrets(f"{name}-secrets", SecretsArgs(stack=stack, api=name, secrets=app.secrets, tags=tags)) \
             if app.secrets else None
         repositories = ImageRepositories(f"{name}-images", ImageRepositoriesArgs(
-            stack=stack, api=name, app=app, build_mode=api.build, manual_images=dict(api.images)))
+            stack=stack, api=name, app=app, build_mode=api.build, manual_images=dict(api.images), region=region,
+            tags=tags))
         images = {c.name: repositories.images[c.name] if c.is_built else c.image for c in app.containers}
         replicas = app.replicas
         service = Service(name, ServiceArgs(

@@ -67,6 +67,38 @@ def test_dockerfile_only_app(web_only):
     assert web_only.of_type("aws:dynamodb/table:Table") == []
 
 
+def test_first_deploy_runs_no_task_until_an_image_exists(apps):
+    config = {"apis": {"multi": {"source": str(apps / "multi"), "auth": False}}}
+    first = run(config, latest_image_tag="")
+    assert first.one("aws:ecs/service:Service").inputs["desiredCount"] == 0
+    steady = run(config, latest_image_tag="f00d123")
+    assert steady.one("aws:ecs/service:Service").inputs["desiredCount"] == 1
+    images = {name: d["image"] for name, d in containers_of(steady, "-multi").items()}
+    repositories = steady.outputs["apis"]["multi"]["repositories"]
+    # every built container runs the hash tag that ECR's `latest` points at (docs/design.md)
+    assert images == {name: f"{repositories[name]}:f00d123" for name in ("express", "python")}
+
+
+def test_image_containers_run_their_image(tmp_path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "Dockerfile").write_text("FROM scratch\n")
+    (folder / "docker-compose.yml").write_text(
+        "services:\n"
+        "  web:\n"
+        "    build: .\n"
+        "    ports: [\"8080:8080\"]\n"
+        "  cache:\n"
+        "    image: public.ecr.aws/docker/library/redis:7\n")
+    result = run({"apis": {"mixed": {"source": str(folder), "auth": False}}})
+    definitions = containers_of(result, "-mixed")
+    assert definitions["cache"]["image"] == "public.ecr.aws/docker/library/redis:7"
+    assert set(result.outputs["apis"]["mixed"]["repositories"]) == {"web"}
+    execution = next(policy(p) for p in result.of_type("aws:iam/rolePolicy:RolePolicy") if p.name == "mixed-execution")
+    pull = next(s for s in execution["Statement"] if s["Sid"] == "PullOwnImages")
+    assert pull["Resource"] == [result.one("aws:ecr/repository:Repository").outputs["arn"]]
+
+
 def test_stack_outputs_follow_the_contract(web_only):
     outputs = web_only.outputs
     assert set(outputs) == {"apis", "userPoolId", "userPoolClientId", "region"}
