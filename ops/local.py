@@ -395,7 +395,13 @@ class LocalRunner:
         self.down(task.label)
         for volume in task.volumes:
             self.docker.run(["docker", "volume", "create", "--label", f"{LABEL_TASK}={task.label}", volume])
-        self.docker.run(task.pause.argv)
+        try:
+            self.docker.run(task.pause.argv)
+        except OpsError as error:
+            self.down(task.label, stop_timeout=0)
+            raise OpsError(f"could not start the container that holds the task's network namespace, from image "
+                           f"{task.pause.image} (it needs `sh` and `sleep`; pass --pause-image with one that has "
+                           f"them, or free port {task.host_port} if it is taken): {error}") from None
         try:
             for step in task.runs:
                 for dependency, condition in step.waits_for:

@@ -374,3 +374,20 @@ def test_named_volumes_are_task_scoped_shared_and_removed_by_down(tmp_path):
     assert docker.volumes == {volume}
     runner.down(task.label)
     assert docker.volumes == set()
+
+
+def test_a_pause_container_that_cannot_start_is_explained_and_cleaned_up(tmp_path):
+    task = plan_task(two_container_app(tmp_path), options=options(), region="us-east-1")
+
+    class NoShell(FakeDocker):
+        def run(self, argv, **kwargs):
+            result = super().run(argv, **kwargs)
+            if argv[1] == "run" and task.family in argv and "--network" not in argv:
+                raise OpsError('`docker run -d ...` failed (exit 127): exec: "sh": executable file not found')
+            return result
+
+    docker = NoShell()
+    with pytest.raises(OpsError, match="--pause-image") as failure:
+        LocalRunner(docker, say=lambda _: None, sleep=lambda _: None).up(task)
+    assert "executable file not found" in str(failure.value)
+    assert docker.running == []

@@ -7,6 +7,7 @@ from ops.cli_args import add_stack_args, note, say
 from ops.errors import OpsError
 from ops.local import Docker, LocalOptions, LocalRunner, load_api, plan_task, task_family
 
+LOCAL_BASE_IMAGE = "serverless-containers/base:local"   # what docker/base/build.sh tags
 DESCRIPTION = ("Run one API's containers on this machine the way its Fargate task runs them: one shared "
                "network namespace (containers reach each other on localhost), the same environment, secrets "
                "from the .secret- files as environment variables, the same health checks and depends_on order. "
@@ -112,6 +113,10 @@ def run_local(args: argparse.Namespace) -> int:
     for warning in task.warnings:
         note(f"warning: {warning}")
     docker.require_engine()
+    if options.base_image == LOCAL_BASE_IMAGE and \
+            docker.run(["docker", "image", "inspect", LOCAL_BASE_IMAGE], check=False).returncode != 0:
+        raise OpsError(f"{LOCAL_BASE_IMAGE} is not on this machine yet; build it once with "
+                       "`sudo docker/base/build.sh` (a few minutes), then run the command again.")
     if args.local_action == "build" or not args.no_build:
         runner.build(task, quiet=args.quiet)
     if args.local_action == "build":
