@@ -75,6 +75,13 @@ def prepare(settings: StackSettings) -> list[PreparedApi]:
             # The entrypoint is set in the stack config, so point there (and still name the compose file).
             raise ConfigError(f"{error.problem} (compose: {error.file})", file=settings.config_file,
                               key=f"{NAMESPACE}:apis.{api.name}.entrypoint", fix=error.fix) from None
+        routed = [p for p in app.container(app.entrypoint).ports if p.container_port == app.routed_port]
+        if not routed or routed[0].protocol != "tcp":
+            raise ConfigError(f"API Gateway reaches the entrypoint over TCP, but port {app.routed_port} of "
+                              f"{app.entrypoint!r} is not published as TCP.",
+                              file=str(app.compose_files[0]) if app.compose_files else str(app.source_dir),
+                              service=app.entrypoint, key="ports",
+                              fix=f"publish a TCP port first, e.g. \"{app.routed_port}:{app.routed_port}\".")
         for container in api.images:
             if not any(c.name == container for c in app.containers):
                 raise ConfigError(f"images names container {container!r}, which the app does not have.",
@@ -121,10 +128,8 @@ def deploy(settings: StackSettings, prepared: list[PreparedApi]) -> None:
         api, app = item.settings, item.app
         name = api.name
         tags = {**stack_tags, "api": name}
-        entry_protocol = next(p.protocol for p in app.container(app.entrypoint).ports
-                              if p.container_port == app.routed_port)
         firewall = ApiSecurityGroups(f"{name}-firewall", ApiSecurityGroupsArgs(
-            stack=stack, api=name, vpc_id=network.vpc_id, routed_port=app.routed_port, protocol=entry_protocol,
+            stack=stack, api=name, vpc_id=network.vpc_id, routed_port=app.routed_port,
             tags=tags))
         secrets = Secrets(f"{name}-secrets", SecretsArgs(stack=stack, api=name, secrets=app.secrets, tags=tags)) \
             if app.secrets else None

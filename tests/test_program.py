@@ -319,3 +319,13 @@ def test_shipped_stacks(stack):
     value = secret_file.read_text().strip()
     assert all(value not in text for r in result.resources for text in all_strings(
         {k: v for k, v in r.inputs.items() if k not in r.secret_paths}))
+
+
+def test_udp_entrypoint_is_refused(tmp_path, monkeypatch):
+    # The loader never routes to UDP today; the program still refuses an App that would.
+    from components.model import App, Container, PortMapping
+    udp_app = App(source_dir=tmp_path, compose_files=[tmp_path / "docker-compose.yml"], entrypoint="dns",
+                  routed_port=5353, containers=[Container(name="dns", image="x", ports=[PortMapping(5353, "udp")])])
+    monkeypatch.setattr(program, "load_app", lambda *args: udp_app)
+    error = _config_error({"apis": {"udp": {"source": str(tmp_path)}}})
+    assert error.service == "dns" and error.key == "ports" and "TCP" in error.problem
