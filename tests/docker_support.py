@@ -17,7 +17,6 @@ import pytest
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BASE_IMAGE = "serverless-containers/base:local"
-TIMINGS: dict[str, float] = {}
 
 
 def _docker_answers() -> bool:
@@ -43,10 +42,8 @@ def base_image(docker_engine) -> str:
     present = subprocess.run(["docker", "image", "inspect", BASE_IMAGE], capture_output=True).returncode == 0
     if os.geteuid() != 0 and not present:
         pytest.skip(f"building {BASE_IMAGE} needs root (debootstrap); run docker/base/build.sh as root once")
-    started = time.monotonic()
     result = subprocess.run(["bash", str(PROJECT_DIR / "docker" / "base" / "build.sh"), BASE_IMAGE],
                             capture_output=True, text=True, timeout=1200)
-    TIMINGS["base image (build or cache check)"] = time.monotonic() - started
     assert result.returncode == 0, f"docker/base/build.sh failed:\n{result.stderr[-3000:]}"
     return BASE_IMAGE
 

@@ -20,7 +20,7 @@ import pytest
 
 from ops import __main__ as cli
 from ops.local import LABEL_TASK, task_family
-from tests.docker_support import (PROJECT_DIR, TIMINGS, base_image, docker, docker_engine, free_port,  # noqa: F401
+from tests.docker_support import (PROJECT_DIR, base_image, docker, docker_engine, free_port,  # noqa: F401
                                   remove_stack_images, run_id)
 
 # pytest-xdist may spread this module's tests over workers; each runs its own task, by its own name.
@@ -54,13 +54,9 @@ def project(tmp_path_factory) -> Path:
 def running_multi(project, base_image):
     port = free_port()
     common = ["--stack", STACK, "--api", "multi", "--project-dir", str(project)]
-    started = time.monotonic()
     code = cli.main(["local", "build", *common, "--base-image", base_image, "--quiet"])
-    TIMINGS["multi: build two images"] = time.monotonic() - started
     assert code == 0, "ops local build failed (see the captured stderr)"
-    started = time.monotonic()
     code = cli.main(["local", "up", *common, "--no-build", "--port", str(port), "--wait-timeout", "120"])
-    TIMINGS["multi: up until express is healthy"] = time.monotonic() - started
     try:
         assert code == 0, "ops local up failed (see the captured stderr)"
         yield port
