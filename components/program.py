@@ -17,11 +17,13 @@ from pulumi.runtime import config as runtime_config
 
 from components.api import Api, ApiArgs
 from components.auth import Auth, AuthArgs
+from components.buildspec import image_builds
 from components.compose import load_app
 from components.config import NAMESPACE, TOP_LEVEL_KEYS, ApiSettings, StackSettings, load_settings
 from components.errors import ConfigError
 from components.model import App
 from components.network import ApiSecurityGroups, ApiSecurityGroupsArgs, Network, NetworkArgs
+from components.pipeline import BuildPipeline, BuildPipelineArgs
 from components.registry import ImageRepositories, ImageRepositoriesArgs
 from components.secrets import Secrets, SecretsArgs
 from components.service import Cluster, ClusterArgs, Service, ServiceArgs, TableGrant
@@ -87,6 +89,8 @@ def prepare(settings: StackSettings) -> list[PreparedApi]:
                 raise ConfigError(f"images names container {container!r}, which the app does not have.",
                                   file=settings.config_file, key=f"{NAMESPACE}:apis.{api.name}.images.{container}",
                                   fix=f"use one of: {', '.join(c.name for c in app.containers)}.")
+        if api.build != "manual":
+            image_builds(app)   # ConfigError for a build context the pipeline cannot see (outside `source`)
         # Raises ConfigError for what ECS cannot run; the warnings are logged by the Service.
         container_definitions(
             app, images={c.name: "image" for c in app.containers}, log_groups={c.name: "group" for c in app.containers},
@@ -160,12 +164,18 @@ def deploy(settings: StackSettings, prepared: list[PreparedApi]) -> None:
             jwt_issuer=auth.issuer if (auth and api.auth) else None,
             jwt_audience=[auth.client_id] if (auth and api.auth) else None, tags=tags))
 
-        # --- Build pipeline (components/pipeline.py) goes here. ---
-        # It needs cluster.cluster_name, service.service_name, the repositories and the app; it must set
-        # pipeline_name / pipeline_url (Outputs or strings) for build: managed and build: github.
-        pipeline_name: pulumi.Input[str] = ""
-        pipeline_url: pulumi.Input[str] = ""
-        # --- end of the build pipeline ---
+        # Build pipeline (components/pipeline.py): after the service, so the run `pulumi up` waits for
+        # deploys after this update's task definition, never before it. Nothing for build: manual.
+        pipeline = BuildPipeline(f"{name}-pipeline", BuildPipelineArgs(
+            stack=stack, api=name, app=app, build_mode=api.build,
+            repository_urls=dict(repositories.repository_urls), repository_arns=dict(repositories.repository_arns),
+            cluster_name=cluster.cluster_name, service_name=service.service_name, region=region,
+            account_id=account_id, task_role_arns=[service.execution_role_arn, service.task_role_arn],
+            architecture=settings.cpu_architecture, log_retention_days=settings.log_retention_days,
+            replicas=replicas, images_ready=repositories.ready, github=api.github,
+            github_token=settings.github_token, tags=tags))
+        pipeline_name: pulumi.Input[str] = pipeline.pipeline_name
+        pipeline_url: pulumi.Input[str] = pipeline.pipeline_url
 
         outputs[name] = {
             "url": http_api.url,

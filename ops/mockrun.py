@@ -231,6 +231,8 @@ class RecordingMocks(pulumi_mocks.Mocks):
             outputs["arn"] = f"arn:aws:codepipeline:{self.region}:{ACCOUNT_ID}:{physical}"
         if module == "dynamodb/table":
             outputs["streamArn"] = f"{outputs['arn']}/stream/2026-01-01T00:00:00.000"
+        if module == "s3/bucketObjectv2":
+            outputs["versionId"] = f"v-{_short_hash(str(inputs.get('sourceHash')), str(inputs.get('key')), length=16)}"
         if module == "secretsmanager/secretVersion":
             outputs["versionId"] = f"v-{digest}"
         if module.startswith("ec2/") and module in _ID_PREFIXES:

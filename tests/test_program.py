@@ -221,7 +221,7 @@ def test_spot_architecture_and_retention_reach_the_resources(apps):
     assert service["capacityProviderStrategies"] == [{"capacityProvider": "FARGATE_SPOT", "weight": 1}]
     task = result.one("aws:ecs/taskDefinition:TaskDefinition").inputs
     assert task["runtimePlatform"]["cpuArchitecture"] == "X86_64"
-    assert result.one("aws:cloudwatch/logGroup:LogGroup").inputs["retentionInDays"] == 30
+    assert result.one("aws:cloudwatch/logGroup:LogGroup", "web-web").inputs["retentionInDays"] == 30
 
 
 def test_load_and_translation_warnings_are_logged(tmp_path):
