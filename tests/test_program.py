@@ -329,3 +329,11 @@ def test_udp_entrypoint_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(program, "load_app", lambda *args: udp_app)
     error = _config_error({"apis": {"udp": {"source": str(tmp_path)}}})
     assert error.service == "dns" and error.key == "ports" and "TCP" in error.problem
+
+
+def test_pipeline_outputs_empty_only_for_manual_builds(apps, web_only):
+    managed = web_only.outputs["apis"]["web"]
+    assert managed["pipelineName"] == "serverless-containers-dev-web" and managed["pipelineUrl"].startswith("https://")
+    manual = run({"apis": {"web": {"source": str(apps / "web"), "build": "manual", "auth": False}}})
+    web = manual.outputs["apis"]["web"]
+    assert (web["pipelineName"], web["pipelineUrl"], web["build"]) == ("", "", "manual")
