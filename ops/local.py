@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
+from components.compose_merge import is_remote_context
 from components.errors import ConfigError, LoadWarning
 from components.model import App
 from ops.errors import OpsError
@@ -184,8 +185,8 @@ def build_step(app: App, container_name: str, options: LocalOptions) -> BuildSte
     if options.base_image:
         args[DEFAULT_BASE_IMAGE_ARG] = options.base_image
     args.update(options.build_args)
-    remote = "://" in spec.context or spec.context.startswith("git@")
-    inline = getattr(spec, "dockerfile_inline", None)
+    remote = is_remote_context(spec.context)
+    inline = spec.dockerfile_inline
     if inline is not None:
         dockerfile = "-"
     elif remote or Path(spec.dockerfile).is_absolute():
@@ -251,10 +252,10 @@ def plan_task(app: App, *, options: LocalOptions, region: str, granted_tables: S
             argv += ["-e", secret]          # the value comes from the runner's environment
         if "healthCheck" in definition:
             argv += health_flags(definition["healthCheck"])
-        for mount in getattr(app.container(name), "mounts", []):
-            volume = task_volume(family, mount.volume)
+        for mount in definition.get("mountPoints", []):
+            volume = task_volume(family, mount["sourceVolume"])
             volumes.setdefault(volume, None)
-            argv += ["-v", f"{volume}:{mount.target}" + (":ro" if mount.read_only else "")]
+            argv += ["-v", f"{volume}:{mount['containerPath']}" + (":ro" if mount["readOnly"] else "")]
         if "workingDirectory" in definition:
             argv += ["-w", definition["workingDirectory"]]
         if "user" in definition:
