@@ -315,7 +315,7 @@ class BuildPipeline(pulumi.ComponentResource):
         source_object = None
         if args.build_mode == "managed":
             source_dir = Path(args.source_dir or args.app.source_dir)
-            bundle = write_bundle(source_dir, args.bundle_path or default_bundle_path(args.stack, args.api), builds)
+            bundle = write_bundle(source_dir, args.bundle_path or default_bundle_path(args.stack, args.api, source_dir), builds)
             source_object = aws.s3.BucketObjectv2(
                 f"{name}-source", bucket=bucket.id, key=source_key(args.api),
                 source=pulumi.FileAsset(str(bundle.path)), source_hash=bundle.sha256,

@@ -160,9 +160,11 @@ def bundle_bytes(source_dir: Path, builds: list[ImageBuild] = ()) -> tuple[bytes
     return buffer.getvalue(), content_hash, files
 
 
-def default_bundle_path(stack: str, api: str) -> Path:
-    """Outside the project (nothing to gitignore); the content, not the path, decides Pulumi's diff."""
-    return Path(tempfile.gettempdir()) / "serverless-containers" / f"{stack}-{api}-source.zip"
+def default_bundle_path(stack: str, api: str, source_dir: Path | None = None) -> Path:
+    """Outside the project (nothing to gitignore); the content, not the path, decides Pulumi's diff. The
+    source folder is part of the name, so two checkouts deploying at once never share a file."""
+    folder = hashlib.sha256(str(Path(source_dir).resolve()).encode()).hexdigest()[:8] if source_dir else "default"
+    return Path(tempfile.gettempdir()) / "serverless-containers" / f"{stack}-{api}-{folder}-source.zip"
 
 
 def write_bundle(source_dir: Path, output: Path, builds: list[ImageBuild] = ()) -> SourceBundle:

@@ -116,3 +116,10 @@ def test_a_stale_hash_file_in_the_source_is_replaced(tmp_path):
     archive = zipfile.ZipFile(io.BytesIO(data))
     assert archive.namelist() == [SOURCE_HASH_FILE, "Dockerfile"]
     assert archive.read(SOURCE_HASH_FILE).decode().strip() == content_hash
+
+
+def test_default_path_is_per_source_folder(tmp_path):
+    from components.source_bundle import default_bundle_path
+    one, other = default_bundle_path("dev", "web", tmp_path / "a"), default_bundle_path("dev", "web", tmp_path / "b")
+    assert one != other and one.name.startswith("dev-web-") and one.suffix == ".zip"
+    assert default_bundle_path("dev", "web", tmp_path / "a") == one
