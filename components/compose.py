@@ -42,7 +42,7 @@ from components.compose_merge import (REMOTE_FILE, extends_cycle_error, is_remot
 from components.compose_schema import validate_document
 from components.compose_values import (as_bool, as_int, as_text, cpu_units, memory_mib, parse_command,
                                        parse_healthcheck, parse_port)
-from components.compose_yaml import Reset, parse_documents, read_text
+from components.compose_yaml import Reset, exists, is_dir, is_file, parse_documents, read_text, real_path
 from components.dockerfile import DEFAULT_PORT, find_dockerfile, load_dockerfile_app
 from components.errors import ConfigError, LoadWarning
 from components.model import (App, BuildSpec, Container, Dependency, PortMapping, Secret, VolumeMount,
@@ -94,7 +94,7 @@ class _Loader:
             source = Path(source_dir).expanduser().resolve()
         except (OSError, RuntimeError, ValueError) as error:
             raise ConfigError(f"the source folder cannot be resolved: {error}.", file=str(source_dir)) from None
-        if not source.is_dir():
+        if not is_dir(source):
             raise ConfigError("the source folder does not exist or is not a folder.", file=str(source),
                               fix="point source at the folder holding the Dockerfile or docker-compose.yml.")
         self.source_dir = source
@@ -104,7 +104,7 @@ class _Loader:
         self._document_cache: dict[tuple, list[dict]] = {}
         self.origin: dict[str, str] = {}
         dotenv_path = source / ".env"
-        self.dotenv = self._read_dotenv(dotenv_path, self.process_env) if dotenv_path.is_file() else {}
+        self.dotenv = self._read_dotenv(dotenv_path, self.process_env) if is_file(dotenv_path) else {}
         self.variables = {**self.dotenv, **self.process_env}
 
     # ---- files --------------------------------------------------------------------------------
@@ -135,7 +135,7 @@ class _Loader:
             for entry in compose_files:
                 path = Path(entry).expanduser()
                 path = path if path.is_absolute() else self.source_dir / path
-                if not path.is_file():
+                if not is_file(path):
                     raise ConfigError("the compose file does not exist.", file=str(path),
                                       fix=f"list files relative to {self.source_dir}, or leave composeFiles out to "
                                           "use docker-compose.yml / compose.yaml.")
@@ -145,7 +145,7 @@ class _Loader:
             separator = self.dotenv.get("COMPOSE_PATH_SEPARATOR") or os.pathsep
             names = [name for name in self.dotenv["COMPOSE_FILE"].split(separator) if name]
             return self._compose_files(names)
-        found = [name for name in COMPOSE_FILE_NAMES if (self.source_dir / name).is_file()]
+        found = [name for name in COMPOSE_FILE_NAMES if is_file(self.source_dir / name)]
         if len(found) > 1:
             raise ConfigError(f"the folder holds several compose files ({', '.join(found)}), so which one to "
                               "deploy is ambiguous.", file=str(self.source_dir),
@@ -155,7 +155,7 @@ class _Loader:
         main = found[0]
         stem = main.rsplit(".", 1)[0]
         overrides = [name for name in (f"{stem}.override.yml", f"{stem}.override.yaml")
-                     if (self.source_dir / name).is_file()]
+                     if is_file(self.source_dir / name)]
         if len(overrides) > 1:
             raise ConfigError(f"the folder holds two override files ({', '.join(overrides)}).",
                               file=str(self.source_dir), fix="keep one of them.")
@@ -163,7 +163,7 @@ class _Loader:
 
     def _documents(self, path: Path, base_dir: Path, variables: dict[str, str]) -> list[dict]:
         """Parsed, schema-checked, interpolated and normalized documents of one file (cached)."""
-        key = (str(path.resolve()), str(base_dir), id(variables))
+        key = (str(real_path(path)), str(base_dir), id(variables))
         if key in self._document_cache:
             return self._document_cache[key]
         file = str(path)
@@ -186,7 +186,7 @@ class _Loader:
         return result
 
     def _load_file(self, path: Path, base_dir: Path, variables: dict[str, str], stack: tuple[str, ...]) -> dict:
-        key = str(path.resolve())
+        key = str(real_path(path))
         if key in stack:
             chain = " -> ".join(Path(item).name for item in stack[stack.index(key):] + (key,))
             raise ConfigError(f"include cycle detected: {chain}.", file=str(path), key="include",
@@ -226,13 +226,13 @@ class _Loader:
             env_files = entry.get("env_file")
             env_files = [env_files] if isinstance(env_files, str) else list(env_files or [])
             env_paths = [resolve_path(base_dir, text) for text in env_files] or \
-                ([project_dir / ".env"] if (project_dir / ".env").is_file() else [])
+                ([project_dir / ".env"] if is_file(project_dir / ".env") else [])
             included_dotenv: dict[str, str] = {}
             for env_path in env_paths:
                 included_dotenv.update(self._read_dotenv(env_path, {**included_dotenv, **self.process_env}))
             included_variables = {**variables, **included_dotenv, **self.process_env}
             for included_path in resolved:
-                if not included_path.is_file():
+                if not is_file(included_path):
                     raise ConfigError(f"the included file {included_path} does not exist.", file=file,
                                       key=f"include[{index}]", fix="check the path; it is relative to this file's folder.")
             included: dict = {}
@@ -278,7 +278,7 @@ class _Loader:
         target = extends.get("service")
         if extends.get("file"):
             other = Path(extends["file"])
-            if not other.is_file():
+            if not is_file(other):
                 raise ConfigError(f"extends.file {other} does not exist.", file=file, service=name,
                                   key="extends.file", fix="check the path; it is relative to this file's folder.")
             other_project: dict = {}
@@ -439,13 +439,13 @@ class _Loader:
                          dockerfile_inline=as_text(inline) if inline not in (None, "") else None)
         if not is_remote_context(context):
             folder = Path(context)
-            if not folder.exists():
+            if not exists(folder):
                 self._warn(f"the build context {folder} does not exist here; the pipeline's build fails unless this "
                            "folder exists in the repository it builds from.", file=file, service=name, key="build.context")
-            elif not folder.is_dir():
+            elif not is_dir(folder):
                 self._warn(f"the build context {folder} is a file, not a folder; docker build needs a folder.",
                            file=file, service=name, key="build.context")
-            elif spec.dockerfile_inline is None and not (folder / spec.dockerfile).is_file():
+            elif spec.dockerfile_inline is None and not is_file(folder / spec.dockerfile):
                 self._warn(f"there is no {spec.dockerfile} in the build context {folder}; the pipeline's build "
                            "will fail.", file=file, service=name, key="build.dockerfile")
         return spec
@@ -493,7 +493,7 @@ class _Loader:
                 required = as_bool(entry.get("required", True))
             except ValueError as error:
                 raise self._error(f"env_file required: {error}.", file, name, f"env_file[{index}].required") from None
-            if not path.is_file():
+            if not is_file(path):
                 if required:
                     raise self._error(f"the env_file {path} does not exist.", file, name, f"env_file[{index}]",
                                       "create it, or use the long form with required: false.")
@@ -709,21 +709,18 @@ class _Loader:
             raise ConfigError(f"the secret file {path.name!r} must be named {SECRET_PREFIX}<something>.", file=file,
                               key=f"{key}.file", fix=f"rename it, e.g. to {SECRET_PREFIX}{name.lower()}; the prefix "
                                                      "marks secret files so they stay out of Git and images.")
-        try:
-            real = path.resolve()
-        except (OSError, RuntimeError):
-            real = path
+        real = real_path(path)
         if real == self.source_dir or self.source_dir in real.parents:
             raise ConfigError(f"the secret file {path} lies inside the source folder, so it would be copied into the "
                               "image's build context.", file=file, key=f"{key}.file",
                               fix=f"move it out of {self.source_dir}, e.g. to ../{SECRET_PREFIX}{name.lower()}.")
-        if not path.is_file():
+        if not is_file(path):
             raise ConfigError(f"the secret file {path} does not exist.", file=file, key=f"{key}.file",
                               fix="create it with the secret's value (and keep it out of Git).")
         try:
             data = path.read_bytes()
-        except OSError as error:
-            raise ConfigError(f"the secret file {path} cannot be read: {error.strerror or error}.", file=file,
+        except (OSError, ValueError) as error:
+            raise ConfigError(f"the secret file {path} cannot be read: {getattr(error, 'strerror', None) or error}.", file=file,
                               key=f"{key}.file") from None
         if len(data) > SECRETS_MANAGER_MAX_BYTES:
             raise ConfigError(f"the secret file {path} is larger than Secrets Manager's {SECRETS_MANAGER_MAX_BYTES} "

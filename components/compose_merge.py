@@ -32,7 +32,12 @@ def is_remote_context(context: str) -> bool:
 
 
 def resolve_path(base_dir: Path, text: str) -> Path:
-    path = Path(text).expanduser() if text.startswith("~") else Path(text)
+    path = Path(text)
+    if text.startswith("~"):
+        try:
+            path = path.expanduser()
+        except RuntimeError:          # "~someone" with no such user: keep the text, it fails later clearly
+            pass
     return Path(os.path.normpath(path if path.is_absolute() else base_dir / path))
 
 

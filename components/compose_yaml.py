@@ -162,6 +162,34 @@ def _yaml_problem(error: yaml.YAMLError) -> str:
     return f"is not valid YAML{where}: {text}"
 
 
+def _probe(path: Path, test) -> bool:
+    """``Path.is_file()`` and friends raise for names that are too long or hold NUL bytes."""
+    try:
+        return test(path)
+    except (OSError, ValueError):
+        return False
+
+
+def is_file(path: Path) -> bool:
+    return _probe(path, Path.is_file)
+
+
+def is_dir(path: Path) -> bool:
+    return _probe(path, Path.is_dir)
+
+
+def exists(path: Path) -> bool:
+    return _probe(path, Path.exists)
+
+
+def real_path(path: Path) -> Path:
+    """``path.resolve()`` that never raises (symlink loops, NUL bytes): the plain path then."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError, ValueError):
+        return path
+
+
 def read_text(path: Path, *, what: str = "compose file") -> str:
     try:
         data = path.read_bytes()
@@ -170,8 +198,9 @@ def read_text(path: Path, *, what: str = "compose file") -> str:
                           fix="check the file name and the folder it is relative to.") from None
     except IsADirectoryError:
         raise ConfigError(f"the {what} is a folder, not a file.", file=str(path)) from None
-    except OSError as error:
-        raise ConfigError(f"the {what} cannot be read: {error.strerror or error}.", file=str(path)) from None
+    except (OSError, ValueError) as error:
+        raise ConfigError(f"the {what} cannot be read: {getattr(error, 'strerror', None) or error}.",
+                          file=str(path)) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:

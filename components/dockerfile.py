@@ -24,7 +24,7 @@ from pathlib import Path
 
 from components.compose_interpolate import InterpolationError, interpolate_string
 from components.compose_values import parse_duration
-from components.compose_yaml import read_text
+from components.compose_yaml import is_file, read_text
 from components.errors import ConfigError, LoadWarning
 from components.model import App, BuildSpec, Container, HealthCheck, PortMapping
 
@@ -54,7 +54,7 @@ class DockerfileFacts:
 def find_dockerfile(folder: Path) -> Path | None:
     for name in DOCKERFILE_NAMES:
         candidate = folder / name
-        if candidate.is_file():
+        if is_file(candidate):
             return candidate
     return None
 

@@ -716,3 +716,16 @@ def test_env_value_naming_another_service_warns(tmp_path):
     """)
     keys = {w.key for w in app.warnings if "shared" in w.message or "localhost" in w.message and w.key.startswith("environment")}
     assert keys == {"environment.DATABASE_HOST", "environment.URL"}
+
+
+@pytest.mark.parametrize("path", ["a" * 300, "x\x00y", "~nosuchuser/x", "../" * 40 + "etc"])
+def test_odd_paths_are_warnings_or_config_errors(tmp_path, path):
+    import yaml
+    compose = yaml.safe_dump({"services": {"web": {"build": path, "env_file": [{"path": path, "required": False}],
+                                                   "volumes": [f"./{path}:/x"], "ports": [80]}}})
+    app = load(tmp_path, compose)
+    assert warnings_for(app, "build.")
+    with pytest.raises(ConfigError) as error:
+        load(tmp_path, yaml.safe_dump({"services": {"web": {"image": "x", "env_file": path, "secrets": ["s"]}},
+                                       "secrets": {"s": {"file": path}}}))
+    assert not isinstance(error.value, LoaderBugError)
