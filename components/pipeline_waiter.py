@@ -11,7 +11,9 @@ Which run is "ours":
   appeared after ``start_grace_seconds``, the waiter starts one itself (the S3 action then reads the
   newest version, which is ours).
 * ``build: github``: GitHub pushes start runs; on creation the waiter follows the newest run, and
-  starts one when there is none, or the newest failed or was stopped.
+  starts one when there is none.
+* Either way, a matching run that has already failed or was stopped is from an earlier update: the waiter
+  starts a new run instead of reporting the old failure again.
 
 The pipeline runs in SUPERSEDED mode, so a newer run may replace ours; the waiter then follows the
 newer run (it carries our change or a later one).
@@ -81,11 +83,15 @@ def find_execution(codepipeline, pipeline: str, revision: str = "") -> dict | No
 
 def find_or_start(codepipeline, pipeline: str, revision: str, *, grace_seconds: float, poll_seconds: float,
                   clock: Clock) -> str:
-    """The id of the run to follow; starts one when nothing suitable shows up within the grace period."""
+    """The id of the run to follow; starts one when nothing suitable shows up within the grace period.
+
+    A run that has already failed belongs to an earlier `pulumi up` (this update's run has barely begun),
+    so it is retried: fixing the infrastructure and running `pulumi up` again rebuilds the same source.
+    """
     deadline = clock.now() + grace_seconds
     while True:
         found = find_execution(codepipeline, pipeline, revision)
-        if found and not (not revision and found.get("status") in FAILED):
+        if found and found.get("status") not in FAILED:
             return found["pipelineExecutionId"]
         if found or clock.now() >= deadline:
             break

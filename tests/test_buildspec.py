@@ -243,3 +243,11 @@ def test_buildspec_has_no_repository_urls_baked_in():
     text = buildspec_yaml(TWO)
     assert "dkr.ecr" not in text
     assert buildspec(TWO)["phases"]["post_build"]["commands"][0].startswith("[ \"${CODEBUILD_BUILD_SUCCEEDING")
+
+
+def test_yaml_text_round_trips_to_the_same_commands():
+    for builds, subdirectory in ((ONE, ""), (TWO, "apps/shop"),
+                                 ([ImageBuild("x", ".", "", {"Q": "it's \"quoted\" $HOME"},
+                                              dockerfile_inline="FROM scratch\nLABEL a='b: c'\n")], "")):
+        assert yaml.safe_load(buildspec_yaml(builds, subdirectory=subdirectory)) == \
+            buildspec(builds, subdirectory=subdirectory)

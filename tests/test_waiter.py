@@ -198,3 +198,11 @@ def test_provider_waits_only_for_a_new_source(clients, monkeypatch):
         {"pipelineName": PIPELINE, "filter": {"pipelineExecutionId": "next"}})
     with pytest.raises(Exception, match="action 'Deploy' in stage 'Deploy' failed: circuit breaker"):
         provider.update(created.id, olds, props(sourceRevision="new-version"))
+
+
+def test_a_failed_run_of_the_same_source_from_an_earlier_update_is_retried(clients):
+    codepipeline, ecs, stub, _ = clients
+    listing(stub, summary("earlier", "Failed"))           # same version: the last `pulumi up` failed on it
+    stub.add_response("start_pipeline_execution", {"pipelineExecutionId": EXECUTION}, {"name": PIPELINE})
+    state(stub, EXECUTION, "Succeeded")
+    assert run_pipeline(codepipeline, ecs, props(), clock=FakeClock()).execution_id == EXECUTION
