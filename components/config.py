@@ -220,9 +220,6 @@ def load_settings(raw: dict[str, Any], project_dir: Path, stack: str) -> StackSe
         values["cpu_architecture"] = check.choice("cpuArchitecture", raw["cpuArchitecture"], CPU_ARCHITECTURES)
     if raw.get("fargateSpot") is not None:
         values["fargate_spot"] = check.boolean("fargateSpot", raw["fargateSpot"])
-    if values.get("fargate_spot") and values.get("cpu_architecture") == "ARM64":
-        raise check.error("fargateSpot", "Fargate Spot runs only X86_64 tasks; ARM64 tasks cannot use it.",
-                          "set cpuArchitecture: X86_64 to keep Fargate Spot, or fargateSpot: false to keep ARM64.")
     if raw.get("logRetentionDays") is not None:
         values["log_retention_days"] = check.choice("logRetentionDays", raw["logRetentionDays"], LOG_RETENTION_DAYS)
     if raw.get("corsOrigins") is not None:

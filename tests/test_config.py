@@ -130,10 +130,10 @@ def test_bad_top_level_values(project, key, value, fragment):
     assert fragment in str(error)
 
 
-def test_arm64_with_fargate_spot_is_refused(project):
-    error = error_for(minimal(cpuArchitecture="ARM64", fargateSpot=True), project)
-    assert error.key == "serverless-containers:fargateSpot"
-    assert "X86_64" in error.fix
+def test_arm64_with_fargate_spot_is_accepted(project):
+    # FARGATE_SPOT runs ARM64 Linux tasks on platform 1.4.0 (ECS API reference, CapacityProviderStrategyItem).
+    settings = load_settings(minimal(cpuArchitecture="ARM64", fargateSpot=True), project, "dev")
+    assert (settings.cpu_architecture, settings.fargate_spot) == ("ARM64", True)
 
 
 def test_missing_source_folder(project):
