@@ -154,6 +154,10 @@ class ImageRepositories(pulumi.ComponentResource):
             if args.build_mode == "manual":
                 self._log_manual_commands(args, container, repository.repository_url)
 
+        for container in args.app.containers:
+            if not container.is_built and container.name in args.manual_images:
+                pulumi.log.warn(f"API {args.api}: images.{container.name} is ignored: that container has no build: "
+                                f"and runs its compose image {container.image}. Change `image:` in the compose file.")
         self.ready = pulumi.Output.all(*ready).apply(all) if ready else pulumi.Output.from_input(True)
         self.register_outputs({"repositoryUrls": self.repository_urls, "images": self.images, "ready": self.ready})
 

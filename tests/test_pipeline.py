@@ -369,3 +369,12 @@ def test_context_outside_the_source_folder_stops_before_anything_is_registered(t
     with pytest.raises(Exception) as error:
         run({"api": {"source": str(folder), "auth": False}})
     assert "outside the API's source folder" in str(error.value) and "build.context" in str(error.value)
+
+
+def test_manual_image_for_an_image_container_is_ignored_with_a_warning(apps):
+    result = run({"shop": {"source": str(apps / "shop"), "auth": False, "build": "manual",
+                           "images": {"api": "v3", "worker": "v3", "cache": "redis:8"}}})
+    images = {d["name"]: d["image"] for d in json.loads(
+        result.one("aws:ecs/taskDefinition:TaskDefinition").inputs["containerDefinitions"])}
+    assert images["cache"] == "public.ecr.aws/docker/library/redis:7"
+    assert any("images.cache is ignored" in w for w in result.warnings)
