@@ -1,0 +1,484 @@
+"""The cost guardrails as pure functions, shared by the policy pack (policies/__main__.py) and the offline plan.
+
+A resource rule takes a type token, the resource's properties (camelCase wire names, as Pulumi's policy
+SDK and ops/mockrun.py show them) and the policy's settings, and returns violation messages. A stack rule
+takes every resource of the stack and returns (resource or None, message) pairs. Values Pulumi cannot know
+during a preview arrive as ``UNKNOWN`` (see policies/adapter.py); a rule never reports a violation it
+cannot prove.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+ECS_SERVICE = "aws:ecs/service:Service"
+TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
+CLUSTER_CAPACITY = "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders"
+ECR_REPOSITORY = "aws:ecr/repository:Repository"
+ECR_LIFECYCLE = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
+S3_BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
+S3_LIFECYCLES = ("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+                 "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2")
+S3_VERSIONINGS = ("aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioningV2:BucketVersioningV2")
+S3_PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+NAT_GATEWAY = "aws:ec2/natGateway:NatGateway"
+HTTP_ROUTE = "aws:apigatewayv2/route:Route"
+SCALING_TARGET = "aws:appautoscaling/target:Target"
+PIPELINE_RUN_SUFFIX = ":PipelineRun"   # components/pipeline_waiter.py: scales a first deploy to the replicas
+PUBLIC_ACCESS_SETTINGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+
+
+class _Unknown:
+    """A value that only exists after the deploy (an id, an ARN), as seen during `pulumi preview`."""
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN = _Unknown()
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A resource as every rule sees it. ``parent_urn`` and ``region`` are empty when unknown."""
+
+    type: str
+    name: str
+    props: Mapping[str, Any]
+    urn: str = ""
+    parent_urn: str = ""
+    region: str = ""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One violation of one policy: on a resource (its logical name) or on the whole stack (resource "")."""
+
+    policy: str
+    level: str
+    resource: str
+    message: str
+    urn: str = ""
+    type: str = ""
+
+
+def known(value: Any) -> bool:
+    return value is not None and value is not UNKNOWN
+
+
+def number(value: Any) -> float | None:
+    """A known number (the wire sends 2 as 2.0, and task sizes as strings), else None."""
+    if isinstance(value, bool) or not known(value):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    try:
+        return float(str(value).strip())
+    except ValueError:
+        return None
+
+
+def task_cpu_units(value: Any) -> float | None:
+    """ECS accepts "256", 256 and "0.25 vCPU" alike."""
+    text = str(value).strip().lower() if known(value) else ""
+    match = re.fullmatch(r"([\d.]+)\s*vcpu", text)
+    return float(match.group(1)) * 1024 if match else number(value)
+
+
+def task_memory_mib(value: Any) -> float | None:
+    """ECS accepts "512", 512 and "0.5 GB" alike."""
+    text = str(value).strip().lower() if known(value) else ""
+    match = re.fullmatch(r"([\d.]+)\s*gb", text)
+    return float(match.group(1)) * 1024 if match else number(value)
+
+
+def as_list(value: Any) -> list:
+    """Nested blocks arrive as an object or as a one-element list, depending on the provider version."""
+    if not known(value):
+        return []
+    if isinstance(value, Mapping):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [v for v in value if known(v)]
+    return []
+
+
+def block(value: Any) -> Mapping[str, Any]:
+    items = [v for v in as_list(value) if isinstance(v, Mapping)]
+    return items[0] if items else {}
+
+
+def json_document(value: Any) -> Any:
+    """A JSON string property (a task's container definitions, an ECR lifecycle policy), or UNKNOWN."""
+    if not known(value):
+        return UNKNOWN
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return UNKNOWN
+
+
+def _plural(count: float, word: str) -> str:
+    count = int(count) if float(count).is_integer() else count
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+# ---------------------------------------------------------------------------------------------- resource rules
+
+
+def max_replicas(resource_type: str, props: Mapping[str, Any], settings: Mapping[str, Any]) -> list[str]:
+    limit = settings["maxReplicas"]
+    counts: list[tuple[str, float | None]] = []
+    if resource_type == ECS_SERVICE:
+        counts.append(("desiredCount", number(props.get("desiredCount"))))
+    elif resource_type.endswith(PIPELINE_RUN_SUFFIX):
+        counts.append(("scaleTo (the count the first pipeline run scales to)", number(props.get("scaleTo"))))
+    elif resource_type == SCALING_TARGET and props.get("serviceNamespace") == "ecs":
+        counts.append(("maxCapacity (autoscaling)", number(props.get("maxCapacity"))))
+    return [f"runs up to {_plural(count, 'task')} ({key}); the limit is {limit} (maxReplicas). Lower "
+            f"deploy.replicas in the compose file, or raise maxReplicas in policies/config/<stack>.json."
+            for key, count in counts if count is not None and count > limit]
+
+
+def max_task_size(resource_type: str, props: Mapping[str, Any], settings: Mapping[str, Any]) -> list[str]:
+    if resource_type != TASK_DEFINITION:
+        return []
+    found = []
+    cpu, memory = task_cpu_units(props.get("cpu")), task_memory_mib(props.get("memory"))
+    if cpu is not None and cpu > settings["maxTaskCpu"]:
+        found.append(f"asks for {cpu:g} CPU units; the limit is {settings['maxTaskCpu']} (maxTaskCpu). Lower the "
+                     f"services' deploy.resources.limits.cpus.")
+    if memory is not None and memory > settings["maxTaskMemory"]:
+        found.append(f"asks for {memory:g} MiB of memory; the limit is {settings['maxTaskMemory']} (maxTaskMemory). "
+                     f"Lower the services' deploy.resources.limits.memory.")
+    return found
+
+
+def max_log_retention(resource_type: str, props: Mapping[str, Any], settings: Mapping[str, Any]) -> list[str]:
+    if resource_type != LOG_GROUP:
+        return []
+    limit = settings["maxLogRetentionDays"]
+    days = props.get("retentionInDays")
+    if days is UNKNOWN:
+        return []
+    days = number(days)
+    if not days:
+        return [f"keeps its log events forever (no retentionInDays); set a retention of at most {limit} days."]
+    if days > limit:
+        return [f"keeps log events {days:g} days; the limit is {limit} (maxLogRetentionDays)."]
+    return []
+
+
+def deployment_circuit_breaker(resource_type: str, props: Mapping[str, Any], settings: Mapping[str, Any]) -> list[str]:
+    if resource_type != ECS_SERVICE:
+        return []
+    controller = block(props.get("deploymentController")).get("type", "ECS")
+    if known(controller) and controller != "ECS":
+        return []   # CodeDeploy and external controllers roll back by their own means
+    breaker = props.get("deploymentCircuitBreaker")
+    if breaker is UNKNOWN:
+        return []
+    breaker = block(breaker)
+    if breaker.get("enable") is not True:
+        return ["has no deployment circuit breaker: a rollout whose tasks never get healthy keeps replacing them "
+                "(and billing for them). Set deploymentCircuitBreaker {enable: true, rollback: true}."]
+    if breaker.get("rollback") is not True:
+        return ["stops a failing rollout but does not roll back to the last working deployment. "
+                "Set deploymentCircuitBreaker.rollback: true."]
+    return []
+
+
+def looks_secret(name: str, words: Iterable[str]) -> bool:
+    parts = [p for p in re.split(r"[_\-.]", name.upper()) if p]
+    # A name that points at where a secret is (a file, an ARN) is not the secret itself.
+    if parts and parts[-1] in ("FILE", "PATH", "ARN", "NAME"):
+        return False
+    wanted = {w.upper() for w in words}
+    return any(p in wanted for p in parts) or any(w in "".join(parts) for w in wanted if len(w) >= 6)
+
+
+def no_secrets_in_environment(resource_type: str, props: Mapping[str, Any], settings: Mapping[str, Any]) -> list[str]:
+    if resource_type != TASK_DEFINITION:
+        return []
+    containers = json_document(props.get("containerDefinitions"))
+    if not isinstance(containers, list):
+        return []
+    allowed = set(settings.get("allowedNames") or [])
+    found = []
+    for container in containers:
+        if not isinstance(container, Mapping):
+            continue
+        for variable in container.get("environment") or []:
+            name, value = variable.get("name", ""), variable.get("value")
+            if name in allowed or not isinstance(value, str) or value == "":
+                continue
+            if looks_secret(name, settings["secretWords"]):
+                found.append(f"container {container.get('name')!r}: environment variable {name} holds a literal "
+                             f"value and looks like a secret. Declare it under the service's compose `secrets:` "
+                             f"so it is kept in Secrets Manager, or list it in allowedNames.")
+    return found
+
+
+def ecr_scan_on_push(resource_type: str, props: Mapping[str, Any], settings: Mapping[str, Any]) -> list[str]:
+    if resource_type != ECR_REPOSITORY:
+        return []
+    scanning = props.get("imageScanningConfiguration")
+    if scanning is UNKNOWN or block(scanning).get("scanOnPush") is UNKNOWN:
+        return []
+    if block(scanning).get("scanOnPush") is not True:
+        return ["does not scan images on push; set imageScanningConfiguration.scanOnPush: true."]
+    return []
+
+
+def api_auth(resource_type: str, props: Mapping[str, Any], settings: Mapping[str, Any]) -> list[str]:
+    if resource_type != HTTP_ROUTE or not settings.get("requireAuth"):
+        return []
+    route_key, authorization = props.get("routeKey"), props.get("authorizationType", "NONE")
+    if not known(route_key) or authorization is UNKNOWN:
+        return []
+    # Browsers send CORS preflights without credentials, so they can never carry a token.
+    if str(route_key).startswith("OPTIONS ") or route_key in (settings.get("publicRoutes") or []):
+        return []
+    if authorization in (None, "", "NONE"):
+        return [f"route {route_key!r} has no authorizer, and this environment requires sign-in on every API. "
+                f"Set auth: true on the API in the stack config, or list the route in publicRoutes."]
+    return []
+
+
+# ------------------------------------------------------------------------------------------------- stack rules
+
+StackFindings = list[tuple[Resource | None, str]]
+
+
+def _of_type(resources: Sequence[Resource], *types: str) -> list[Resource]:
+    return [r for r in resources if r.type in types]
+
+
+def _attached(target: Resource, candidates: Sequence[Resource], key: str, target_keys: Sequence[str]) -> list[Resource]:
+    """The resources whose ``key`` names ``target`` (by physical name or id); when that value is not known yet,
+    the one the program registered under the same parent with the same logical name."""
+    names = {str(target.props.get(k)) for k in target_keys if known(target.props.get(k))}
+    matched = []
+    for candidate in candidates:
+        value = candidate.props.get(key)
+        if known(value):
+            if str(value) in names or str(value).rsplit("/", 1)[-1] in names:
+                matched.append(candidate)
+        elif candidate.parent_urn == target.parent_urn and candidate.name == target.name:
+            matched.append(candidate)
+    return matched
+
+
+def _ecr_age_rules(policy: Any) -> list[tuple[str, float]]:
+    rules = policy.get("rules") if isinstance(policy, Mapping) else None
+    ages = []
+    for rule in rules or []:
+        selection = rule.get("selection") or {}
+        if selection.get("countType") == "sinceImagePushed" and number(selection.get("countNumber")) is not None:
+            ages.append((str(selection.get("tagStatus", "any")), number(selection.get("countNumber"))))
+    return ages
+
+
+def ecr_lifecycle(resources: Sequence[Resource], settings: Mapping[str, Any]) -> StackFindings:
+    limit = settings["maxImageAgeDays"]
+    policies = _of_type(resources, ECR_LIFECYCLE)
+    found: StackFindings = []
+    for repository in _of_type(resources, ECR_REPOSITORY):
+        attached = _attached(repository, policies, "repository", ("name", "id"))
+        if not attached:
+            found.append((repository, f"has no lifecycle policy, so every image is kept (and billed) forever. "
+                                      f"Expire images within {limit} days of their push."))
+            continue
+        documents = [json_document(p.props.get("policy")) for p in attached]
+        if any(d is UNKNOWN for d in documents):
+            continue
+        ages = [age for document in documents for age in _ecr_age_rules(document)]
+        for status, days in ages:
+            if days > limit:
+                found.append((repository, f"has a lifecycle rule that expires {status} images only {days:g} days "
+                                          f"after push; the limit is {limit} (maxImageAgeDays)."))
+        if not any(status == "any" and days <= limit for status, days in ages):
+            found.append((repository, f"has no lifecycle rule that expires every image (tagStatus any) within "
+                                      f"{limit} days of its push; old images are kept (and billed)."))
+    return found
+
+
+def _s3_rule_ages(rule: Mapping[str, Any]) -> tuple[bool, list[tuple[str, float]]]:
+    """(enabled, [(what expires, after days)]) for a lifecycle-configuration rule or an inline bucket rule."""
+    enabled = rule.get("status") == "Enabled" if "status" in rule else rule.get("enabled") is True
+    ages = []
+    days = number(block(rule.get("expiration")).get("days"))
+    if days:
+        ages.append(("objects", days))
+    noncurrent = block(rule.get("noncurrentVersionExpiration"))
+    days = number(noncurrent.get("noncurrentDays", noncurrent.get("days")))
+    if days:
+        ages.append(("replaced versions", days))
+    return enabled, ages
+
+
+def _versioned(bucket: Resource, versionings: Sequence[Resource]) -> bool:
+    if block(bucket.props.get("versioning")).get("enabled") is True:
+        return True
+    return any(block(v.props.get("versioningConfiguration")).get("status") == "Enabled"
+               for v in _attached(bucket, versionings, "bucket", ("bucket", "id")))
+
+
+def s3_lifecycle(resources: Sequence[Resource], settings: Mapping[str, Any]) -> StackFindings:
+    limit = settings["maxObjectAgeDays"]
+    configurations = _of_type(resources, *S3_LIFECYCLES)
+    versionings = _of_type(resources, *S3_VERSIONINGS)
+    found: StackFindings = []
+    for bucket in _of_type(resources, *S3_BUCKETS):
+        attached = _attached(bucket, configurations, "bucket", ("bucket", "id"))
+        rules = [r for c in attached for r in as_list(c.props.get("rules"))] + as_list(bucket.props.get("lifecycleRules"))
+        if any(c.props.get("rules") is UNKNOWN for c in attached):
+            continue
+        if not rules:
+            found.append((bucket, f"has no lifecycle rule, so every object is kept (and billed) forever. Expire "
+                                  f"objects within {limit} days."))
+            continue
+        expiring = set()
+        for rule in rules:
+            enabled, ages = _s3_rule_ages(rule)
+            if not enabled:
+                continue
+            for what, days in ages:
+                if days > limit:
+                    found.append((bucket, f"lifecycle rule {rule.get('id', '')!r} expires {what} only after "
+                                          f"{days:g} days; the limit is {limit} (maxObjectAgeDays)."))
+                else:
+                    expiring.add(what)
+        if not expiring:
+            found.append((bucket, f"has no enabled lifecycle rule that expires objects within {limit} days."))
+        elif _versioned(bucket, versionings) and "replaced versions" not in expiring:
+            found.append((bucket, f"is versioned but no rule expires replaced versions within {limit} days "
+                                  f"(noncurrentVersionExpiration); they are kept (and billed) forever."))
+    return found
+
+
+def s3_public_access_block(resources: Sequence[Resource], settings: Mapping[str, Any]) -> StackFindings:
+    blocks = _of_type(resources, S3_PUBLIC_ACCESS_BLOCK)
+    found: StackFindings = []
+    for bucket in _of_type(resources, *S3_BUCKETS):
+        attached = _attached(bucket, blocks, "bucket", ("bucket", "id"))
+        if not attached:
+            found.append((bucket, "has no public access block; add one with all four settings true."))
+            continue
+        for access_block in attached:
+            off = [s for s in PUBLIC_ACCESS_SETTINGS if access_block.props.get(s) is not True
+                   and access_block.props.get(s) is not UNKNOWN]
+            if off:
+                found.append((bucket, f"public access block leaves {', '.join(off)} off; set all four to true."))
+    return found
+
+
+def max_nat_gateways(resources: Sequence[Resource], settings: Mapping[str, Any]) -> StackFindings:
+    limit = settings["maxNatGateways"]
+    gateways = _of_type(resources, NAT_GATEWAY)
+    if len(gateways) <= limit:
+        return []
+    return [(gateway, f"the stack has {_plural(len(gateways), 'NAT gateway')}; the limit is {limit} "
+                      f"(maxNatGateways). A NAT gateway is billed every hour, idle or not; tasks in public subnets "
+                      f"with public IPs need none.") for gateway in gateways]
+
+
+def _capacity_strategy(service: Resource, resources: Sequence[Resource]) -> list[Mapping[str, Any]] | None:
+    """The capacity providers a service's tasks use: its own strategy, its launch type, else its cluster's default."""
+    strategy = service.props.get("capacityProviderStrategies")
+    if strategy is UNKNOWN:
+        return None
+    if as_list(strategy):
+        return as_list(strategy)
+    launch_type = service.props.get("launchType")
+    if known(launch_type):
+        return [{"capacityProvider": launch_type, "weight": 1}]
+    cluster = str(service.props.get("cluster", "")).rsplit("/", 1)[-1]
+    for providers in _of_type(resources, CLUSTER_CAPACITY):
+        if str(providers.props.get("clusterName", "")).rsplit("/", 1)[-1] == cluster:
+            return as_list(providers.props.get("defaultCapacityProviderStrategies"))
+    return []
+
+
+def spot_share(strategy: Sequence[Mapping[str, Any]]) -> tuple[bool, bool]:
+    """(some tasks on FARGATE_SPOT, every task on FARGATE_SPOT) for a capacity provider strategy."""
+    used = [s for s in strategy if (number(s.get("weight")) or 0) > 0 or (number(s.get("base")) or 0) > 0]
+    on_spot = [s for s in used if s.get("capacityProvider") == "FARGATE_SPOT"]
+    return bool(on_spot), bool(used) and len(on_spot) == len(used)
+
+
+def fargate_spot(resources: Sequence[Resource], settings: Mapping[str, Any]) -> StackFindings:
+    mode = settings["fargateSpot"]
+    if mode == "allowed":
+        return []
+    found: StackFindings = []
+    for service in _of_type(resources, ECS_SERVICE):
+        strategy = _capacity_strategy(service, resources)
+        if strategy is None:
+            continue
+        some, every = spot_share(strategy)
+        if mode == "required" and not every:
+            found.append((service, "runs tasks on on-demand Fargate, but this environment requires Fargate Spot. "
+                                   "Set fargateSpot: true (with cpuArchitecture: X86_64) in the stack config."))
+        if mode == "forbidden" and some:
+            found.append((service, "runs tasks on Fargate Spot, which this environment forbids (AWS may stop them "
+                                   "at two minutes' notice). Set fargateSpot: false in the stack config."))
+    return found
+
+
+def monthly_idle_budget(resources: Sequence[Resource], settings: Mapping[str, Any]) -> StackFindings:
+    from ops import cost   # the same estimate the plan prints
+
+    region = settings.get("region") or next((r.region for r in resources if r.region), "") or cost.DEFAULT_REGION
+    report = cost.estimate(resources, region)
+    budget = settings["monthlyIdleBudgetUsd"]
+    if report.monthly_usd <= budget:
+        return []
+    top = sorted(report.items, key=lambda i: i.monthly_usd, reverse=True)[:3]
+    biggest = "; ".join(f"{i.name} ${i.monthly_usd:.2f}" for i in top)
+    return [(None, f"the estimated idle cost is ${report.monthly_usd:.2f} a month in {region}, over the budget of "
+                   f"${budget:.2f} (monthlyIdleBudgetUsd). Biggest items: {biggest}.")]
+
+
+ResourceRule = Callable[[str, Mapping[str, Any], Mapping[str, Any]], list[str]]
+StackRule = Callable[[Sequence[Resource], Mapping[str, Any]], StackFindings]
+
+RESOURCE_RULES: dict[str, ResourceRule] = {
+    "max-replicas": max_replicas,
+    "max-task-size": max_task_size,
+    "max-log-retention": max_log_retention,
+    "deployment-circuit-breaker": deployment_circuit_breaker,
+    "no-secrets-in-environment": no_secrets_in_environment,
+    "ecr-scan-on-push": ecr_scan_on_push,
+    "api-auth": api_auth,
+}
+STACK_RULES: dict[str, StackRule] = {
+    "ecr-lifecycle": ecr_lifecycle,
+    "s3-lifecycle": s3_lifecycle,
+    "s3-public-access-block": s3_public_access_block,
+    "max-nat-gateways": max_nat_gateways,
+    "fargate-spot": fargate_spot,
+    "monthly-idle-budget": monthly_idle_budget,
+}
+
+
+def evaluate(resources: Sequence[Resource], policies: Mapping[str, Any]) -> list[Finding]:
+    """Every violation of every enabled policy. ``policies``: name -> settings.EffectivePolicy."""
+    findings: list[Finding] = []
+    for name, policy in policies.items():
+        if policy.level == "disabled":
+            continue
+        if name in RESOURCE_RULES:
+            for resource in resources:
+                for message in RESOURCE_RULES[name](resource.type, resource.props, policy.settings):
+                    findings.append(Finding(name, policy.level, resource.name, message, resource.urn, resource.type))
+        elif name in STACK_RULES:
+            for resource, message in STACK_RULES[name](resources, policy.settings):
+                findings.append(Finding(name, policy.level, resource.name if resource else "", message,
+                                        resource.urn if resource else "", resource.type if resource else ""))
+    return findings
