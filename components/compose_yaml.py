@@ -232,8 +232,31 @@ def check_tree(value: Any, file: str) -> None:
                 stack.append((child, depth + 1, inner))
 
 
+def _flow_depth(text: str) -> int:
+    """The deepest ``[``/``{`` nesting outside quotes. PyYAML's scanner slows down quadratically with
+    flow nesting, so absurd depths are refused before parsing."""
+    depth = deepest = 0
+    quote = None
+    for char in text:
+        if quote:
+            if char == quote:
+                quote = None
+        elif char in "'\"":
+            quote = char
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+        elif char == "\n":
+            quote = None
+    return deepest
+
+
 def parse_documents(text: str, file: str) -> list[Any]:
     """Every YAML document of a compose file (Compose merges several in one file in order)."""
+    if _flow_depth(text) > MAX_DEPTH:
+        raise ConfigError(f"the document is nested more than {MAX_DEPTH} levels deep.", file=file)
     try:
         documents = list(yaml.load_all(text, Loader=ComposeYamlLoader))
     except yaml.YAMLError as error:

@@ -729,3 +729,10 @@ def test_odd_paths_are_warnings_or_config_errors(tmp_path, path):
         load(tmp_path, yaml.safe_dump({"services": {"web": {"image": "x", "env_file": path, "secrets": ["s"]}},
                                        "secrets": {"s": {"file": path}}}))
     assert not isinstance(error.value, LoaderBugError)
+
+
+@pytest.mark.parametrize("depth", [300, 3000])
+def test_deep_nesting_is_a_config_error(tmp_path, depth):
+    with pytest.raises(ConfigError, match="nested more than") as error:
+        load(tmp_path, "services: {web: {image: x, labels: {a: " + "[" * depth + "]" * depth + "}}}")
+    assert not isinstance(error.value, LoaderBugError)
