@@ -128,6 +128,8 @@ _ID_PREFIXES = {
     "ec2/eip": "eipalloc-", "ec2/vpcEndpoint": "vpce-",
     "servicediscovery/privateDnsNamespace": "ns-", "servicediscovery/service": "srv-",
     "cognito/userPoolClient": "", "apigatewayv2/vpcLink": "", "apigatewayv2/api": "",
+    # Unique like AWS's: the name would give every API's authorizer the same id.
+    "apigatewayv2/integration": "", "apigatewayv2/authorizer": "",
 }
 
 
