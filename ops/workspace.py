@@ -183,6 +183,10 @@ def run(operation: str, stack: str, *, project_dir: Path = PROJECT_DIR, progress
         packs = policy_packs(project_dir)
         if packs:
             kwargs["policy_packs"] = packs
+            # Per-stack limits (policies/config/<stack>.json), as `--policy-pack-config` takes them.
+            stack_limits = project_dir / "policies" / "config" / f"{stack}.json"
+            if stack_limits.is_file():
+                kwargs["policy_pack_configs"] = [str(stack_limits)]
     with clear_automation_errors(f"pulumi {operation}", stack):
         try:
             return getattr(handle, operation)(**kwargs)

@@ -98,9 +98,14 @@ def test_up_passes_the_projects_policy_pack_unless_told_not_to(project, fake_wor
     (project / "policies" / "PulumiPolicy.yaml").write_text("runtime: python\n")
     assert _run(capsys, "up", "--stack", "dev", "--project-dir", str(project))[0] == 0
     assert _run(capsys, "up", "--stack", "dev", "--project-dir", str(project), "--no-policy")[0] == 0
+    (project / "policies" / "config").mkdir()
+    (project / "policies" / "config" / "dev.json").write_text("{}")
+    assert _run(capsys, "preview", "--stack", "dev", "--project-dir", str(project))[0] == 0
     calls = fake_workspace.stacks["dev"].calls
-    assert calls[0][1]["policy_packs"] == [str(project / "policies")]
+    assert calls[0][1]["policy_packs"] == [str(project / "policies")] and "policy_pack_configs" not in calls[0][1]
     assert "policy_packs" not in calls[1][1]
+    assert calls[2][0] == "preview"
+    assert calls[2][1]["policy_pack_configs"] == [str(project / "policies" / "config" / "dev.json")]
 
 
 def test_a_failed_up_shows_the_engine_error_once_without_traceback(project, fake_workspace, fake_credentials, capsys):
