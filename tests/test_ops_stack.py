@@ -197,3 +197,24 @@ def test_up_refuses_a_broken_app_before_the_engine_starts(project, fake_workspac
     code, out, err = _run(capsys, "up", "--stack", "dev", "--project-dir", str(project))
     assert code == 2 and "apps/posts" in err and "Traceback" not in err
     assert fake_workspace.opened == []
+
+
+def test_policy_findings_and_failures_are_summarised():
+    import io
+
+    from pulumi.automation.events import EngineEvent, PolicyEvent
+    from tests.ops_fixtures import engine_events
+
+    progress = workspace.EngineProgress(out=io.StringIO(), err=io.StringIO())
+    for event in engine_events(failing=True):
+        progress.on_event(event)
+    progress.on_event(EngineEvent(9, 0, policy_event=PolicyEvent(
+        message="replicas 12 exceed the stack's limit of 4\n", color="never", policy_name="max-replicas",
+        policy_pack_name="serverless-containers-cost", policy_pack_version="1", policy_pack_version_tag="v1",
+        enforcement_level="mandatory", resource_urn="urn:pulumi:dev::p::aws:ecs/service:Service::posts")))
+    assert progress.summary() == [
+        "policy findings:",
+        "  [mandatory] serverless-containers-cost/max-replicas: replicas 12 exceed the stack's limit of 4",
+        "errors:",
+        "  creating ECS Service (posts): AccessDeniedException: not allowed",
+    ]
