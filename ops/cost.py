@@ -242,7 +242,8 @@ def estimate(resources: Iterable[Any], region: str = DEFAULT_REGION, prices: Map
     repositories = _count(resources, ECR_REPOSITORY)
     if repositories:
         size = prices["assumptions"]["ecrStorageGbPerRepository"]
-        add("ECR image storage", f"{len(repositories)} repositories x {_g(size)} GB assumed (7-day lifecycle)",
+        add("ECR image storage", f"{len(repositories)} repositor{'y' if len(repositories) == 1 else 'ies'} x {_g(size)} GB "
+            f"assumed (7-day lifecycle)",
             len(repositories) * size, "GB-month", table["ecrStorageGbMonth"])
 
     return CostReport(region=region, priced_as=priced_as, items=items, excluded=list(prices["excluded"]),

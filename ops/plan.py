@@ -75,6 +75,8 @@ def _program():
 def make_plan(stack: str, *, project_dir: Path = mockrun.PROJECT_DIR, policy_config: Path | None = None,
               out_dir: Path | None = None, picture: bool = True) -> Plan:
     """Run the program with ``<project_dir>/stacks/Pulumi.<stack>.yaml`` and check it. ConfigError passes through."""
+    if policy_config is None and settings.config_file(stack, project_dir / "policies" / "config").is_file():
+        policy_config = settings.config_file(stack, project_dir / "policies" / "config")
     policies, policy_file = settings.for_stack(stack, policy_config)
     config, encrypted = mockrun.load_stack_config(stack, project_dir)
     region = str(config.get("aws:region") or cost.DEFAULT_REGION)
