@@ -1,0 +1,152 @@
+"""`python -m ops plan`: the offline plan of the sample stacks, a stack that breaks a cost ceiling, and bad input.
+
+Each test runs the program under Pulumi's mock runtime, so there are few of them.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from ops import plan as offline_plan
+from ops.__main__ import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def no_aws_credentials(monkeypatch, tmp_path):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+
+
+def test_dev_plan_prints_everything_writes_json_and_the_picture(tmp_path, capsys):
+    report_file, out = tmp_path / "plan.json", tmp_path / "picture"
+    assert main(["plan", "--stack", "dev", "--json", str(report_file), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "OFFLINE PLAN of stack 'dev'" in printed and "NOT a Pulumi preview: no cloud was contacted" in printed
+    assert "  posts  [serverless-containers:service:Service]" in printed
+    assert "    - aws:ecs/service:Service  posts-service" in printed
+    assert "secrets API_TOKEN reach the container as environment variables" in printed      # a compose warning
+    assert "fargate-spot                 mandatory pass" in printed                         # dev.json's level
+    assert "TOTAL" in printed and "$   14.18 a month" in printed
+    assert "plan ok" in printed
+
+    report = json.loads(report_file.read_text())
+    assert report["offline"] is True
+    resources = {(r["type"], r["name"]): r for r in report["resources"]}
+    assert resources[("aws:ecs/service:Service", "multi-service")]["parent"] == "multi"
+    assert resources[("serverless-containers:network:Network", "network")]["parent"] == ""
+    assert not any(r["type"] == "aws:ec2/natGateway:NatGateway" for r in report["resources"])
+    assert any("API_TOKEN" in w for w in report["warnings"])
+    assert report["policies"] == []
+    assert report["cost"]["monthly_usd"] == 14.18
+    assert {i["name"] for i in report["cost"]["items"]} >= {"Fargate vCPU (X86_64 Spot)", "Public IPv4 addresses",
+                                                             "Route 53 hosted zones", "Secrets Manager secrets"}
+
+    dot = (out / "architecture-dev.dot").read_text()
+    assert "client -> api_posts" in dot and "api_posts -> link_posts" in dot and "link_posts -> map_posts" in dot
+    assert "map_multi -> c_multi_express" in dot and "entrypoint :8080" in dot
+    assert "container python" in dot and "c_multi_python" not in dot.split("map_multi ->")[1].split("\n")[0]
+    assert "source_posts -> build_posts" in dot and "build_multi -> ecr_multi_images_python" in dot
+    assert "DynamoDB table" in dot and "c_posts_posts -> table_serverless_containers_dev_posts" in dot
+    assert "secret_multi_secrets_API_TOKEN -> c_multi_express" in dot
+    if shutil.which("dot"):
+        assert (out / "architecture-dev.svg").read_text().lstrip().startswith("<?xml")
+        assert (out / "architecture-dev.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_prod_plan_passes_its_own_policy_file(tmp_path, capsys):
+    assert main(["plan", "--stack", "prod", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "policies/config/prod.json" in printed
+    assert "api-auth                     mandatory pass" in printed
+    assert "Fargate vCPU (ARM64 on-demand)" in printed and "Spot)" not in printed
+
+
+def write_project(root: Path, compose: str) -> Path:
+    """A project folder of its own: a stack file whose one API points (absolutely) at a compose app."""
+    app = root / "app"
+    app.mkdir(parents=True)
+    (app / "docker-compose.yml").write_text(textwrap.dedent(compose))
+    (app / "Dockerfile").write_text("FROM scratch\nCOPY server /server\nCMD [\"/server\"]\n")
+    (root / "stacks").mkdir()
+    (root / "stacks" / "Pulumi.dev.yaml").write_text(textwrap.dedent(f"""\
+        config:
+          aws:region: us-east-1
+          serverless-containers:fargateSpot: true
+          serverless-containers:apis:
+            big:
+              source: {app}
+        """))
+    return root
+
+
+def test_fifty_replicas_fail_the_plan_naming_the_policy_and_the_resource(tmp_path, capsys):
+    project = write_project(tmp_path / "project", """\
+        services:
+          web:
+            build: .
+            ports: ["8080:8080"]
+            deploy:
+              replicas: 50
+        """)
+    report_file = tmp_path / "plan.json"
+    code = main(["plan", "--stack", "dev", "--project-dir", str(project), "--json", str(report_file),
+                 "--out", str(tmp_path / "out")])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "plan failed" in captured.err
+    assert "max-replicas: big-service: runs up to 50 tasks (desiredCount); the limit is 4" in captured.err
+    assert "Traceback" not in captured.err + captured.out
+    findings = json.loads(report_file.read_text())["policies"]
+    assert {"name": "max-replicas", "level": "mandatory", "resource": "big-service"} == \
+        {k: v for k, v in findings[0].items() if k != "message"}
+    # 50 Spot tasks are over the dev budget too, and the cost report says so.
+    assert any(f["name"] == "monthly-idle-budget" for f in findings)
+
+
+def test_a_compose_error_is_one_line_and_exit_2(tmp_path, capsys):
+    project = write_project(tmp_path / "project", """\
+        services:
+          web:
+            build: .
+            ports: ["8080:8080"]
+            deploy:
+              replicas: 0
+        """)
+    code = main(["plan", "--stack", "dev", "--project-dir", str(project), "--out", str(tmp_path / "out")])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.err.startswith("error: ") and "key 'deploy.replicas'" in captured.err and "Fix:" in captured.err
+    assert "Traceback" not in captured.err and not (tmp_path / "out").exists()
+
+
+def test_the_plan_survives_a_partial_program_and_counts_nat_gateways(tmp_path, monkeypatch, capsys):
+    import pulumi_aws as aws
+
+    def partial_program():   # a program halfway written: a network with a NAT gateway and nothing else
+        aws.ec2.NatGateway("network-nat", subnet_id="subnet-1", allocation_id="eipalloc-1")
+
+    monkeypatch.setattr(offline_plan, "_program", lambda: partial_program)
+    code = main(["plan", "--stack", "dev", "--out", str(tmp_path), "--json", str(tmp_path / "plan.json")])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "max-nat-gateways: network-nat: the stack has 1 NAT gateway; the limit is 0" in captured.err
+    items = {i["name"]: i for i in json.loads((tmp_path / "plan.json").read_text())["cost"]["items"]}
+    assert items["NAT gateways"]["monthly_usd"] == pytest.approx(730 * 0.045, abs=0.01)
+
+
+def test_a_program_crash_is_reported_without_a_traceback(tmp_path, monkeypatch, capsys):
+    def broken_program():
+        raise KeyError("apis")
+
+    monkeypatch.setattr(offline_plan, "_program", lambda: broken_program)
+    assert main(["plan", "--stack", "dev", "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "the program failed under the mock runtime: KeyError" in err and "Traceback" not in err
