@@ -26,8 +26,12 @@ LEVELS = {settings.ADVISORY: EnforcementLevel.ADVISORY, settings.MANDATORY: Enfo
 
 
 def _settings(spec: settings.PolicySpec, given: Mapping[str, Any]) -> dict[str, Any]:
-    """The schema's documented defaults under whatever the --policy-pack-config file sets."""
-    return {**spec.defaults(), **{k: v for k, v in dict(given or {}).items() if k != "enforcementLevel"}}
+    """The schema's documented defaults under whatever the --policy-pack-config file sets.
+
+    The engine sends the file through a protobuf Struct, so 4 arrives as 4.0; whole numbers go back to int."""
+    chosen = {k: v for k, v in dict(given or {}).items() if k != "enforcementLevel"}
+    chosen = {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in chosen.items()}
+    return {**spec.defaults(), **chosen}
 
 
 def _resource_policy(spec: settings.PolicySpec, rule: rules.ResourceRule) -> ResourceValidationPolicy:

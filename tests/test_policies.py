@@ -423,3 +423,83 @@ def test_a_pack_stack_policy_names_the_resource_urn():
     [converted] = [r for r in adapter.resources_from_stack(StackValidationArgs([component, repository]))
                    if r.name == "images-web"]
     assert converted.parent_urn == component.urn and converted.props == {"name": "repo-web"}
+
+
+# ---------------------------------------------------- the pack behind the analyzer protocol the engine speaks
+
+
+def servicer():
+    """The analyzer the engine talks to over gRPC, without the server PolicyPack would start."""
+    from pulumi_policy.policy import _PolicyAnalyzerServicer
+
+    from policies.__main__ import PACK_NAME
+    return _PolicyAnalyzerServicer(PACK_NAME, "0.1.0", build_policies(), EnforcementLevel.ADVISORY)
+
+
+def struct(props: dict):
+    from google.protobuf import struct_pb2
+    value = struct_pb2.Struct()
+    value.update(props)
+    return value
+
+
+def configure(analyzer, document: dict) -> None:
+    """What `--policy-pack-config FILE` becomes: every policy's level and properties."""
+    from pulumi.runtime.proto import analyzer_pb2
+    levels = {"advisory": analyzer_pb2.ADVISORY, "mandatory": analyzer_pb2.MANDATORY,
+              "disabled": analyzer_pb2.DISABLED}
+    effective = settings.effective(document)
+    analyzer.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig={
+        name: analyzer_pb2.PolicyConfig(enforcementLevel=levels[p.level], properties=struct(p.settings))
+        for name, p in effective.items()}), None)
+
+
+def test_the_engine_protocol_reports_a_mandatory_replica_violation_and_honours_the_config_file():
+    from pulumi.runtime.proto import analyzer_pb2
+
+    analyzer = servicer()
+    info = analyzer.GetAnalyzerInfo(None, None)
+    assert [p.name for p in info.policies] == list(settings.POLICY_NAMES)
+    replicas_info = next(p for p in info.policies if p.name == "max-replicas")
+    assert replicas_info.enforcementLevel == analyzer_pb2.MANDATORY
+    assert replicas_info.configSchema.properties["maxReplicas"]["default"] == 4
+
+    request = analyzer_pb2.AnalyzeRequest(type=rules.ECS_SERVICE, name="big-service", urn="urn:big-service",
+                                          properties=struct({"desiredCount": 50, "deploymentCircuitBreaker": {}}))
+    diagnostics = {d.policyName: d for d in analyzer.Analyze(request, None).diagnostics}
+    assert diagnostics["max-replicas"].enforcementLevel == analyzer_pb2.MANDATORY
+    assert "50 tasks" in diagnostics["max-replicas"].message and "limit is 4 " in diagnostics["max-replicas"].message
+    assert diagnostics["deployment-circuit-breaker"].enforcementLevel == analyzer_pb2.ADVISORY
+
+    configure(analyzer, {"max-replicas": {"maxReplicas": 60}, "deployment-circuit-breaker": "disabled"})
+    assert analyzer.Analyze(request, None).diagnostics == []
+
+
+def test_the_engine_protocol_runs_the_stack_policies_with_unknown_values():
+    from pulumi.runtime.proto import analyzer_pb2
+    from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
+
+    analyzer = servicer()
+    configure(analyzer, json.loads((ROOT / "policies" / "config" / "dev.json").read_text()))
+    resources = [
+        analyzer_pb2.AnalyzerResource(type=rules.ECR_REPOSITORY, name="images-web", urn="urn:repo",
+                                      parent="urn:images", properties=struct({"name": "repo-web"})),
+        # While its repository's name is unknown, a lifecycle policy is matched by parent and name.
+        analyzer_pb2.AnalyzerResource(type=rules.ECR_LIFECYCLE, name="images-web", urn="urn:lifecycle",
+                                      parent="urn:images", properties=struct({
+                                          "repository": UNKNOWN_STRING_VALUE,
+                                          "policy": ecr_policy(KEEP_LATEST, seven_days())})),
+        analyzer_pb2.AnalyzerResource(type=rules.NAT_GATEWAY, name="network-nat", urn="urn:nat",
+                                      properties=struct({"subnetId": UNKNOWN_STRING_VALUE})),
+        analyzer_pb2.AnalyzerResource(type=rules.ECS_SERVICE, name="web-service", urn="urn:service", properties=struct(
+            {"capacityProviderStrategies": [{"capacityProvider": "FARGATE", "weight": 1}]})),
+    ]
+    response = analyzer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=resources), None)
+    found = {(d.policyName, d.urn): d for d in response.diagnostics}
+    # The NAT gateway alone (730 h x $0.045 = $32.85) is over dev's $25 budget.
+    assert set(found) == {("max-nat-gateways", "urn:nat"), ("fargate-spot", "urn:service"),
+                          ("monthly-idle-budget", "")}
+    assert "NAT gateways $32.85" in found[("monthly-idle-budget", "")].message
+    assert found[("max-nat-gateways", "urn:nat")].enforcementLevel == analyzer_pb2.MANDATORY
+    assert found[("fargate-spot", "urn:service")].enforcementLevel == analyzer_pb2.MANDATORY   # dev.json
+    assert found[("max-nat-gateways", "urn:nat")].message.startswith("network-nat: the stack has 1 NAT gateway")
