@@ -192,4 +192,7 @@ def report_lines(plan: Plan) -> list[str]:
     lines += [""] + policy_lines(plan) + [""] + cost_lines(plan) + [""]
     if plan.pictures:
         lines.append("Architecture picture: " + ", ".join(str(p) for p in plan.pictures))
+        if not any(p.suffix == ".svg" for p in plan.pictures):
+            lines.append("  (Graphviz's `dot` is not installed, so only the .dot file was written: "
+                         "`apt-get install graphviz` draws the SVG and PNG.)")
     return lines
