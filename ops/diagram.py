@@ -88,8 +88,12 @@ def _draw_api(graph: graphviz.Digraph, resources: list[Any], api: str, tables: d
             path.append(_id("map", api))
         containers = _containers(task)
         count = f" x {replicas:g}" if replicas is not None else ""
+        architecture = block(task.props.get("runtimePlatform")).get("cpuArchitecture", "X86_64") if task else ""
+        on_spot = service is not None and any(s.get("capacityProvider") == "FARGATE_SPOT"
+                                              for s in as_list(service.props.get("capacityProviderStrategies")))
+        kind = f", {architecture}{' Spot' if on_spot else ''}" if architecture else ""
         with box.subgraph(name=_id("cluster_task", api),
-                          graph_attr={"label": f"Fargate task{count} (ECS service {api})", "style": "filled",
+                          graph_attr={"label": f"Fargate task{count} (ECS service {api}{kind})", "style": "filled",
                                       "fillcolor": "#eef5ff"}) as task_box:
             for container in containers:
                 name = str(container.get("name"))

@@ -52,6 +52,7 @@ def test_dev_plan_prints_everything_writes_json_and_the_picture(tmp_path, capsys
     dot = (out / "architecture-dev.dot").read_text()
     assert "client -> api_posts" in dot and "api_posts -> link_posts" in dot and "link_posts -> map_posts" in dot
     assert "map_multi -> c_multi_express" in dot and "entrypoint :8080" in dot
+    assert "Fargate task x 1 (ECS service posts, X86_64 Spot)" in dot
     assert "container python" in dot and "c_multi_python" not in dot.split("map_multi ->")[1].split("\n")[0]
     assert "source_posts -> build_posts" in dot and "build_multi -> ecr_multi_images_python" in dot
     assert "DynamoDB table" in dot and "c_posts_posts -> table_serverless_containers_dev_posts" in dot
