@@ -96,8 +96,9 @@ def parse_access(values: list[str], tables: list[str]) -> dict[str, list[str]]:
         table, _, operations = value.partition("=")
         table = table.strip()
         if table not in tables:
+            known = ", ".join(tables) or "(none; add one with `python -m ops add storage`)"
             raise ConfigError(f"--access names table '{table}', which the stack config does not have.",
-                              key="--access", fix=f"use one of: {', '.join(tables) or '(none; add one with `python -m ops add storage`)'}.")
+                              key="--access", fix=f"use one of: {known}.")
         chosen = [op.strip() for op in operations.split(",") if op.strip()] if operations else list(OPERATIONS)
         unknown = [op for op in chosen if op not in OPERATIONS]
         if unknown:

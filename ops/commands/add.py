@@ -62,12 +62,15 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project-dir", type=Path, default=PROJECT_DIR, metavar="DIR", help=argparse.SUPPRESS)
     parser.add_argument("--name", help="the name (lowercase letters, digits, hyphens)")
     parser.add_argument("--region", help="AWS region, when the stack config does not exist yet")
-    parser.add_argument("--yes", "-y", action="store_true", help="take the default for every question not answered by a flag")
+    parser.add_argument("--yes", "-y", action="store_true",
+                        help="take the default for every question not answered by a flag")
 
 
 def _stack_and_region(args: argparse.Namespace, ask: Prompter):
-    stacks = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in (args.project_dir / "stacks").glob("Pulumi.*.yaml"))
-    stack = args.stack or ask.ask("Which stack (environment)", flag="--stack", default="dev" if "dev" in stacks or not stacks else stacks[0],
+    stacks = sorted(p.name[len("Pulumi."):-len(".yaml")]
+                    for p in (args.project_dir / "stacks").glob("Pulumi.*.yaml"))
+    default_stack = "dev" if "dev" in stacks or not stacks else stacks[0]
+    stack = args.stack or ask.ask("Which stack (environment)", flag="--stack", default=default_stack,
                                   check=lambda s: scaffold.check_name(s, "stack"))
     document = stack_config.load_document(stack, args.project_dir)
     if document["config"].get("aws:region"):
