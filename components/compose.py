@@ -40,8 +40,8 @@ from components.compose_interpolate import interpolate_tree, read_env_file, stri
 from components.compose_merge import (REMOTE_FILE, extends_cycle_error, is_remote_context, merge_projects,
                                       merge_service, normalize_document, resolve_path, strip_markers)
 from components.compose_schema import validate_document
-from components.compose_values import (as_bool, as_int, as_text, cpu_units, memory_mib, parse_command,
-                                       parse_healthcheck, parse_port)
+from components.compose_values import (FieldError, as_bool, as_int, as_text, cpu_units, memory_mib,
+                                       parse_command, parse_healthcheck, parse_port, short)
 from components.compose_yaml import Reset, exists, is_dir, is_file, parse_documents, read_text, real_path
 from components.dockerfile import DEFAULT_PORT, find_dockerfile, load_dockerfile_app
 from components.errors import ConfigError, LoadWarning
@@ -410,7 +410,7 @@ class _Loader:
         if build is None:
             return None
         if not isinstance(build, dict):
-            raise self._error(f"build {build!r} is not a folder or a mapping.", file, name, "build")
+            raise self._error(f"build {short(build)} is not a folder or a mapping.", file, name, "build")
         context = as_text(build.get("context") or ".")
         dockerfile = build.get("dockerfile")
         inline = build.get("dockerfile_inline")
@@ -457,11 +457,11 @@ class _Loader:
             try:
                 parsed = parse_port(entry)
             except ValueError as error:
-                raise self._error(f"port {entry!r}: {error}.", file, name, f"ports[{index}]",
+                raise self._error(f"port {short(entry)}: {error}.", file, name, f"ports[{index}]",
                                   "write CONTAINER, HOST:CONTAINER, IP:HOST:CONTAINER[/udp] or the long form.") from None
             if parsed.is_range:
                 first, last = parsed.mappings[0].container_port, parsed.mappings[-1].container_port
-                self._warn(f"ports entry {parsed.text!r} is a range: the {len(parsed.mappings)} container ports "
+                self._warn(f"ports entry {short(parsed.text)} is a range: the {len(parsed.mappings)} container ports "
                            f"{first}-{last} each become a port mapping; API Gateway can route only to the first.",
                            file=file, service=name, key=f"ports[{index}]")
             for mapping in parsed.mappings:
@@ -487,7 +487,7 @@ class _Loader:
         environment: dict[str, str] = {}
         for index, entry in enumerate(service.get("env_file") or []):
             if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
-                raise self._error(f"env_file entry {entry!r} is not a path.", file, name, f"env_file[{index}]")
+                raise self._error(f"env_file entry {short(entry)} is not a path.", file, name, f"env_file[{index}]")
             path = Path(entry["path"])
             try:
                 required = as_bool(entry.get("required", True))
@@ -532,7 +532,8 @@ class _Loader:
         try:
             check, notes = parse_healthcheck(spec)
         except ValueError as error:
-            raise self._error(f"healthcheck: {error}.", file, name, "healthcheck",
+            key = f"healthcheck.{error.field}" if isinstance(error, FieldError) else "healthcheck"
+            raise self._error(f"healthcheck: {error}.", file, name, key,
                               'write test: ["CMD", "curl", "-f", "http://localhost:8080/"] or test: "curl -f ..." '
                               "with durations like 30s, 1m30s or 500ms.") from None
         for note in notes:
@@ -600,12 +601,12 @@ class _Loader:
         for index, volume in enumerate(entries):
             key = f"volumes[{index}]"
             if not isinstance(volume, dict):
-                raise self._error(f"volume {volume!r} is not SOURCE:TARGET[:MODE] or the long form.", file, name, key)
+                raise self._error(f"volume {short(volume)} is not SOURCE:TARGET[:MODE] or the long form.", file, name, key)
             kind = volume.get("type")
             target = volume.get("target")
             source = volume.get("source")
             if kind == "invalid" or (kind != "volume" and not target) or (kind == "volume" and not target):
-                raise self._error(f"volume {volume.get('text', volume)!r} is not SOURCE:TARGET[:MODE].", file, name, key,
+                raise self._error(f"volume {short(volume.get('text', volume))} is not SOURCE:TARGET[:MODE].", file, name, key,
                                   "write named-volume:/path/in/container or ./folder:/path/in/container.")
             target = as_text(target)
             if kind == "volume" and source:

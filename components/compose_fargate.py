@@ -52,8 +52,9 @@ SERVICE_KEYS: dict[str, KeyRule] = {
     "scale": KeyRule(HONORED, "task count, like deploy.replicas (the whole task is replicated)"),
     "profiles": KeyRule(HONORED, "services outside COMPOSE_PROFILES are not deployed (with a warning)"),
     "extends": KeyRule(HONORED, "resolved at load time, same file or another file"),
-    "volumes": KeyRule(WARNED, "named volumes become task-scoped volumes (data lost when the task stops); "
-                               "bind mounts, tmpfs and anonymous volumes are not deployed"),
+    "volumes": KeyRule(HONORED, "named volumes become task-scoped volumes shared by the task's containers (data "
+                                "lost when the task stops); bind mounts, tmpfs and anonymous volumes are not "
+                                "deployed; each case warns"),
     "privileged": KeyRule(REJECTED, "privileged: true is refused by Fargate"),
     "network_mode": KeyRule(REJECTED, "host, service:, container: are impossible on Fargate (awsvpc); "
                                       "other modes are ignored with a warning"),
@@ -227,7 +228,7 @@ def check_service(name: str, service: dict, *, file: str) -> list[LoadWarning]:
                    "remove use_api_socket:.")
         elif key in ("provider", "models") and not _is_unset(value):
             reject(key, f"{key}: {rule.note}.", f"remove {key}: and run what it provides as a service with an image.")
-        elif rule.handling == WARNED and key not in ("volumes",) and not _is_unset(value):
+        elif rule.handling == WARNED and not _is_unset(value):
             warn(key, f"{key}: {rule.note}.")
     return warnings
 

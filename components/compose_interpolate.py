@@ -19,6 +19,7 @@ from typing import Any
 
 from dotenv.parser import parse_stream
 
+from components.compose_values import short
 from components.compose_yaml import Override, Reset, read_text
 from components.errors import ConfigError
 
@@ -135,7 +136,7 @@ def interpolate_tree(value: Any, variables: Mapping[str, str], *, file: str,
                               fix=f"set {error.name} in the environment or in the .env file.") from None
         except InterpolationError as error:
             service, key = _service_and_key(path)
-            raise ConfigError(f"invalid interpolation in {value!r}: {error}.", file=file, service=service, key=key,
+            raise ConfigError(f"invalid interpolation in {short(value)}: {error}.", file=file, service=service, key=key,
                               fix="write a literal '$' as '$$'; use ${NAME}, ${NAME:-default} or ${NAME:?message}.") from None
     if isinstance(value, dict):
         return {key: interpolate_tree(item, variables, file=file, on_unset=on_unset, path=path + (key,))
@@ -149,7 +150,10 @@ def interpolate_tree(value: Any, variables: Mapping[str, str], *, file: str,
 
 
 def _dotted(path: tuple) -> str:
-    return ".".join(str(part) for part in path)
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
 
 
 def _service_and_key(path: tuple) -> tuple[str | None, str | None]:

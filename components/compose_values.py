@@ -17,6 +17,20 @@ from components.model import HealthCheck, PortMapping
 MAX_PORT = 65535
 
 
+def short(value: Any, limit: int = 60) -> str:
+    """A value for an error message: its repr, cut short (junk can be long)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+class FieldError(ValueError):
+    """A ValueError about one sub-key (``field``) of the value being parsed."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
 _TRUE = ("true", "yes", "y", "on", "1")
 _FALSE = ("false", "no", "n", "off", "0")
 
@@ -30,12 +44,12 @@ def as_bool(value: Any) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise ValueError(f"{value!r} is not true or false")
+    raise ValueError(f"{short(value)} is not true or false")
 
 
 def as_int(value: Any, *, minimum: int | None = None) -> int:
     if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a whole number")
+        raise ValueError(f"{short(value)} is not a whole number")
     if isinstance(value, int):
         number = value
     elif isinstance(value, float) and value.is_integer():
@@ -43,7 +57,7 @@ def as_int(value: Any, *, minimum: int | None = None) -> int:
     elif isinstance(value, str) and re.fullmatch(r"\s*[-+]?\d+\s*", value):
         number = int(value)
     else:
-        raise ValueError(f"{value!r} is not a whole number")
+        raise ValueError(f"{short(value)} is not a whole number")
     if minimum is not None and number < minimum:
         raise ValueError(f"{number} is less than {minimum}")
     return number
@@ -57,7 +71,7 @@ def as_text(value: Any) -> str:
         return str(int(value))
     if isinstance(value, (str, int, float)):
         return str(value)
-    raise ValueError(f"{value!r} is not a plain value (a string or number)")
+    raise ValueError(f"{short(value)} is not a plain value (a string or number)")
 
 
 # ---- durations (Go's time.ParseDuration, which Compose uses) ---------------------------------
@@ -69,31 +83,31 @@ _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
 def parse_duration(value: Any) -> float:
     """``1m30s`` -> 90.0, ``500ms`` -> 0.5; seconds as a float."""
     if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a duration")
+        raise ValueError(f"{short(value)} is not a duration")
     if isinstance(value, (int, float)):
         if value == 0:
             return 0.0
-        raise ValueError(f"{value!r} has no unit; write e.g. {value}s")
+        raise ValueError(f"{short(value)} has no unit; write e.g. {value}s")
     if not isinstance(value, str):
-        raise ValueError(f"{value!r} is not a duration")
+        raise ValueError(f"{short(value)} is not a duration")
     text = value.strip()
     sign = -1.0 if text.startswith("-") else 1.0
     text = text.lstrip("+-")
     if text == "0":
         return 0.0
     if re.fullmatch(r"\d+(?:\.\d+)?", text):
-        raise ValueError(f"{value!r} has no unit; write e.g. {text}s")
+        raise ValueError(f"{short(value)} has no unit; write e.g. {text}s")
     position, total = 0, 0.0
     while position < len(text):
         match = _DURATION_PART.match(text, position)
         if not match:
-            raise ValueError(f"{value!r} is not a duration like 30s, 1m30s or 500ms")
+            raise ValueError(f"{short(value)} is not a duration like 30s, 1m30s or 500ms")
         total += float(match.group(1)) * _DURATION_UNITS[match.group(2)]
         position = match.end()
     if not text:
-        raise ValueError(f"{value!r} is not a duration like 30s, 1m30s or 500ms")
+        raise ValueError(f"{short(value)} is not a duration like 30s, 1m30s or 500ms")
     if sign < 0:
-        raise ValueError(f"{value!r} is negative")
+        raise ValueError(f"{short(value)} is negative")
     return total
 
 
@@ -106,16 +120,16 @@ _SIZE_POWERS = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4, "p": 5}
 def parse_bytes(value: Any) -> int:
     """Docker's RAMInBytes: a plain number is bytes; k, m, g (and kb, mib...) are powers of 1024."""
     if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a size")
+        raise ValueError(f"{short(value)} is not a size")
     if isinstance(value, (int, float)):
         if value < 0:
-            raise ValueError(f"{value!r} is negative")
+            raise ValueError(f"{short(value)} is negative")
         return int(value)
     if not isinstance(value, str):
-        raise ValueError(f"{value!r} is not a size")
+        raise ValueError(f"{short(value)} is not a size")
     match = _SIZE.match(value)
     if not match:
-        raise ValueError(f"{value!r} is not a size like 512m or 2g")
+        raise ValueError(f"{short(value)} is not a size like 512m or 2g")
     return int(float(match.group(1)) * 1024 ** _SIZE_POWERS[match.group(2).lower()])
 
 
@@ -128,13 +142,13 @@ def memory_mib(value: Any) -> int:
 def cpu_units(value: Any) -> int:
     """Compose ``cpus`` (``0.5``, ``"1.5"``) as ECS CPU units (1 vCPU = 1024), rounded up."""
     if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a number of CPUs")
+        raise ValueError(f"{short(value)} is not a number of CPUs")
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{value!r} is not a number of CPUs like 0.5 or 2") from None
+        raise ValueError(f"{short(value)} is not a number of CPUs like 0.5 or 2") from None
     if not math.isfinite(number) or number < 0:
-        raise ValueError(f"{value!r} is not a number of CPUs like 0.5 or 2")
+        raise ValueError(f"{short(value)} is not a number of CPUs like 0.5 or 2")
     return math.ceil(number * 1024) if number else 0
 
 
@@ -150,7 +164,7 @@ class ParsedPorts:
 
 def _port_number(text: str, what: str) -> int:
     if not re.fullmatch(r"\d+", text):
-        raise ValueError(f"{what} {text!r} is not a port number")
+        raise ValueError(f"{what} {short(text)} is not a port number")
     number = int(text)
     if not 1 <= number <= MAX_PORT:
         raise ValueError(f"{what} {number} is outside 1-{MAX_PORT}")
@@ -163,7 +177,7 @@ def _port_range(text: str, what: str) -> list[int]:
         low_text, _, high_text = text.partition("-")
         low, high = _port_number(low_text, what), _port_number(high_text, what)
         if high < low:
-            raise ValueError(f"{what} range {text!r} runs backwards")
+            raise ValueError(f"{what} range {short(text)} runs backwards")
         return list(range(low, high + 1))
     return [_port_number(text, what)]
 
@@ -173,29 +187,29 @@ def _protocol(text: str) -> str:
     if protocol == "sctp":
         raise ValueError("SCTP ports are not supported on Fargate (tcp and udp only)")
     if protocol not in ("tcp", "udp"):
-        raise ValueError(f"protocol {text!r} is not tcp or udp")
+        raise ValueError(f"protocol {short(text)} is not tcp or udp")
     return protocol
 
 
 def parse_port(entry: Any) -> ParsedPorts:
     """One ``ports:`` entry in short or long syntax; the container side is what Fargate uses."""
     if isinstance(entry, bool):
-        raise ValueError(f"{entry!r} is not a port")
+        raise ValueError(f"{short(entry)} is not a port")
     if isinstance(entry, int):
         return ParsedPorts([PortMapping(_port_number(str(entry), "port"))], str(entry), False, None)
     if isinstance(entry, float):
-        raise ValueError(f"{entry!r} is not a port (did YAML read 'a:b' as a number? quote it)")
+        raise ValueError(f"{short(entry)} is not a port (did YAML read 'a:b' as a number? quote it)")
     if isinstance(entry, dict):
         return _parse_long_port(entry)
     if not isinstance(entry, str):
-        raise ValueError(f"{entry!r} is not a port")
+        raise ValueError(f"{short(entry)} is not a port")
     text = entry.strip()
     spec, _, protocol_text = text.rpartition("/") if "/" in text else (text, "", "tcp")
     protocol = _protocol(protocol_text)
     if spec.startswith("["):            # [ipv6]:published:target
         closing = spec.find("]")
         if closing < 0 or spec[closing + 1:closing + 2] != ":":
-            raise ValueError(f"{entry!r} is not [IP]:HOST:CONTAINER")
+            raise ValueError(f"{short(entry)} is not [IP]:HOST:CONTAINER")
         rest = spec[closing + 2:]
         published, _, target = rest.rpartition(":")
     else:
@@ -203,12 +217,12 @@ def parse_port(entry: Any) -> ParsedPorts:
         target = parts[-1]
         published = parts[-2] if len(parts) >= 2 else ""
     if not target:
-        raise ValueError(f"{entry!r} names no container port")
+        raise ValueError(f"{short(entry)} names no container port")
     targets = _port_range(target, "container port")
     if published:
         published_ports = _port_range(published, "published port")
         if len(published_ports) > 1 and len(targets) > 1 and len(published_ports) != len(targets):
-            raise ValueError(f"{entry!r} maps {len(published_ports)} published ports to {len(targets)} container ports")
+            raise ValueError(f"{short(entry)} maps {len(published_ports)} published ports to {len(targets)} container ports")
     else:
         published_ports = []
     mappings = [PortMapping(port, protocol, published_ports[i] if len(published_ports) == len(targets) else
@@ -247,10 +261,10 @@ def parse_command(value: Any) -> list[str]:
         try:
             return shlex.split(value)
         except ValueError as error:
-            raise ValueError(f"{value!r} cannot be split into words ({error}); check the quotes") from None
+            raise ValueError(f"{short(value)} cannot be split into words ({error}); check the quotes") from None
     if isinstance(value, list):
         return [as_text(item) for item in value]
-    raise ValueError(f"{value!r} is not a string or a list of strings")
+    raise ValueError(f"{short(value)} is not a string or a list of strings")
 
 
 # ---- health checks ----------------------------------------------------------------------------
@@ -264,9 +278,13 @@ def parse_healthcheck(spec: Any) -> tuple[HealthCheck | None, list[str]]:
     if spec is None:
         return None, []
     if not isinstance(spec, dict):
-        raise ValueError(f"{spec!r} is not a mapping")
+        raise ValueError(f"{short(spec)} is not a mapping")
     notes = []
-    if "disable" in spec and as_bool(spec["disable"]):
+    try:
+        disabled = "disable" in spec and as_bool(spec["disable"])
+    except ValueError as error:
+        raise FieldError("disable", f"disable: {error}") from None
+    if disabled:
         return None, notes
     test = spec.get("test")
     if test is None:                 # compose would keep the image's HEALTHCHECK; ECS never runs it
@@ -276,13 +294,13 @@ def parse_healthcheck(spec: Any) -> tuple[HealthCheck | None, list[str]]:
     elif isinstance(test, list) and test:
         command = tuple(as_text(item) for item in test)
     else:
-        raise ValueError(f"test {test!r} is not a command string or a list starting with CMD, CMD-SHELL or NONE")
+        raise FieldError("test", f"test {short(test)} is not a command string or a list starting with CMD, CMD-SHELL or NONE")
     if command[0] == "NONE":
         return None, notes
     if command[0] not in ("CMD", "CMD-SHELL"):
-        raise ValueError(f"test {list(command)!r} must start with CMD, CMD-SHELL or NONE")
+        raise FieldError("test", f"test {short(list(command))} must start with CMD, CMD-SHELL or NONE")
     if len(command) < 2:
-        raise ValueError(f"test {list(command)!r} names no command")
+        raise FieldError("test", f"test {short(list(command))} names no command")
     if command[0] == "CMD-SHELL" and len(command) > 2:
         command = ("CMD-SHELL", " ".join(command[1:]))
     values: dict[str, Any] = {}
@@ -291,12 +309,12 @@ def parse_healthcheck(spec: Any) -> tuple[HealthCheck | None, list[str]]:
             try:
                 values[key] = parse_duration(spec[key])
             except ValueError as error:
-                raise ValueError(f"{key}: {error}") from None
+                raise FieldError(key, f"{key}: {error}") from None
     if spec.get("retries") is not None:
         try:
             values["retries"] = as_int(spec["retries"], minimum=0)
         except ValueError as error:
-            raise ValueError(f"retries: {error}") from None
+            raise FieldError("retries", f"retries: {error}") from None
     if spec.get("start_interval") is not None:
         notes.append("start_interval")
     return HealthCheck(test=command, **values), notes

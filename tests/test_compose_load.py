@@ -273,16 +273,18 @@ def test_healthcheck_forms(tmp_path, spec, expected):
     assert app.container("web").healthcheck == expected
 
 
-@pytest.mark.parametrize("spec, words", [
-    ({"test": ["curl", "x"]}, "CMD"),
-    ({"test": ["CMD", "x"], "interval": "10"}, "unit"),
-    ({"test": ["CMD", "x"], "timeout": "soon"}, "duration"),
+@pytest.mark.parametrize("spec, key, words", [
+    ({"test": ["curl", "x"]}, "test", "CMD"),
+    ({"test": ["CMD", "x"], "interval": "10"}, "interval", "unit"),
+    ({"test": ["CMD", "x"], "timeout": "soon"}, "timeout", "duration"),
+    ({"test": ["CMD", "x"], "retries": "-1"}, "retries", "less than 0"),
+    ({"test": ["CMD", "x"], "disable": "maybe"}, "disable", "true or false"),
 ])
-def test_bad_healthcheck_is_an_error(tmp_path, spec, words):
+def test_bad_healthcheck_is_an_error(tmp_path, spec, key, words):
     import yaml
     with pytest.raises(ConfigError) as error:
         load(tmp_path, yaml.safe_dump({"services": {"web": {"image": "x", "healthcheck": spec}}}))
-    assert error.value.key == "healthcheck" and words in str(error.value)
+    assert error.value.key == f"healthcheck.{key}" and words in str(error.value)
 
 
 def test_healthcheck_without_test_warns_that_none_runs(tmp_path):
