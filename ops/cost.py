@@ -159,7 +159,8 @@ def estimate(resources: Iterable[Any], region: str = DEFAULT_REGION, prices: Map
             if tasks <= 0:
                 continue
             if capacity == "spot" and table["fargate"][s.architecture]["spot"] is None:
-                notes.append(f"{s.service}: Fargate Spot has no {s.architecture} capacity; priced as on-demand.")
+                notes.append(f"{s.service}: ops/pricing.json has no {s.architecture} Spot price; "
+                             "priced as on-demand (an upper bound).")
                 capacity = "onDemand"
             bucket = usage[(s.architecture, capacity)]
             bucket["vcpu"] += s.vcpu * tasks
