@@ -121,7 +121,7 @@ def test_spot_on_arm_is_priced_on_demand_with_a_note():
     spot = service(capacityProviderStrategies=[{"capacityProvider": "FARGATE_SPOT", "weight": 1.0}])
     report = cost.estimate([spot, task(arch="ARM64")], "us-east-1")
     assert "Fargate vCPU (ARM64 on-demand)" in items_by_name(report)
-    assert any("no ARM64 capacity" in note for note in report.notes)
+    assert any("no ARM64 Spot price" in note for note in report.notes)
 
 
 def test_the_idle_charges_of_the_other_resource_types():
