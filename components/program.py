@@ -180,6 +180,7 @@ def deploy(settings: StackSettings, prepared: list[PreparedApi]) -> None:
         outputs[name] = {
             "url": http_api.url,
             "type": api.type,
+            "auth": api.auth,
             "cluster": cluster.cluster_name,
             "service": service.service_name,
             "containers": [c.name for c in app.containers],

@@ -104,10 +104,10 @@ def test_stack_outputs_follow_the_contract(web_only):
     assert set(outputs) == {"apis", "userPoolId", "userPoolClientId", "region"}
     assert outputs["region"] == "us-east-1"
     web = outputs["apis"]["web"]
-    assert set(web) == {"url", "type", "cluster", "service", "containers", "entrypoint", "replicas", "logGroups",
+    assert set(web) == {"url", "type", "auth", "cluster", "service", "containers", "entrypoint", "replicas", "logGroups",
                         "repositories", "pipelineName", "pipelineUrl", "build"}
     api = web_only.one("aws:apigatewayv2/api:Api")
-    assert web["url"] == api.outputs["apiEndpoint"] and web["type"] == "rest"
+    assert web["url"] == api.outputs["apiEndpoint"] and web["type"] == "rest" and web["auth"] is True
     assert (web["cluster"], web["service"]) == ("serverless-containers-dev", "web")
     assert web["containers"] == ["web"] and web["entrypoint"] == "web" and web["replicas"] == 1
     assert web["logGroups"] == {"web": "/serverless-containers/dev/web/web"}
@@ -199,7 +199,7 @@ def test_high_availability(apps, high_availability, zones):
 def test_graphql_outputs(apps):
     result = run({"apis": {"web": {"source": str(apps / "web"), "type": "graphql", "auth": False}}})
     web = result.outputs["apis"]["web"]
-    assert web["type"] == "graphql"
+    assert web["type"] == "graphql" and web["auth"] is False
     assert web["url"] == result.one("aws:apigatewayv2/api:Api").outputs["apiEndpoint"] + "/graphql"
 
 
