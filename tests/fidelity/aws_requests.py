@@ -234,6 +234,9 @@ def _security_group(i: Inputs) -> list:
         "GroupName": i.name(), "Description": i.get("description") or "Managed by Pulumi",
         "VpcId": i.get("vpcId"), "TagSpecifications": tag_specifications(i.get("tags"), "security-group")}),
         True)]
+    if i.data.get("vpcId"):    # the provider removes the allow-all egress rule AWS adds to every new group
+        out.append(("ec2", "RevokeSecurityGroupEgress", {"GroupId": i.resource.id, "IpPermissions": [
+            {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]}))
     for key, operation in (("ingress", "AuthorizeSecurityGroupIngress"), ("egress", "AuthorizeSecurityGroupEgress")):
         for rule in i.get(key) or []:
             out.append(("ec2", operation, {"GroupId": i.resource.id,

@@ -108,6 +108,52 @@ def model_problems(service: str, operation: str, params: dict) -> list[str]:
     return found + list(_model_limits(params, shape, ""))
 
 
+# --- limits the API documents but the model does not carry -------------------------------------------
+
+_SG_TEXT = r"[a-zA-Z0-9 ._\-:/()#,@\[\]+=&;{}!$*]*"
+_ECS_NAME = r"[a-zA-Z0-9_-]+"
+_RULE_PATHS = ("IpPermissions[].IpRanges[].Description", "IpPermissions[].Ipv6Ranges[].Description",
+               "IpPermissions[].UserIdGroupPairs[].Description", "IpPermissions[].PrefixListIds[].Description")
+# (service, operation) -> [(path, max length, full-match regex, where it is documented)]
+DOCUMENTED_LIMITS: dict[tuple[str, str], list[tuple[str, int, str | None, str]]] = {
+    ("ec2", "CreateSecurityGroup"): [
+        ("GroupName", 255, r"(?!sg-)" + _SG_TEXT, "CreateSecurityGroup GroupName constraints"),
+        ("Description", 255, _SG_TEXT, "CreateSecurityGroup Description constraints")],
+    ("ec2", "AuthorizeSecurityGroupIngress"): [(p, 255, _SG_TEXT, "IpRange/UserIdGroupPair Description constraints")
+                                               for p in _RULE_PATHS],
+    ("ec2", "AuthorizeSecurityGroupEgress"): [(p, 255, _SG_TEXT, "IpRange/UserIdGroupPair Description constraints")
+                                              for p in _RULE_PATHS],
+    ("ecs", "CreateCluster"): [("clusterName", 255, _ECS_NAME, "CreateCluster clusterName")],
+    ("ecs", "CreateService"): [("serviceName", 255, _ECS_NAME, "CreateService serviceName")],
+    ("ecs", "RegisterTaskDefinition"): [
+        ("family", 255, _ECS_NAME, "RegisterTaskDefinition family"),
+        ("containerDefinitions[].name", 255, _ECS_NAME, "ContainerDefinition name"),
+        ("containerDefinitions[].portMappings[].name", 64, r"[a-z0-9_][a-z0-9_-]*", "PortMapping name")],
+    ("s3", "CreateBucket"): [("Bucket", 63, r"(?=.{3,63}$)[a-z0-9][a-z0-9.-]*[a-z0-9]", "bucket naming rules")],
+    ("dynamodb", "CreateTable"): [("TableName", 255, r"[a-zA-Z0-9_.-]{3,255}", "CreateTable TableName")],
+    ("apigatewayv2", "CreateApi"): [("Name", 128, None, "StringWithLengthBetween1And128")],
+    ("apigatewayv2", "CreateVpcLink"): [("Name", 128, None, "StringWithLengthBetween1And128")],
+    ("apigatewayv2", "CreateAuthorizer"): [("Name", 128, None, "StringWithLengthBetween1And128")],
+    ("apigatewayv2", "CreateStage"): [("StageName", 128, None, "StringWithLengthBetween1And128")],
+}
+
+
+def documented_limit_problems(service: str, operation: str, params: dict) -> list[str]:
+    found = []
+    for path, longest, pattern, source in DOCUMENTED_LIMITS.get((service, operation), []):
+        for value in values_at(params, path):
+            if not isinstance(value, str):
+                continue
+            if len(value) > longest:
+                found.append(f"{path}: {len(value)} characters, at most {longest} ({source}): {value[:60]!r}...")
+            if pattern and not regex.fullmatch(pattern, value):
+                bad = sorted({c for c in value if not regex.fullmatch(pattern.replace("(?!sg-)", ""), c)}) \
+                    if pattern.endswith("]*") else []
+                found.append(f"{path}: {value!r} breaks the documented rule {pattern!r} ({source})"
+                             + (f"; characters not allowed: {bad}" if bad else ""))
+    return found
+
+
 # --- paths into a request ---------------------------------------------------------------------------
 
 def values_at(value: Any, path: str) -> list[Any]:
@@ -632,9 +678,33 @@ DOCUMENT_CHECKS: dict[tuple[str, str], list[tuple[str, DocumentCheck]]] = {
     ("ecr", "PutLifecyclePolicy"): [("lifecyclePolicyText", lifecycle_policy_problems)],
     ("codebuild", "CreateProject"): [("source.buildspec", buildspec_problems)],
 }
+# The retention periods CloudWatch Logs accepts (PutRetentionPolicy documentation).
+LOG_RETENTION_DAYS = {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+                      3288, 3653}
+
+
+def ip_permission_problems(params: dict) -> list[str]:
+    found = []
+    for index, permission in enumerate(params.get("IpPermissions") or []):
+        protocol = str(permission.get("IpProtocol"))
+        low, high = permission.get("FromPort"), permission.get("ToPort")
+        if protocol in ("tcp", "udp", "6", "17"):
+            if not (isinstance(low, int) and isinstance(high, int) and 0 <= low <= high <= 65535):
+                found.append(f"IpPermissions[{index}]: ports {low}..{high} are not a range within 0..65535")
+        elif protocol not in ("-1", "icmp", "icmpv6", "1", "58") and not protocol.isdigit():
+            found.append(f"IpPermissions[{index}]: IpProtocol {protocol!r} is not tcp, udp, icmp, -1 or a number")
+        if not any(permission.get(k) for k in ("IpRanges", "Ipv6Ranges", "UserIdGroupPairs", "PrefixListIds")):
+            found.append(f"IpPermissions[{index}] names no source or destination")
+    return found
+
+
 # Checks that need the whole request.
 REQUEST_CHECKS: dict[tuple[str, str], Callable[[dict], list[str]]] = {
     ("ecs", "RegisterTaskDefinition"): task_definition_problems,
+    ("ec2", "AuthorizeSecurityGroupIngress"): ip_permission_problems,
+    ("ec2", "AuthorizeSecurityGroupEgress"): ip_permission_problems,
+    ("logs", "PutRetentionPolicy"): lambda p: [] if p.get("retentionInDays") in LOG_RETENTION_DAYS else [
+        f"retentionInDays {p.get('retentionInDays')} is not a CloudWatch Logs retention period"],
     ("secretsmanager", "DeleteSecret"): lambda p: [] if p.get("ForceDeleteWithoutRecovery") or 7 <= p.get(
         "RecoveryWindowInDays", 7) <= 30 else [f"RecoveryWindowInDays {p['RecoveryWindowInDays']} is not 0 or 7..30"],
 }
@@ -649,6 +719,7 @@ def problems(request: ApiRequest) -> list[str]:
     """Everything wrong with one request, each finding prefixed with where it came from."""
     params = prepared_params(request)
     found = model_problems(request.service, request.operation, params)
+    found += documented_limit_problems(request.service, request.operation, params)
     key = (request.service, request.operation)
     for path, check in DOCUMENT_CHECKS.get(key, []):
         for value in values_at(params, path):
