@@ -107,7 +107,7 @@ def test_stack_outputs_follow_the_contract(web_only):
     assert set(web) == {"url", "type", "auth", "cluster", "service", "containers", "entrypoint", "replicas", "logGroups",
                         "repositories", "pipelineName", "pipelineUrl", "build"}
     api = web_only.one("aws:apigatewayv2/api:Api")
-    assert web["url"] == api.outputs["apiEndpoint"] and web["type"] == "rest" and web["auth"] is True
+    assert web["url"] == api.outputs["apiEndpoint"] and web["type"] == "rest" and web["auth"] is False
     assert (web["cluster"], web["service"]) == ("serverless-containers-dev", "web")
     assert web["containers"] == ["web"] and web["entrypoint"] == "web" and web["replicas"] == 1
     assert web["logGroups"] == {"web": "/serverless-containers/dev/web/web"}
