@@ -43,10 +43,10 @@ from components.compose_schema import validate_document
 from components.compose_values import (FieldError, as_bool, as_int, as_text, cpu_units, memory_mib,
                                        parse_command, parse_healthcheck, parse_port, short)
 from components.compose_yaml import Reset, exists, is_dir, is_file, parse_documents, read_text, real_path
-from components.dockerfile import DEFAULT_PORT, find_dockerfile, load_dockerfile_app
+from components.dockerfile import DEFAULT_PORT, find_dockerfile, load_dockerfile_app, read_dockerfile
 from components.errors import ConfigError, LoadWarning
-from components.model import (App, BuildSpec, Container, Dependency, PortMapping, Secret, VolumeMount,
-                              fargate_task_size)
+from components.model import (App, BuildSpec, Container, Dependency, HealthCheck, PortMapping, Secret,
+                              VolumeMount, fargate_task_size)
 
 __all__ = ["load_app", "describe_fargate_handling", "COMPOSE_FILE_NAMES", "LoaderBugError"]
 
@@ -396,7 +396,7 @@ class _Loader:
             command=self._command(name, service, "command", file),
             entrypoint=self._command(name, service, "entrypoint", file),
             environment=self._environment(name, service, file),
-            healthcheck=self._healthcheck(name, service.get("healthcheck"), file),
+            healthcheck=self._healthcheck(name, service.get("healthcheck"), file, build),
             working_dir=as_text(service["working_dir"]) if service.get("working_dir") not in (None, "") else None,
             user=as_text(service["user"]) if service.get("user") not in (None, "") else None,
             secrets=self._service_secrets(name, service.get("secrets") or [], defined_secrets, file),
@@ -528,7 +528,24 @@ class _Loader:
                 raise self._error(f"environment variable {key}: {error}.", file, name, f"environment.{key}") from None
         return environment
 
-    def _healthcheck(self, name: str, spec: Any, file: str):
+    def _image_healthcheck(self, build: BuildSpec | None) -> HealthCheck | None:
+        """The HEALTHCHECK of the Dockerfile a service is built from: Compose runs it, ECS ignores
+        it in the image, so it is copied into the task definition."""
+        if build is None or is_remote_context(build.context):
+            return None
+        dockerfile = Path(build.context) / build.dockerfile
+        if build.dockerfile_inline is None and not is_file(dockerfile):
+            return None
+        return read_dockerfile(dockerfile, build.args, target=build.target, text=build.dockerfile_inline,
+                               with_ports=False).healthcheck
+
+    def _healthcheck(self, name: str, spec: Any, file: str, build: BuildSpec | None = None):
+        from_image = self._image_healthcheck(build) if spec is None or (isinstance(spec, dict) and "test" not in spec) \
+            else None
+        if from_image is not None:
+            spec = {"test": list(from_image.test), "interval": f"{from_image.interval}s",
+                    "timeout": f"{from_image.timeout}s", "retries": from_image.retries,
+                    "start_period": f"{from_image.start_period}s", **(spec or {})}
         try:
             check, notes = parse_healthcheck(spec)
         except ValueError as error:
@@ -539,8 +556,8 @@ class _Loader:
         for note in notes:
             if note == "test":
                 self._warn("the healthcheck has no test: Compose would use the image's HEALTHCHECK, but ECS never "
-                           "runs it, so this container gets no health check.", file=file, service=name,
-                           key="healthcheck.test")
+                           "runs it and no local Dockerfile declares one, so this container gets no health check.",
+                           file=file, service=name, key="healthcheck.test")
             else:
                 self._warn(f"healthcheck.{note} is not applied: ECS has no such setting.", file=file, service=name,
                            key=f"healthcheck.{note}")

@@ -182,10 +182,16 @@ def _expose_ports(text: str, line: int, file: str, warnings: list[LoadWarning]) 
     return [PortMapping(port, protocol) for port in range(low, high + 1)]
 
 
-def read_dockerfile(path: Path, build_args: dict[str, str] | None = None) -> DockerfileFacts:
-    """The final stage's ports (in EXPOSE order, without duplicates) and health check."""
+def read_dockerfile(path: Path, build_args: dict[str, str] | None = None, *, target: str | None = None,
+                    text: str | None = None, with_ports: bool = True) -> DockerfileFacts:
+    """The built stage's ports (in EXPOSE order, without duplicates) and health check.
+
+    The built stage is ``target`` (compose ``build.target``) or the last one. ``text`` replaces
+    the file's content (compose ``dockerfile_inline``); ``path`` then only names it in messages.
+    ``with_ports=False`` skips EXPOSE (compose services take their ports from ``ports:``).
+    """
     file = str(path)
-    text = read_text(path, what="Dockerfile")
+    text = read_text(path, what="Dockerfile") if text is None else text
     warnings: list[LoadWarning] = []
     build_args = build_args or {}
     global_args: dict[str, str | None] = {}
@@ -221,7 +227,7 @@ def read_dockerfile(path: Path, build_args: dict[str, str] | None = None) -> Doc
             variables = _variables(current)
             for name, value in _assignments(rest, legacy_allowed=True).items():
                 current.env[name] = _expand(value or "", variables) or ""
-        elif keyword == "EXPOSE":
+        elif keyword == "EXPOSE" and with_ports:
             variables = _variables(current)
             for word in rest.split():
                 expanded = _expand(word, variables)
@@ -239,6 +245,11 @@ def read_dockerfile(path: Path, build_args: dict[str, str] | None = None) -> Doc
         raise ConfigError("the Dockerfile has no FROM instruction.", file=file, key="FROM",
                           fix="start the Dockerfile with FROM <base image>.")
     final = stages[-1]
+    if target is not None:
+        final = next((stage for stage in stages if stage.name == target.lower()), None)
+        if final is None:
+            raise ConfigError(f"the build target {target!r} is not a stage of the Dockerfile.", file=file,
+                              key="build.target", fix=f"name a stage with FROM <image> AS {target}, or fix target:.")
     unique: list[PortMapping] = []
     for port in final.ports:
         if all((p.container_port, p.protocol) != (port.container_port, port.protocol) for p in unique):

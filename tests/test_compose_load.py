@@ -192,7 +192,7 @@ def test_yaml_1_2_scalars_ports_are_not_base_60(tmp_path):
 # ---- service fields -----------------------------------------------------------------------------
 
 def test_build_long_form(tmp_path):
-    write(tmp_path, "api/Dockerfile.prod", "FROM scratch\n")
+    write(tmp_path, "api/Dockerfile.prod", "FROM scratch AS runtime\n")
     app = load(tmp_path, """
         services:
           api:
@@ -738,3 +738,31 @@ def test_deep_nesting_is_a_config_error(tmp_path, depth):
     with pytest.raises(ConfigError, match="nested more than") as error:
         load(tmp_path, "services: {web: {image: x, labels: {a: " + "[" * depth + "]" * depth + "}}}")
     assert not isinstance(error.value, LoaderBugError)
+
+
+def test_dockerfile_healthcheck_of_a_built_service_reaches_the_model(tmp_path):
+    write(tmp_path, "api/Dockerfile", "FROM x AS base\nEXPOSE 1/sctp\nHEALTHCHECK --interval=5s CMD curl -f localhost\n"
+                                      "FROM base AS dev\nHEALTHCHECK NONE\nFROM base AS prod\n")
+    app = load(tmp_path, """
+        services:
+          prod: {build: {context: api, target: prod}, ports: [80]}
+          dev: {build: {context: api, target: dev}}
+          last: {build: api}
+          tuned: {build: api, healthcheck: {retries: 9}}
+          own: {build: api, healthcheck: {test: [CMD, "true"]}}
+          inline:
+            build:
+              dockerfile_inline: "FROM x\\nHEALTHCHECK CMD [\\"ping\\"]\\n"
+    """)
+    assert app.container("prod").healthcheck == HealthCheck(("CMD-SHELL", "curl -f localhost"), interval=5.0)
+    assert app.container("dev").healthcheck is None
+    assert app.container("last").healthcheck == HealthCheck(("CMD-SHELL", "curl -f localhost"), interval=5.0)
+    assert app.container("tuned").healthcheck == HealthCheck(("CMD-SHELL", "curl -f localhost"), 5.0, retries=9)
+    assert app.container("own").healthcheck == HealthCheck(("CMD", "true"))
+    assert app.container("inline").healthcheck == HealthCheck(("CMD", "ping"))
+
+
+def test_unknown_build_target_is_an_error(tmp_path):
+    write(tmp_path, "api/Dockerfile", "FROM x AS base\n")
+    with pytest.raises(ConfigError, match="not a stage"):
+        load(tmp_path, "services: {api: {build: {context: api, target: prod}}}")
