@@ -102,6 +102,7 @@ class _Loader:
         self.warnings: list[LoadWarning] = []
         self._unset_reported: set[str] = set()
         self._document_cache: dict[tuple, list[dict]] = {}
+        self._variable_sets: list[dict[str, str]] = []
         self.origin: dict[str, str] = {}
         dotenv_path = source / ".env"
         self.dotenv = self._read_dotenv(dotenv_path, self.process_env) if is_file(dotenv_path) else {}
@@ -166,6 +167,7 @@ class _Loader:
         key = (str(real_path(path)), str(base_dir), id(variables))
         if key in self._document_cache:
             return self._document_cache[key]
+        self._variable_sets.append(variables)      # keeps id(variables) unique while the cache lives
         file = str(path)
         documents = parse_documents(read_text(path), file)
         if not documents:
