@@ -8,10 +8,12 @@ Deliberately broken payloads show the checks can fail.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 
 import pytest
 
+from components.errors import ConfigError
 from ops import mockrun
 from tests.fidelity import aws_requests, cases, moto_smoke, validate
 from tests.fidelity.checks import findings, operations
@@ -38,12 +40,18 @@ PIPELINE_OPERATIONS = {("ecr", "CreateRepository"), ("ecr", "PutLifecyclePolicy"
 # behaviour (and fails until the owner fixes it); the per-stack tests leave those findings to it, so a
 # new problem still shows up there.
 OPEN_BUGS = {
-    "security-group-rule-apostrophe": "characters not allowed: [\"'\"]",
+    "security-group-rule-apostrophe": re.escape("characters not allowed: [\"'\"]"),
+    "arm64-on-fargate-spot": "Fargate Spot does not run ARM64 tasks",
+    "iam-role-autoname-too-long": r"iam\.(CreateRole|PutRolePolicy): RoleName: \d+ characters, the model allows at most 64",
 }
 
 
 def new_findings(found: list[str]) -> list[str]:
-    return [f for f in found if not any(marker in f for marker in OPEN_BUGS.values())]
+    return [f for f in found if not any(re.search(pattern, f) for pattern in OPEN_BUGS.values())]
+
+
+def open_bug(name: str, found: list[str]) -> list[str]:
+    return [f for f in found if re.search(OPEN_BUGS[name], f)]
 
 
 @pytest.mark.parametrize("case_id", CASE_IDS)
@@ -71,8 +79,27 @@ def test_security_group_rule_descriptions_use_allowed_characters():
     """EC2 accepts only a-zA-Z0-9, spaces and ._-:/()#,@[]+=&;{}!$* in rule descriptions: an apostrophe fails
     AuthorizeSecurityGroupIngress/Egress with InvalidParameterValue (components/network.py)."""
     found, _ = findings(cases.run_case(CASES["dev"]))
-    bad = [f for f in found if OPEN_BUGS["security-group-rule-apostrophe"] in f]
+    bad = open_bug("security-group-rule-apostrophe", found)
     assert not bad, "\n".join(bad)
+
+
+def test_longest_api_name_fits_iam_role_names():
+    """API names may have 40 characters (components/config.py MAX_NAME_LENGTH). Pulumi auto-names a role
+    '<logical name>-<7 random>' and refuses one longer than IAM's 64: '<api>-pipeline-pipeline' plus 8 is 66."""
+    apis = cases.stack_apis("dev")
+    apis = {"a" * 40: apis["posts"]}
+    result = cases.run_config("dev", {f"{cases.NS}:apis": apis})
+    found, _ = findings(result)
+    bad = open_bug("iam-role-autoname-too-long", found)
+    assert not bad, "\n".join(bad)
+
+
+def test_arm64_with_fargate_spot_is_refused():
+    """docs/design.md: Fargate Spot runs X86_64 only, so cpuArchitecture ARM64 with fargateSpot true is a
+    ConfigError. components/config.py accepts it and the services get FARGATE_SPOT with ARM64 tasks."""
+    with pytest.raises(ConfigError) as error:
+        cases.run_config("dev", {f"{cases.NS}:cpuArchitecture": "ARM64", f"{cases.NS}:fargateSpot": True})
+    assert "fargateSpot" in str(error.value) or "cpuArchitecture" in str(error.value)
 
 
 @pytest.mark.parametrize("case_id", CASE_IDS)

@@ -584,8 +584,8 @@ def buildspec_problems(text: Any) -> list[str]:
 # --- ECS container definitions ----------------------------------------------------------------------
 
 # Fargate's task sizes: cpu units -> allowed memory (MiB).
-FARGATE_SIZES: dict[int, range] = {
-    256: range(512, 2049, 512), 512: range(1024, 4097, 1024), 1024: range(2048, 8193, 1024),
+FARGATE_SIZES: dict[int, range | tuple] = {
+    256: (512, 1024, 2048), 512: range(1024, 4097, 1024), 1024: range(2048, 8193, 1024),
     2048: range(4096, 16385, 1024), 4096: range(8192, 30721, 1024), 8192: range(16384, 61441, 4096),
     16384: range(32768, 122881, 8192)}
 HEALTH_LIMITS = {"interval": (5, 300), "timeout": (2, 120), "retries": (1, 10), "startPeriod": (0, 300)}
