@@ -8,7 +8,6 @@ Deliberately broken payloads show the checks can fail.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import replace
 
 import pytest
@@ -16,7 +15,7 @@ import pytest
 from components.errors import ConfigError
 from ops import mockrun
 from tests.fidelity import aws_requests, cases, moto_smoke, validate
-from tests.fidelity.checks import findings, operations
+from tests.fidelity.checks import findings, new_findings, open_bug, operations
 from tests.fidelity.sample_programs import pipeline_program
 
 CASE_IDS = [c.id for c in cases.STACK_CASES]
@@ -34,24 +33,6 @@ CORE_OPERATIONS = {
 PIPELINE_OPERATIONS = {("ecr", "CreateRepository"), ("ecr", "PutLifecyclePolicy"), ("codebuild", "CreateProject"),
                        ("codepipeline", "CreatePipeline"), ("s3", "CreateBucket"),
                        ("s3", "PutBucketLifecycleConfiguration")}
-
-
-# Bugs found in other components' payloads. Each has its own test below that asserts the correct
-# behaviour (and fails until the owner fixes it); the per-stack tests leave those findings to it, so a
-# new problem still shows up there.
-OPEN_BUGS = {
-    "security-group-rule-apostrophe": re.escape("characters not allowed: [\"'\"]"),
-    "arm64-on-fargate-spot": "Fargate Spot does not run ARM64 tasks",
-    "iam-role-autoname-too-long": r"iam\.(CreateRole|PutRolePolicy): RoleName: \d+ characters, the model allows at most 64",
-}
-
-
-def new_findings(found: list[str]) -> list[str]:
-    return [f for f in found if not any(re.search(pattern, f) for pattern in OPEN_BUGS.values())]
-
-
-def open_bug(name: str, found: list[str]) -> list[str]:
-    return [f for f in found if re.search(OPEN_BUGS[name], f)]
 
 
 @pytest.mark.parametrize("case_id", CASE_IDS)

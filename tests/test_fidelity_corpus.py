@@ -12,8 +12,7 @@ import pytest
 from components.errors import ConfigError
 from tests.conftest import CORPUS_DIR
 from tests.fidelity import aws_requests, cases, moto_smoke
-from tests.fidelity.checks import findings, operations
-from tests.test_fidelity import new_findings
+from tests.fidelity.checks import findings, new_findings, operations
 
 CORPUS = cases.corpus_cases()
 

@@ -17,8 +17,7 @@ from hypothesis import strategies as st
 
 from components.errors import ConfigError
 from tests.fidelity import cases
-from tests.fidelity.checks import findings
-from tests.test_fidelity import new_findings
+from tests.fidelity.checks import findings, new_findings
 
 NS = cases.NS
 SERVICE_NAMES = ["web", "api", "worker", "cache", "auth-proxy", "py_app"]
