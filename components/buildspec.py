@@ -3,7 +3,11 @@
 What a build does (``phase_commands`` returns the shell commands of each phase, so the same commands
 are checked by a test with fake ``aws``/``docker`` and run against a real Docker engine):
 
-1. ``pre_build``: go to the app folder, compute the 7-character build hash, log in to ECR.
+1. ``pre_build``: go to the app folder, compute the 7-character build hash, log in to ECR, and to Docker
+   Hub when the stack has ``dockerHubCredentials`` (base images are then pulled signed in, not throttled
+   as anonymous pulls from CodeBuild's shared addresses are). CodeBuild reads the secret's
+   ``username``/``password`` into variables (``env.secrets-manager``) and masks them in the logs; the
+   password reaches ``docker login`` on stdin, never in a command line.
 2. ``build``: per built container, pull the previous ``latest`` as a layer cache, ``docker build`` with
    the compose context, dockerfile, args and target, tagged ``<hash>``; then tag it ``latest``.
 3. ``post_build``: push both tags of every image (only after all of them built), then write
@@ -41,6 +45,8 @@ from components.model import App
 SOURCE_HASH_FILE = ".serverless-containers-source-hash"
 IMAGE_DEFINITIONS_FILE = "imagedefinitions.json"
 HASH_LENGTH = 7
+DOCKER_HUB_USERNAME_VAR = "DOCKERHUB_USERNAME"
+DOCKER_HUB_PASSWORD_VAR = "DOCKERHUB_PASSWORD"
 _REMOTE_CONTEXT = re.compile(r"^(https?://|git://|git@|ssh://|github\.com/)")
 
 
@@ -152,10 +158,17 @@ def _build_command(build: ImageBuild, inline_path: str | None) -> str:
     return " ".join(parts)
 
 
-def phase_commands(builds: list[ImageBuild], *, subdirectory: str = "") -> dict[str, list[str]]:
+def docker_hub_secret_variables(secret_arn: str) -> dict[str, str]:
+    """``env.secrets-manager``: variable -> ``<secret ARN>:<JSON key>``, read by CodeBuild before the build."""
+    return {DOCKER_HUB_USERNAME_VAR: f"{secret_arn}:username", DOCKER_HUB_PASSWORD_VAR: f"{secret_arn}:password"}
+
+
+def phase_commands(builds: list[ImageBuild], *, subdirectory: str = "",
+                   docker_hub_login: bool = False) -> dict[str, list[str]]:
     """The shell commands of each buildspec phase (bash; variables persist between commands).
 
     ``subdirectory``: the app's folder inside the source (``github.path`` for a monorepo), "" for its root.
+    ``docker_hub_login``: log in to Docker Hub with the ``DOCKERHUB_*`` variables before building.
     """
     if not builds:
         raise ValueError("no built container: nothing for the pipeline to build")
@@ -171,6 +184,10 @@ def phase_commands(builds: list[ImageBuild], *, subdirectory: str = "") -> dict[
         'aws ecr get-login-password --region "$AWS_REGION" '
         '| docker login --username AWS --password-stdin "$ECR_REGISTRY"',
     ]
+    if docker_hub_login:
+        # echo is a bash builtin: the password is in no process's argv
+        pre_build.append(f'echo "${DOCKER_HUB_PASSWORD_VAR}" '
+                         f'| docker login --username "${DOCKER_HUB_USERNAME_VAR}" --password-stdin')
     build_phase = []
     for build in builds:
         inline_path = None
@@ -195,12 +212,16 @@ def phase_commands(builds: list[ImageBuild], *, subdirectory: str = "") -> dict[
     return {"pre_build": pre_build, "build": build_phase, "post_build": post_build}
 
 
-def buildspec(builds: list[ImageBuild], *, subdirectory: str = "") -> dict:
-    """The buildspec (version 0.2) as a dict."""
-    phases = phase_commands(builds, subdirectory=subdirectory)
+def buildspec(builds: list[ImageBuild], *, subdirectory: str = "",
+              docker_hub_credentials: str | None = None) -> dict:
+    """The buildspec (version 0.2) as a dict. ``docker_hub_credentials``: the secret's ARN, or None (no login)."""
+    phases = phase_commands(builds, subdirectory=subdirectory, docker_hub_login=bool(docker_hub_credentials))
+    env: dict = {"shell": "bash"}
+    if docker_hub_credentials:
+        env["secrets-manager"] = docker_hub_secret_variables(docker_hub_credentials)
     return {
         "version": 0.2,
-        "env": {"shell": "bash"},
+        "env": env,
         "phases": {
             "pre_build": {"on-failure": "ABORT", "commands": phases["pre_build"]},
             "build": {"on-failure": "ABORT", "commands": phases["build"]},
@@ -210,5 +231,7 @@ def buildspec(builds: list[ImageBuild], *, subdirectory: str = "") -> dict:
     }
 
 
-def buildspec_yaml(builds: list[ImageBuild], *, subdirectory: str = "") -> str:
-    return yaml.safe_dump(buildspec(builds, subdirectory=subdirectory), sort_keys=False, width=1000)
+def buildspec_yaml(builds: list[ImageBuild], *, subdirectory: str = "",
+                   docker_hub_credentials: str | None = None) -> str:
+    return yaml.safe_dump(buildspec(builds, subdirectory=subdirectory, docker_hub_credentials=docker_hub_credentials),
+                          sort_keys=False, width=1000)

@@ -34,6 +34,11 @@ ORIGIN_PATTERN = re.compile(r"^https?://[^/\s?#]+$")
 VPC_ID_PATTERN = re.compile(r"^vpc-[0-9a-f]+$")
 SUBNET_ID_PATTERN = re.compile(r"^subnet-[0-9a-f]+$")
 GITHUB_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]+$")
+SECRET_ARN_PATTERN = re.compile(
+    r"^arn:aws[-a-z]*:secretsmanager:[a-z]{2}(-[a-z]+)+-\d+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$")
+# A complete secret ARN ends in "-" and 6 random characters. IAM policies match the complete ARN, so a
+# partial one (the name without them) would be denied at the first pull.
+SECRET_ARN_SUFFIX = re.compile(r"-[A-Za-z0-9]{6}$")
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,7 @@ class StackSettings:
     existing_vpc: ExistingVpc | None = None
     storage: dict[str, TableSettings] = field(default_factory=dict)
     github_token: Any = None         # opaque (a Pulumi secret Output when run by Pulumi); never printed
+    docker_hub_credentials: str | None = None  # secret ARN; Docker Hub images are pulled signed in with it
 
     @property
     def uses_auth(self) -> bool:
@@ -120,6 +126,7 @@ TOP_LEVEL_KEYS = {
     "storage": "map of tables",
     "apis": "map of APIs (required)",
     "githubToken": "secret string",
+    "dockerHubCredentials": "ARN of a Secrets Manager secret with {username, password}",
 }
 API_KEYS = ("type", "source", "composeFiles", "entrypoint", "auth", "access", "build", "github", "images")
 TABLE_KEYS = ("partitionKey", "sortKey", "pointInTimeRecovery")
@@ -246,8 +253,23 @@ def load_settings(raw: dict[str, Any], project_dir: Path, stack: str) -> StackSe
         if api.build == "github" and api.github and not api.github.connection_arn and token is None:
             raise check.error(f"apis.{api.name}.github", "build: github needs either a connectionArn or a token.",
                               "run `pulumi config set --secret githubToken <token>` or set github.connectionArn.")
+    if raw.get("dockerHubCredentials") is not None:
+        values["docker_hub_credentials"] = _secret_arn(check, "dockerHubCredentials", raw["dockerHubCredentials"])
     return StackSettings(stack=stack, project_dir=project_dir, config_file=check.file, apis=apis,
                          github_token=token, **values)
+
+
+def _secret_arn(check: _Validator, path: str, value: Any) -> str:
+    how = ("the complete ARN of a Secrets Manager secret holding {\"username\": ..., \"password\": ...}, as "
+           "`aws secretsmanager describe-secret --secret-id NAME --query ARN` prints it")
+    arn = check.string(path, value, what=how).strip()
+    if not SECRET_ARN_PATTERN.match(arn):
+        raise check.error(path, f"{arn!r} is not a Secrets Manager secret ARN "
+                                "(arn:aws:secretsmanager:<region>:<account>:secret:<name>).", f"use {how}.")
+    if not SECRET_ARN_SUFFIX.search(arn):
+        raise check.error(path, f"{arn!r} lacks the 6 random characters that end a complete secret ARN, so IAM "
+                                "would not grant reading it.", f"use {how}.")
+    return arn
 
 
 def _existing_vpc(check: _Validator, value: Any) -> ExistingVpc:

@@ -10,7 +10,8 @@ Source -> Build -> Deploy:
   V2 triggers that build a monorepo's ``path`` only when files under it change), else the GitHub
   version 1 action with the ``githubToken`` secret (AWS marks that action deprecated; it polls GitHub).
 * **Build**. CodeBuild, privileged Docker, the image matching the task's CPU architecture, the
-  buildspec from components/buildspec.py, logs in CloudWatch with the stack's retention.
+  buildspec from components/buildspec.py (signed in to Docker Hub with ``dockerHubCredentials`` when set),
+  logs in CloudWatch with the stack's retention.
 * **Deploy**. ECS's standard deploy action with ``imagedefinitions.json`` (hash-tagged images).
 
 Execution mode SUPERSEDED: when sources arrive faster than builds, only the newest is built and
@@ -103,10 +104,12 @@ ECR_PUSH_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLay
                     "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage"]
 
 
-def build_role_policy(log_group_arn: str, bucket_arn: str, repository_arns: list[str]) -> dict:
+def build_role_policy(log_group_arn: str, bucket_arn: str, repository_arns: list[str],
+                      docker_hub_credentials_arn: str | None = None) -> dict:
     """CodeBuild: write its own log group, read the source and write the output artifact in its own
-    bucket, pull and push its own repositories (GetAuthorizationToken has no resource scope)."""
-    return {"Version": "2012-10-17", "Statement": [
+    bucket, pull and push its own repositories (GetAuthorizationToken has no resource scope), and read
+    the Docker Hub credentials when the stack has them."""
+    statements = [
         {"Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
          "Resource": [log_group_arn, f"{log_group_arn}:*"]},
         {"Sid": "Artifacts", "Effect": "Allow", "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
@@ -115,7 +118,11 @@ def build_role_policy(log_group_arn: str, bucket_arn: str, repository_arns: list
          "Resource": [bucket_arn]},
         {"Sid": "EcrLogin", "Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"], "Resource": ["*"]},
         {"Sid": "EcrPush", "Effect": "Allow", "Action": ECR_PUSH_ACTIONS, "Resource": sorted(repository_arns)},
-    ]}
+    ]
+    if docker_hub_credentials_arn:
+        statements.append({"Sid": "ReadDockerHubCredentials", "Effect": "Allow",
+                           "Action": ["secretsmanager:GetSecretValue"], "Resource": [docker_hub_credentials_arn]})
+    return {"Version": "2012-10-17", "Statement": statements}
 
 
 def pipeline_role_policy(*, bucket_arn: str, project_arn: str, service_arn: str, passed_role_arns: list[str],
@@ -231,6 +238,9 @@ class BuildPipelineArgs:
     github: GithubSource | None = None
     github_token: pulumi.Input[str] | None = None
     """Secret; used only for build: github without a connection ARN."""
+    docker_hub_credentials_arn: str | None = None
+    """Secrets Manager secret {"username", "password"}: each build logs in to Docker Hub with it first.
+    None: base images are pulled from Docker Hub anonymously (and may be throttled)."""
     source_dir: Path | None = None
     """Default: app.source_dir."""
     bundle_path: Path | None = None
@@ -264,7 +274,8 @@ class BuildPipeline(pulumi.ComponentResource):
         physical = pipeline_name(args.stack, args.api)
         subdirectory = (args.github.path if args.build_mode == "github" and args.github else "").strip("/")
         builds = image_builds(args.app)     # ConfigError for a context outside the source folder
-        spec = buildspec_yaml(builds, subdirectory=subdirectory)
+        spec = buildspec_yaml(builds, subdirectory=subdirectory,
+                              docker_hub_credentials=args.docker_hub_credentials_arn)
 
         # --- the bucket: pipeline artifacts, and the source zip for build: managed ---
         bucket = aws.s3.Bucket(f"{name}-artifacts", bucket_prefix=f"{args.stack}-{args.api}"[:36].rstrip("-") + "-",
@@ -295,7 +306,8 @@ class BuildPipeline(pulumi.ComponentResource):
         build_policy = aws.iam.RolePolicy(
             f"{name}-build", role=build_role.id,
             policy=pulumi.Output.all(log_group.arn, bucket.arn, list(args.repository_arns.values())).apply(
-                lambda parts: json.dumps(build_role_policy(parts[0], parts[1], parts[2]))),
+                lambda parts: json.dumps(build_role_policy(parts[0], parts[1], parts[2],
+                                                           args.docker_hub_credentials_arn))),
             opts=child)
         variables: dict[str, Any] = {"AWS_ACCOUNT_ID": args.account_id, "AWS_REGION": args.region}
         for build in builds:

@@ -154,7 +154,8 @@ def deploy(settings: StackSettings, prepared: list[PreparedApi]) -> None:
             storage=[TableGrant(table=table, name=storage.table_names[table], arn=storage.table_arns[table],
                                 operations=operations) for table, operations in api.storage_access.items()],
             cpu_architecture=settings.cpu_architecture, fargate_spot=settings.fargate_spot,
-            log_retention_days=settings.log_retention_days, tags=tags))
+            log_retention_days=settings.log_retention_days,
+            docker_hub_credentials_arn=settings.docker_hub_credentials, tags=tags))
         for warning in service.warnings:
             pulumi.log.warn(f"API {name}: {warning}")
         http_api = Api(f"{name}-api", ApiArgs(
@@ -173,7 +174,8 @@ def deploy(settings: StackSettings, prepared: list[PreparedApi]) -> None:
             account_id=account_id, task_role_arns=[service.execution_role_arn, service.task_role_arn],
             architecture=settings.cpu_architecture, log_retention_days=settings.log_retention_days,
             replicas=replicas, images_ready=repositories.ready, github=api.github,
-            github_token=settings.github_token, tags=tags))
+            github_token=settings.github_token, docker_hub_credentials_arn=settings.docker_hub_credentials,
+            tags=tags))
         pipeline_name: pulumi.Input[str] = pipeline.pipeline_name
         pipeline_url: pulumi.Input[str] = pipeline.pipeline_url
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from components.docker_hub import uses_docker_hub
 from components.errors import LoadWarning
 from components.model import App
 from components.storage import dynamodb_statements, env_name
@@ -42,8 +43,10 @@ def assume_role_policy(account_id: str) -> str:
         "Condition": {"StringEquals": {"aws:SourceAccount": account_id}}}]})
 
 
-def execution_role_policy(repository_arns: list[str], log_group_arns: list[str], secret_arns: list[str]) -> dict:
-    """What ECS needs to start the task: pull its own images, write its own logs, read its own secrets."""
+def execution_role_policy(repository_arns: list[str], log_group_arns: list[str], secret_arns: list[str],
+                          docker_hub_credentials_arn: str | None = None) -> dict:
+    """What ECS needs to start the task: pull its own images, write its own logs, read its own secrets,
+    and read the Docker Hub credentials when a container's image is on Docker Hub."""
     statements: list[dict] = [{
         # GetAuthorizationToken has no resource-level permissions: it only ever accepts "*".
         "Sid": "EcrLogin", "Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"], "Resource": "*"}]
@@ -58,6 +61,10 @@ def execution_role_policy(repository_arns: list[str], log_group_arns: list[str],
     if secret_arns:
         statements.append({"Sid": "ReadOwnSecrets", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
                            "Resource": sorted(secret_arns)})
+    if docker_hub_credentials_arn:
+        # An AWS-managed-key secret needs no kms:Decrypt grant (docs/design.md asks for that key).
+        statements.append({"Sid": "ReadDockerHubCredentials", "Effect": "Allow",
+                           "Action": ["secretsmanager:GetSecretValue"], "Resource": [docker_hub_credentials_arn]})
     return {"Version": "2012-10-17", "Statement": statements}
 
 
@@ -140,6 +147,9 @@ class ServiceArgs:
     log_retention_days: int = 7
     health_check_grace_period_seconds: int = 60
     """Used only when a container has a healthcheck: failures in this time after start do not count."""
+    docker_hub_credentials_arn: str | None = None
+    """Secrets Manager secret {"username", "password"}; None: Docker Hub images are pulled anonymously (and
+    may be throttled). Used only by containers whose image is on Docker Hub."""
     wait_for_steady_state: bool = True
     """`pulumi up` waits until the new tasks are running and healthy, so a broken rollout fails the update
     (the circuit breaker rolls the service back to the previous task definition)."""
@@ -182,7 +192,10 @@ class Service(pulumi.ComponentResource):
             f"{name}-execution", role=execution_role.id,
             policy=pulumi.Output.all(
                 list(args.repository_arns), [g.arn for g in log_groups.values()], list(args.secret_arns.values()),
-            ).apply(lambda parts: json.dumps(execution_role_policy(*parts))),
+                dict(args.images),
+            ).apply(lambda parts: json.dumps(execution_role_policy(
+                parts[0], parts[1], parts[2],
+                args.docker_hub_credentials_arn if uses_docker_hub(parts[3]) else None))),
             opts=child)
         task_role = aws.iam.Role(
             f"{name}-task", description=f"the code of {args.api} (stack {args.stack}) runs with it",
@@ -207,7 +220,8 @@ class Service(pulumi.ComponentResource):
             environment=environment,
         ).apply(lambda resolved: json.dumps(container_definitions(
             app, images=resolved["images"], log_groups=resolved["log_groups"], region=args.region,
-            secret_arns=resolved["secrets"], extra_environment=resolved["environment"]).definitions))
+            secret_arns=resolved["secrets"], extra_environment=resolved["environment"],
+            docker_hub_credentials=args.docker_hub_credentials_arn).definitions))
         task_definition = aws.ecs.TaskDefinition(
             f"{name}-task", family=task_family(args.stack, args.api), cpu=str(app.cpu), memory=str(app.memory),
             network_mode="awsvpc", requires_compatibilities=["FARGATE"],

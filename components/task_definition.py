@@ -12,6 +12,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from components.docker_hub import is_docker_hub_image
 from components.errors import ConfigError, LoadWarning
 from components.model import App, Container, HealthCheck
 
@@ -98,13 +99,16 @@ def port_mapping_name(container: str, port: int, protocol: str) -> str:
 
 def container_definitions(app: App, *, images: dict[str, str], log_groups: dict[str, str], region: str,
                           secret_arns: dict[str, str] | None = None,
-                          extra_environment: dict[str, str] | None = None) -> TaskContainers:
+                          extra_environment: dict[str, str] | None = None,
+                          docker_hub_credentials: str | None = None) -> TaskContainers:
     """Build the task's ``containerDefinitions``.
 
     images: container -> image URI (every container). log_groups: container -> log group name.
     secret_arns: compose secret name -> Secrets Manager ARN (``valueFrom``).
     extra_environment: variables every container gets (storage names, REGION); they win over
     compose's values of the same name, with a warning.
+    docker_hub_credentials: Secrets Manager ARN; containers whose image is on Docker Hub are pulled with it
+    (``repositoryCredentials``; ECS sends them to no other registry, so no other container gets them).
     """
     secret_arns = secret_arns or {}
     extra_environment = extra_environment or {}
@@ -182,6 +186,8 @@ def container_definitions(app: App, *, images: dict[str, str], log_groups: dict[
                             "awslogs-stream-prefix": "ecs"},
             },
         }
+        if docker_hub_credentials and is_docker_hub_image(images[container.name]):
+            definition["repositoryCredentials"] = {"credentialsParameter": docker_hub_credentials}
         health, health_warnings = ecs_health_check(app, container)
         warnings.extend(health_warnings)
         if health:

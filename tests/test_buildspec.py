@@ -131,12 +131,14 @@ if [ "$(basename "$0")" = aws ]; then echo fake-password; fi
 if [ -n "${password:-}" ]; then echo "stdin=$password" >> "$CALL_LOG"; fi
 if [ "$(basename "$0")" = docker ] && [ "$1" = pull ] && [ -n "$FAIL_PULL" ]; then exit 1; fi
 if [ "$(basename "$0")" = docker ] && [ "$1" = build ] && [ -n "$FAIL_BUILD" ]; then exit 1; fi
+if [ "$(basename "$0")" = docker ] && [ "$1" = login ] && [ "$3" = "${FAIL_LOGIN_USER:-}" ]; then exit 1; fi
 exit 0
 """
 
 
 def run_phases(tmp_path: Path, builds, *, env: dict[str, str], subdirectory: str = "",
-               phases=("pre_build", "build", "post_build")) -> tuple[subprocess.CompletedProcess, list[str], Path]:
+               phases=("pre_build", "build", "post_build"),
+               docker_hub_login: bool = False) -> tuple[subprocess.CompletedProcess, list[str], Path]:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
     for tool in ("aws", "docker"):
@@ -145,7 +147,7 @@ def run_phases(tmp_path: Path, builds, *, env: dict[str, str], subdirectory: str
     src = tmp_path / "src"
     src.mkdir(exist_ok=True)
     log = tmp_path / "calls.log"
-    commands = phase_commands(builds, subdirectory=subdirectory)
+    commands = phase_commands(builds, subdirectory=subdirectory, docker_hub_login=docker_hub_login)
     # CodeBuild runs every command in one shell and stops at the first failure.
     script = "\n".join(["set -e -o pipefail", *(c for phase in phases for c in commands[phase])])
     full_env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "CALL_LOG": str(log), "CODEBUILD_SRC_DIR": str(src),
@@ -251,3 +253,52 @@ def test_yaml_text_round_trips_to_the_same_commands():
                                               dockerfile_inline="FROM scratch\nLABEL a='b: c'\n")], "")):
         assert yaml.safe_load(buildspec_yaml(builds, subdirectory=subdirectory)) == \
             buildspec(builds, subdirectory=subdirectory)
+
+
+# --- Docker Hub credentials (amplify-cli#8576) -------------------------------------------------------------
+
+HUB_SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:ci/dockerhub-AbC123"
+
+
+def test_docker_hub_credentials_come_from_secrets_manager_in_the_env_block():
+    spec = yaml.safe_load(buildspec_yaml(TWO, docker_hub_credentials=HUB_SECRET))
+    assert spec["env"] == {"shell": "bash", "secrets-manager": {
+        "DOCKERHUB_USERNAME": f"{HUB_SECRET}:username", "DOCKERHUB_PASSWORD": f"{HUB_SECRET}:password"}}
+    pre_build = spec["phases"]["pre_build"]["commands"]
+    ecr_login = next(i for i, c in enumerate(pre_build) if "--username AWS" in c)
+    assert pre_build[ecr_login + 1:] == [
+        'echo "$DOCKERHUB_PASSWORD" | docker login --username "$DOCKERHUB_USERNAME" --password-stdin']
+    assert spec["phases"]["build"] == buildspec(TWO)["phases"]["build"]
+
+
+def test_without_docker_hub_credentials_nothing_mentions_docker_hub():
+    assert buildspec(TWO, docker_hub_credentials=None) == buildspec(TWO)
+    text = buildspec_yaml(TWO)
+    assert "secrets-manager" not in text and "DOCKERHUB" not in text
+    assert sum("docker login" in c for c in buildspec(TWO)["phases"]["pre_build"]["commands"]) == 1
+
+
+def test_docker_hub_login_runs_before_any_build_and_keeps_the_password_off_argv(tmp_path):
+    password = "hub-Pa55word-never-in-argv"
+    result, calls, _ = run_phases(tmp_path, TWO, docker_hub_login=True, env={
+        **repo_env("express", "worker"), "CODEBUILD_RESOLVED_SOURCE_VERSION": "c" * 40,
+        "DOCKERHUB_USERNAME": "acme-ci", "DOCKERHUB_PASSWORD": password})
+    assert result.returncode == 0, result.stderr
+    hub_login = calls.index("docker login --username acme-ci --password-stdin")
+    assert calls[hub_login + 1] == f"stdin={password}"
+    ecr_login = calls.index("docker login --username AWS --password-stdin "
+                            "123456789012.dkr.ecr.us-east-1.amazonaws.com")
+    first_pull_or_build = min(i for i, c in enumerate(calls) if c.startswith(("docker pull", "docker build")))
+    assert ecr_login < hub_login < first_pull_or_build
+    # the fake records every aws/docker command line: the password only ever arrived on stdin
+    assert [c for c in calls if password in c] == [f"stdin={password}"]
+    assert password not in result.stdout + result.stderr
+
+
+def test_failed_docker_hub_login_stops_before_building(tmp_path):
+    result, calls, _ = run_phases(tmp_path, ONE, docker_hub_login=True, env={
+        **repo_env("web"), "CODEBUILD_RESOLVED_SOURCE_VERSION": "d" * 40, "FAIL_LOGIN_USER": "acme-ci",
+        "DOCKERHUB_USERNAME": "acme-ci", "DOCKERHUB_PASSWORD": "wrong"})
+    assert result.returncode != 0
+    assert "docker login --username acme-ci --password-stdin" in calls
+    assert not any(c.startswith(("docker build", "docker push")) for c in calls)
