@@ -28,7 +28,7 @@ LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]*$")
 # Longest API/table name that keeps every derived physical name (ECR repository, task family,
 # Cloud Map service, IAM policy names) within AWS limits.
-MAX_NAME_LENGTH = 40
+MAX_NAME_LENGTH = 38
 STACK_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 ORIGIN_PATTERN = re.compile(r"^https?://[^/\s?#]+$")
 VPC_ID_PATTERN = re.compile(r"^vpc-[0-9a-f]+$")

@@ -136,14 +136,14 @@ class ApiSecurityGroups(pulumi.ComponentResource):
         aws.vpc.SecurityGroupEgressRule(
             f"{name}-vpc-link-to-task", security_group_id=link.id, referenced_security_group_id=task.id,
             ip_protocol=args.protocol, from_port=args.routed_port, to_port=args.routed_port,
-            description="to the API's tasks on the routed port", tags=args.tags, opts=child)
+            description="to the tasks of the API on the routed port", tags=args.tags, opts=child)
         aws.vpc.SecurityGroupIngressRule(
             f"{name}-task-from-vpc-link", security_group_id=task.id, referenced_security_group_id=link.id,
             ip_protocol=args.protocol, from_port=args.routed_port, to_port=args.routed_port,
-            description="from the API's VPC link on the routed port", tags=args.tags, opts=child)
+            description="from the VPC link of the API on the routed port", tags=args.tags, opts=child)
         aws.vpc.SecurityGroupEgressRule(
             f"{name}-task-egress", security_group_id=task.id, cidr_ipv4="0.0.0.0/0", ip_protocol="-1",
-            description="image pulls, AWS APIs and the app's own outbound calls", tags=args.tags, opts=child)
+            description="image pulls, AWS APIs and outbound calls of the app", tags=args.tags, opts=child)
         self.vpc_link_security_group_id = link.id
         self.task_security_group_id = task.id
         self.register_outputs({"vpcLinkSecurityGroupId": link.id, "taskSecurityGroupId": task.id})
