@@ -17,18 +17,18 @@ from pulumi.runtime import config as runtime_config
 
 from components.api import Api, ApiArgs
 from components.auth import Auth, AuthArgs
-from components.buildspec import image_builds
+from components.pipeline.buildspec import image_builds
 from components.compose import load_app
 from components.config import NAMESPACE, TOP_LEVEL_KEYS, ApiSettings, StackSettings, load_settings
 from components.errors import ConfigError
-from components.model import App
+from components.compose.model import App
 from components.network import ApiSecurityGroups, ApiSecurityGroupsArgs, Network, NetworkArgs
 from components.pipeline import BuildPipeline, BuildPipelineArgs
 from components.registry import ImageRepositories, ImageRepositoriesArgs
 from components.secrets import Secrets, SecretsArgs
 from components.service import Cluster, ClusterArgs, Service, ServiceArgs, TableGrant
 from components.storage import Storage, StorageArgs, storage_environment
-from components.task_definition import container_definitions
+from components.task_plan import container_definitions
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -165,7 +165,7 @@ def deploy(settings: StackSettings, prepared: list[PreparedApi]) -> None:
             jwt_issuer=auth.issuer if (auth and api.auth) else None,
             jwt_audience=[auth.client_id] if (auth and api.auth) else None, tags=tags))
 
-        # Build pipeline (components/pipeline.py): after the service, so the run `pulumi up` waits for
+        # Build pipeline (components/pipeline/pipeline.py): after the service, so the run `pulumi up` waits for
         # deploys after this update's task definition, never before it. Nothing for build: manual.
         pipeline = BuildPipeline(f"{name}-pipeline", BuildPipelineArgs(
             stack=stack, api=name, app=app, build_mode=api.build,

@@ -8,7 +8,7 @@ after it was pushed.
 Which image the task definition gets (docs/design.md, "Images and the task definition"):
 
 * ``build: managed`` / ``github``: the build-hash tag ECR currently shares with ``latest``, looked up at
-  every ``pulumi up`` (``components/image_lookup.py``). No ``latest`` yet means the first deploy: the
+  every ``pulumi up`` (``components/providers/image_lookup.py``). No ``latest`` yet means the first deploy: the
   service is held at 0 tasks (``ready`` is False) until the pipeline's first run scales it up.
 * ``build: manual``: the image from config. A value with a ``/``, ``:`` or ``@`` is a registry image
   used as written; anything else is a tag in the created repository. A built container without a
@@ -24,8 +24,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.errors import ConfigError
-from components.image_lookup import CurrentImage, LatestImage, image_reference
-from components.model import App
+from components.providers.image_lookup import CurrentImage, LatestImage, image_reference
+from components.compose.model import App
 
 PROJECT = "serverless-containers"
 IMAGE_RETENTION_DAYS = 7

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components.model import Secret
+from components.compose.model import Secret
 
 
 def secret_physical_name(stack: str, api: str, secret: str) -> str:

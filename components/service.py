@@ -1,7 +1,7 @@
 """ECS on Fargate: the stack's cluster and Cloud Map namespace, and one service per API.
 
 The task definition holds all of the API's containers (they share localhost, as in the seed); its
-JSON comes from the pure ``components.task_definition`` module.
+JSON comes from the pure ``components.task_plan`` module.
 """
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ import pulumi_aws as aws
 
 from components.docker_hub import uses_docker_hub
 from components.errors import LoadWarning
-from components.model import App
+from components.compose.model import App
 from components.storage import dynamodb_statements, env_name
-from components.task_definition import container_definitions, task_volumes
+from components.task_plan import container_definitions, task_volumes
 
 ECS_TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
 

@@ -5,10 +5,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from ops import aws, workspace
+from ops.cloud import aws
+from ops.stack import workspace
 from ops.errors import OpsError
-from ops.mockrun import PROJECT_DIR
-from ops.outputs import StackOutputs
+from ops.plan.mockrun import PROJECT_DIR
+from ops.stack.outputs import StackOutputs
 
 
 def add_stack_args(parser: argparse.ArgumentParser) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from policies.rules import UNKNOWN, Resource
+from catalog.resources import UNKNOWN, Resource
 
 
 def plain(value: Any) -> Any:

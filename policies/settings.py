@@ -77,8 +77,8 @@ POLICIES: tuple[PolicySpec, ...] = (
     PolicySpec("max-nat-gateways", "The stack has at most maxNatGateways NAT gateways (each is billed every hour, "
                "idle or not).", MANDATORY,
                {"maxNatGateways": _int(0, 0, "NAT gateways allowed in the stack")}, cost_ceiling=True),
-    PolicySpec("monthly-idle-budget", "The stack's estimated idle monthly cost (ops/cost.py, prices in "
-               "ops/pricing.json) stays within monthlyIdleBudgetUsd.", MANDATORY,
+    PolicySpec("monthly-idle-budget", "The stack's estimated idle monthly cost (catalog/cost.py, prices in "
+               "catalog/pricing.json) stays within monthlyIdleBudgetUsd.", MANDATORY,
                {"monthlyIdleBudgetUsd": {"type": "number", "minimum": 0, "default": 50,
                                          "description": "US dollars a month the stack may cost with no traffic"},
                 "region": {"type": "string", "default": "",

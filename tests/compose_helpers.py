@@ -5,7 +5,7 @@ import textwrap
 from pathlib import Path
 
 from components.compose import load_app
-from components.model import App
+from components.compose.model import App
 
 
 def write(folder: Path, name: str, text: str) -> Path:

@@ -9,7 +9,7 @@ from typing import Any
 import botocore.session
 from botocore.validate import ParamValidator
 
-from components.model import App, BuildSpec, Container, Dependency, HealthCheck, PortMapping, Secret
+from components.compose.model import App, BuildSpec, Container, Dependency, HealthCheck, PortMapping, Secret
 
 SECRET_VALUE = "s3cr3t-Value-that-must-never-leak"
 

@@ -181,7 +181,7 @@ class FakeStack:
 
 @dataclass
 class FakeWorkspace:
-    """A stack factory for ops.workspace.stack_factory that remembers how each stack was opened."""
+    """A stack factory for ops.stack.workspace.stack_factory that remembers how each stack was opened."""
 
     stacks: dict[str, FakeStack] = field(default_factory=dict)
     opened: list[tuple[str, Path, bool]] = field(default_factory=list)

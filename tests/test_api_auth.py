@@ -5,7 +5,7 @@ import pytest
 
 from components.api import Api, ApiArgs, api_url
 from components.auth import Auth, AuthArgs, issuer_url
-from ops import mockrun
+from ops.plan import mockrun
 
 CLOUD_MAP_ARN = "arn:aws:servicediscovery:us-east-1:123456789012:service/srv-abc"
 

@@ -1,4 +1,4 @@
-"""components/buildspec.py: the buildspec's shape, and its commands run in bash with fake `aws` and
+"""components/pipeline/buildspec.py: the buildspec's shape, and its commands run in bash with fake `aws` and
 `docker` executables that record their calls."""
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.buildspec import (IMAGE_DEFINITIONS_FILE, SOURCE_HASH_FILE, ImageBuild, buildspec, buildspec_yaml,
+from components.pipeline.buildspec import (IMAGE_DEFINITIONS_FILE, SOURCE_HASH_FILE, ImageBuild, buildspec, buildspec_yaml,
                                   image_builds, image_definitions, phase_commands, repository_env_var)
 from components.errors import ConfigError
-from components.model import App, BuildSpec, Container, PortMapping
+from components.compose.model import App, BuildSpec, Container, PortMapping
 
 SOURCE = Path("/srv/app")
 REPO = "123456789012.dkr.ecr.us-east-1.amazonaws.com/serverless-containers-dev-multi"

@@ -85,7 +85,7 @@ def prepare_source(tmp_path: Path, base_image: str, extra_compose: str = "") -> 
 
 
 def run_buildspec(source: Path, registry: str, compose_files: list[str], tmp_path: Path, stack: str = STACK):
-    from components.buildspec import SOURCE_HASH_FILE, image_builds, phase_commands, repository_env_var
+    from components.pipeline.buildspec import SOURCE_HASH_FILE, image_builds, phase_commands, repository_env_var
     from components.compose import load_app
 
     app = load_app(source, compose_files, "express")

@@ -15,9 +15,9 @@ from typing import Callable
 import pytest
 
 from components.compose import LoaderBugError, load_app
-from components.dockerfile import container_name_for
+from components.compose.dockerfile import container_name_for
 from components.errors import ConfigError
-from components.model import App, PortMapping
+from components.compose.model import App, PortMapping
 from tests.conftest import CORPUS_DIR
 
 
@@ -248,7 +248,7 @@ def test_env_file_folder_discovers_compose_file_from_dotenv():
 
 def test_override_env_file():
     """override.env is what compose-go's CLI test passes with --env-file: its PORT replaces .env's."""
-    from components.compose_interpolate import read_env_file
+    from components.compose.interpolate import read_env_file
     folder = CORPUS_DIR / "spec/cli/testdata/env-file"
     environ = {k: v for k, v in read_env_file(folder / "override.env", {}).items() if v is not None}
     app = load_app(folder, ["compose-with-env-files.yaml"], environ=environ)

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from components.compose import describe_fargate_handling
-from components.compose_fargate import HONORED, REJECTED, SERVICE_KEYS, TOP_LEVEL_KEYS, WARNED
-from components.compose_schema import compose_schema, service_properties
+from components.compose.fargate import HONORED, REJECTED, SERVICE_KEYS, TOP_LEVEL_KEYS, WARNED
+from components.compose.schema import compose_schema, service_properties
 from components.errors import ConfigError
 from tests.compose_helpers import load, warnings_for
 

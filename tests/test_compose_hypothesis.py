@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from components.compose import LoaderBugError, load_app
 from components.errors import ConfigError
-from components.model import FARGATE_SIZES
+from components.compose.model import FARGATE_SIZES
 
 BASES = [
     {

@@ -5,7 +5,7 @@ import pytest
 
 from components.compose import LoaderBugError, load_app
 from components.errors import ConfigError
-from components.model import BuildSpec, Dependency, HealthCheck, PortMapping, VolumeMount
+from components.compose.model import BuildSpec, Dependency, HealthCheck, PortMapping, VolumeMount
 from tests.compose_helpers import load, warnings_for, write
 
 SIMPLE = """

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import pytest
 
-from components.compose_interpolate import InterpolationError, interpolate_string
-from components.compose_values import (as_bool, cpu_units, memory_mib, parse_bytes, parse_command, parse_duration,
+from components.compose.interpolate import InterpolationError, interpolate_string
+from components.compose.values import (as_bool, cpu_units, memory_mib, parse_bytes, parse_command, parse_duration,
                                        parse_port)
-from components.compose_yaml import Override, Reset, parse_documents
+from components.compose.documents import Override, Reset, parse_documents
 from components.errors import ConfigError
-from components.model import PortMapping
+from components.compose.model import PortMapping
 
 
 @pytest.mark.parametrize("text, seconds", [

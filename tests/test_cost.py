@@ -1,7 +1,7 @@
-"""The idle monthly cost estimate (ops/cost.py, prices in ops/pricing.json).
+"""The idle monthly cost estimate (catalog/cost.py, prices in catalog/pricing.json).
 
 The sample dev stack is priced by hand below, from its settings; the other tests build small resource
-lists (the shapes Pulumi's wire and ops/mockrun.py give) to reach the items the samples do not have.
+lists (the shapes Pulumi's wire and ops/plan/mockrun.py give) to reach the items the samples do not have.
 """
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ops import cost, mockrun
-from policies.rules import Resource
+from catalog import cost
+from ops.plan import mockrun
+from catalog.resources import Resource
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -159,7 +160,7 @@ def test_an_unpriced_region_is_priced_as_us_east_1_and_says_so():
 
 
 def test_the_price_file_names_its_sources_and_dates():
-    prices = json.loads((ROOT / "ops" / "pricing.json").read_text())
+    prices = json.loads((ROOT / "catalog" / "pricing.json").read_text())
     assert prices["hoursPerMonth"] == 730 and prices["currency"] == "USD"
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", prices["recordedOn"]) and prices["pricesAsOf"]
     assert "memory" in prices["about"] and "NOT fetched" in prices["about"]

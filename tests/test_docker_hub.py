@@ -13,12 +13,12 @@ import yaml
 from components.config import load_settings
 from components.docker_hub import image_registry, is_docker_hub_image, uses_docker_hub
 from components.errors import ConfigError
-from components.model import Container, PortMapping
-from components.pipeline import build_role_policy
+from components.compose.model import Container, PortMapping
+from components.pipeline.pipeline import build_role_policy
 from components.program import main
 from components.service import execution_role_policy
-from components.task_definition import container_definitions
-from ops import mockrun
+from components.task_plan import container_definitions
+from ops.plan import mockrun
 from tests.infra_helpers import all_strings, botocore_errors, policy, two_container_app, write_dockerfile_app
 
 HUB_SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:ci/dockerhub-AbC123"

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 
 from components.compose import load_app
-from components.dockerfile import container_name_for, read_dockerfile
+from components.compose.dockerfile import container_name_for, read_dockerfile
 from components.errors import ConfigError
-from components.model import HealthCheck, PortMapping
+from components.compose.model import HealthCheck, PortMapping
 from tests.compose_helpers import write
 
 

@@ -13,7 +13,7 @@ from dataclasses import replace
 import pytest
 
 from components.errors import ConfigError
-from ops import mockrun
+from ops.plan import mockrun
 from tests.fidelity import aws_requests, cases, moto_smoke, validate
 from tests.fidelity.checks import findings, new_findings, open_bug, operations
 from tests.fidelity.sample_programs import pipeline_program

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from ops import __main__ as cli
-from ops.local import LABEL_TASK, task_family
+from ops.local.runner import LABEL_TASK, task_family
 from tests.docker_support import (PROJECT_DIR, base_image, docker, docker_engine, free_port,  # noqa: F401
                                   remove_stack_images, run_id)
 

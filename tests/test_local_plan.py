@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from components.errors import ConfigError
-from components.model import App, BuildSpec, Container, Dependency, HealthCheck, PortMapping, Secret, VolumeMount
+from components.compose.model import App, BuildSpec, Container, Dependency, HealthCheck, PortMapping, Secret, VolumeMount
 from ops import __main__ as cli
 from ops.errors import OpsError
-from ops.local import (LABEL_TASK, LocalOptions, LocalRunner, health_flags, local_image, plan_task, start_order,
+from ops.local.runner import (LABEL_TASK, LocalOptions, LocalRunner, health_flags, local_image, plan_task, start_order,
                        task_family)
 
 SECRET_VALUE = "s3cr3t-value-never-on-argv"

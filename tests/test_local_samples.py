@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from ops import __main__ as cli
-from ops.local import Docker, LocalOptions, LocalRunner, load_api, plan_task
+from ops.local.runner import Docker, LocalOptions, LocalRunner, load_api, plan_task
 from ops.errors import OpsError
 from tests.docker_support import (PROJECT_DIR, base_image, docker_engine, free_port,  # noqa: F401
                                   remove_stack_images, run_id)

@@ -10,7 +10,7 @@ from components.config import ExistingVpc
 from components.errors import ConfigError
 from components.network import (ApiSecurityGroups, ApiSecurityGroupsArgs, Network, NetworkArgs,
                                 ZONE_IDS_WITHOUT_FARGATE, subnet_cidrs)
-from ops import mockrun
+from ops.plan import mockrun
 
 NAT_TYPES = ("aws:ec2/natGateway:NatGateway", "aws:ec2/eip:Eip")
 

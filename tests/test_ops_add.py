@@ -12,8 +12,8 @@ import yaml
 
 from components.config import load_settings
 from ops.__main__ import main
-from ops.mockrun import PROJECT_DIR
-from ops.stack_config import project_values
+from ops.plan.mockrun import PROJECT_DIR
+from ops.stack.stack_config import project_values
 
 STACK_FILE = """\
 # dev: shared development stack  (this comment must survive)
@@ -62,7 +62,7 @@ def _offline_plan(project, monkeypatch, stack="dev"):
     """`python -m ops plan`'s own check of the written config: the program under the mock runtime, the
     cost guardrails and the idle estimate. Fails the test when the plan refuses the config."""
     from components import program
-    from ops import plan
+    from ops.plan import report as plan
 
     # The program resolves relative `source` folders against its project; here that is the test's copy.
     monkeypatch.setattr(program, "PROJECT_DIR", project)

@@ -1,10 +1,10 @@
-"""ops/aws.py: where a stack lives, and AWS failures as one sentence with the fix."""
+"""ops/cloud/aws.py: where a stack lives, and AWS failures as one sentence with the fix."""
 from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError, NoCredentialsError
 
-from ops import aws
+from ops.cloud import aws
 from ops.errors import OpsError
 from tests.ops_fixtures import fake_credentials, no_credentials, project  # noqa: F401
 

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from ops import workspace
+from ops.stack import workspace
 from ops.__main__ import main
 from tests.ops_fixtures import (REGION, FakeWorkspace, api_outputs, project, stack_outputs,  # noqa: F401
                                 write_outputs_json)

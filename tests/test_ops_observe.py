@@ -6,8 +6,8 @@ import time
 import pytest
 from moto import mock_aws
 
-from ops import ecs as ecs_wait
-from ops import logs as log_reader
+from ops.cloud import ecs as ecs_wait
+from ops.cloud import logs as log_reader
 from ops.__main__ import main
 from ops.errors import OpsError
 from tests.ops_fixtures import REGION, fake_credentials, project, write_outputs_json  # noqa: F401

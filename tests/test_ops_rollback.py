@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from moto import mock_aws
 
-from ops import ecs as ecs_wait
+from ops.cloud import ecs as ecs_wait
 from ops.__main__ import main
 from tests.ops_fixtures import fake_credentials, project, write_outputs_json  # noqa: F401
 from tests.ops_moto import API, CLUSTER, FAMILY, HASHES, FakeScheduler, World, patch_moto, repository

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from ops import workspace
+from ops.stack import workspace
 from ops.__main__ import main
 from pulumi.automation._cmd import CommandResult
 from pulumi.automation.errors import CommandError, ConcurrentUpdateError

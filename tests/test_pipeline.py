@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.pipeline_waiter import DYNAMIC_TYPE as RUN_TYPE
-from components.image_lookup import DYNAMIC_TYPE as LATEST_TYPE
+from components.providers.pipeline_run import DYNAMIC_TYPE as RUN_TYPE
+from components.providers.image_lookup import DYNAMIC_TYPE as LATEST_TYPE
 from components.program import main
-from ops import mockrun
+from ops.plan import mockrun
 from tests.infra_helpers import botocore_errors, policy, write_dockerfile_app
 
 CONNECTION = "arn:aws:codestar-connections:us-east-1:123456789012:connection/abcd-1234"

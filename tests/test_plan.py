@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ops import plan as offline_plan
+from ops.plan import report as offline_plan
 from ops.__main__ import main
 
 ROOT = Path(__file__).resolve().parent.parent

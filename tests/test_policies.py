@@ -1,7 +1,7 @@
 """The cost-guardrail policy pack: every rule passes and fails on purpose, and the pack loads with its schema.
 
 The rules are pure (policies/rules.py); these tests feed them resources shaped like the wire properties
-Pulumi's policy SDK and ops/mockrun.py show (camelCase). The pack itself (policies/__main__.py) is
+Pulumi's policy SDK and ops/plan/mockrun.py show (camelCase). The pack itself (policies/__main__.py) is
 imported, never run: constructing a PolicyPack would start its server.
 """
 from __future__ import annotations

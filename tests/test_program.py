@@ -9,10 +9,10 @@ import pulumi
 import pytest
 
 from components.errors import ConfigError
-from ops import mockrun
+from ops.plan import mockrun
 from tests.infra_helpers import SECRET_VALUE, all_strings, policy, write_compose_app, write_dockerfile_app
 
-program = pytest.importorskip("components.program", reason="needs components/compose.py and components/registry.py")
+program = pytest.importorskip("components.program", reason="needs components/compose/loader.py and components/registry.py")
 main = program.main
 
 TABLES = {"posts": {"partitionKey": {"name": "id", "type": "N"}}}
@@ -323,7 +323,7 @@ def test_shipped_stacks(stack):
 
 def test_udp_entrypoint_is_refused(tmp_path, monkeypatch):
     # The loader never routes to UDP today; the program still refuses an App that would.
-    from components.model import App, Container, PortMapping
+    from components.compose.model import App, Container, PortMapping
     udp_app = App(source_dir=tmp_path, compose_files=[tmp_path / "docker-compose.yml"], entrypoint="dns",
                   routed_port=5353, containers=[Container(name="dns", image="x", ports=[PortMapping(5353, "udp")])])
     monkeypatch.setattr(program, "load_app", lambda *args: udp_app)

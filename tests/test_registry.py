@@ -1,4 +1,4 @@
-"""components/registry.py names and policy, and components/image_lookup.py against moto's ECR."""
+"""components/registry.py names and policy, and components/providers/image_lookup.py against moto's ECR."""
 from __future__ import annotations
 
 import json
@@ -11,7 +11,7 @@ from hypothesis import given, settings, strategies as st
 from moto import mock_aws
 
 from components.errors import ConfigError
-from components.image_lookup import (NO_IMAGE, CurrentImage, LatestImageProvider, find_latest, image_reference)
+from components.providers.image_lookup import (NO_IMAGE, CurrentImage, LatestImageProvider, find_latest, image_reference)
 from components.registry import is_registry_image, lifecycle_policy, push_commands, repository_name
 
 ECR_NAME = re.compile("^" + botocore.session.get_session().get_service_model("ecr")
@@ -123,9 +123,9 @@ def test_provider_reports_a_change_only_when_latest_moved(ecr):
 
 
 def test_repository_name_clash_is_a_config_error():
-    from components.model import App, BuildSpec, Container, PortMapping
+    from components.compose.model import App, BuildSpec, Container, PortMapping
     from components.registry import ImageRepositories, ImageRepositoriesArgs
-    from ops import mockrun
+    from ops.plan import mockrun
     from pathlib import Path
 
     app = App(source_dir=Path("/srv/x"), compose_files=[], entrypoint="a-b", routed_port=80, containers=[

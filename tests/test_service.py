@@ -7,12 +7,12 @@ from dataclasses import replace
 import pytest
 
 from components.errors import ConfigError
-from components.model import Container, Dependency, HealthCheck, PortMapping, VolumeMount
+from components.compose.model import Container, Dependency, HealthCheck, PortMapping, VolumeMount
 from components.service import (Cluster, ClusterArgs, Service, ServiceArgs, TableGrant, execution_role_policy,
                                  log_group_name)
-from components.task_definition import (HEALTH_LIMITS, container_definitions, ecs_health_check, port_mapping_name,
+from components.task_plan import (HEALTH_LIMITS, container_definitions, ecs_health_check, port_mapping_name,
                                         task_volumes)
-from ops import mockrun
+from ops.plan import mockrun
 from tests.infra_helpers import botocore_errors, policy, two_container_app, web_app
 
 IMAGES = {"express": "123456789012.dkr.ecr.us-east-1.amazonaws.com/repo@sha256:abc",

@@ -1,4 +1,4 @@
-"""components/source_bundle.py: what the managed-build zip holds, and that it is byte-for-byte stable."""
+"""components/pipeline/source_bundle.py: what the managed-build zip holds, and that it is byte-for-byte stable."""
 from __future__ import annotations
 
 import hashlib
@@ -8,8 +8,8 @@ import time
 import zipfile
 from pathlib import Path
 
-from components.buildspec import SOURCE_HASH_FILE, ImageBuild
-from components.source_bundle import bundle_bytes, dockerignore_spec, included_files, write_bundle
+from components.pipeline.buildspec import SOURCE_HASH_FILE, ImageBuild
+from components.pipeline.source_bundle import bundle_bytes, dockerignore_spec, included_files, write_bundle
 
 
 def make_tree(root: Path, files: dict[str, str]) -> Path:
@@ -119,7 +119,7 @@ def test_a_stale_hash_file_in_the_source_is_replaced(tmp_path):
 
 
 def test_default_path_is_per_source_folder(tmp_path):
-    from components.source_bundle import default_bundle_path
+    from components.pipeline.source_bundle import default_bundle_path
     one, other = default_bundle_path("dev", "web", tmp_path / "a"), default_bundle_path("dev", "web", tmp_path / "b")
     assert one != other and one.name.startswith("dev-web-") and one.suffix == ".zip"
     assert default_bundle_path("dev", "web", tmp_path / "a") == one

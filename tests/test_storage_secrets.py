@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from components.config import KeyAttribute, TableSettings
-from components.model import Secret
+from components.compose.model import Secret
 from components.secrets import Secrets, SecretsArgs
 from components.storage import (DYNAMODB_ACTIONS, Storage, StorageArgs, dynamodb_actions, dynamodb_statements,
                                 env_name, storage_environment)
-from ops import mockrun
+from ops.plan import mockrun
 from tests.infra_helpers import SECRET_VALUE, all_strings, botocore_errors
 
 

@@ -1,4 +1,4 @@
-"""components/pipeline_waiter.py against botocore's Stubber: every response is checked against the real
+"""components/providers/pipeline_run.py against botocore's Stubber: every response is checked against the real
 CodePipeline and ECS models, and a fake clock stands in for waiting."""
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from components import pipeline_waiter as waiter
-from components.pipeline_waiter import (Clock, PipelineRunError, PipelineRunProvider, execution_console_url,
+from components.providers import pipeline_run as waiter
+from components.providers.pipeline_run import (Clock, PipelineRunError, PipelineRunProvider, execution_console_url,
                                         pipeline_console_url, run_pipeline)
 
 REGION = "us-east-1"

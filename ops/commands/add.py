@@ -6,9 +6,10 @@ import os
 from pathlib import Path
 
 from components.errors import ConfigError
-from ops import scaffold, stack_config
+from ops.stack import scaffold
+from ops.stack import stack_config
 from ops.cli_args import say
-from ops.mockrun import PROJECT_DIR
+from ops.plan.mockrun import PROJECT_DIR
 from ops.prompts import Prompter
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ops import amplify_config
+from ops.stack import amplify_config
 from ops.cli_args import add_outputs_args, add_stack_args, note, say, stack_outputs_for
-from ops.mockrun import load_stack_config
-from ops.stack_config import path_of, project_values
+from ops.plan.mockrun import load_stack_config
+from ops.stack.stack_config import path_of, project_values
 
 
 def register(subparsers) -> None:

@@ -5,7 +5,7 @@ import argparse
 
 from ops.cli_args import add_stack_args, note, say
 from ops.errors import OpsError
-from ops.local import Docker, LocalOptions, LocalRunner, load_api, plan_task, task_family
+from ops.local.runner import Docker, LocalOptions, LocalRunner, load_api, plan_task, task_family
 
 LOCAL_BASE_IMAGE = "serverless-containers/base:local"   # what docker/base/build.sh tags
 DESCRIPTION = ("Run one API's containers on this machine the way its Fargate task runs them: one shared "

@@ -5,7 +5,7 @@ import argparse
 import json
 from pathlib import Path
 
-from ops import plan as offline_plan
+from ops.plan import report as offline_plan
 from ops.cli_args import add_stack_args, note, say
 
 

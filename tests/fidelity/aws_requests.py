@@ -829,7 +829,7 @@ MAPPERS: dict[str, Mapper] = {
 # Type-token prefixes that make no AWS request the models could check, and why.
 NOT_CHECKABLE: dict[str, str] = {
     "pulumi-python:dynamic/": "a Pulumi dynamic resource: its provider is our own Python code calling boto3 at "
-                              "deploy time (components/image_lookup.py, components/pipeline_waiter.py), tested "
+                              "deploy time (components/providers/image_lookup.py, components/providers/pipeline_run.py), tested "
                               "against moto by its own tests; it sends no request from recorded inputs",
     "pulumi:providers:": "a provider configuration: no AWS request",
 }

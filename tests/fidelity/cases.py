@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ops import mockrun
+from ops.plan import mockrun
 
 NS = "serverless-containers"
 CONNECTION_ARN = "arn:aws:codestar-connections:us-east-1:123456789012:connection/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
@@ -113,7 +113,7 @@ def corpus_cases() -> dict[str, Any]:
 def prepare_corpus_app(corpus: Path, copy_root: Path, relative: str, case) -> Path:
     """The corpus copied once into ``copy_root``; build contexts the file names but the corpus lacks get a stub
     Dockerfile (the corpus has compose files only). Returns the compose file in the copy."""
-    from components.buildspec import is_remote_context
+    from components.pipeline.buildspec import is_remote_context
     from components.compose import load_app
     from components.errors import ConfigError
 

@@ -1,6 +1,6 @@
 """Small Pulumi programs of our own that create the pipeline's resource types with realistic inputs.
 
-They let the fidelity framework be tested before (and independently of) components/pipeline.py, and
+They let the fidelity framework be tested before (and independently of) components/pipeline/pipeline.py, and
 they are where the deliberately broken payloads come from. Names follow docs/design.md.
 """
 from __future__ import annotations

@@ -1,0 +1,243 @@
+"""What a stack costs a month while nobody uses it, item by item, from its resources and catalog/pricing.json.
+
+Takes resources the way the policy rules see them (``type``, ``name``, ``props`` in camelCase wire names,
+``parent_urn``; catalog.resources.Resource) so the offline plan and the policy pack's budget check give the
+same figure. Idle means: every service runs its desired tasks around the clock (730 hours) and nothing is
+requested; usage-priced items are listed in ``excluded`` with their rates instead.
+"""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from catalog.resources import (CLUSTER_CAPACITY, DYNAMODB_TABLE, ECR_REPOSITORY, ECS_SERVICE, EIP, HOSTED_ZONES,
+                               HTTP_API, KMS_KEY, LOAD_BALANCERS, NAT_GATEWAY, PIPELINE, PIPELINE_RUN_SUFFIX, SECRET,
+                               TASK_DEFINITION, UNKNOWN, VPC_ENDPOINT, as_list, block, known, number, spot_share,
+                               task_cpu_units, task_memory_mib)
+
+PRICING_FILE = Path(__file__).resolve().parent / "pricing.json"
+DEFAULT_REGION = "us-east-1"
+FARGATE_FREE_EPHEMERAL_GB = 20
+@dataclass(frozen=True)
+class CostItem:
+    name: str
+    detail: str
+    quantity: float
+    unit: str
+    unit_usd: float
+    monthly_usd: float
+
+
+@dataclass
+class CostReport:
+    region: str
+    priced_as: str
+    items: list[CostItem]
+    excluded: list[str]
+    notes: list[str] = field(default_factory=list)
+    source: str = ""
+
+    @property
+    def monthly_usd(self) -> float:
+        return round(sum(item.monthly_usd for item in self.items), 2)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"region": self.region, "pricedAs": self.priced_as, "monthly_usd": self.monthly_usd,
+                "items": [{"name": i.name, "detail": i.detail, "quantity": round(i.quantity, 4), "unit": i.unit,
+                           "unit_usd": i.unit_usd, "monthly_usd": round(i.monthly_usd, 2)} for i in self.items],
+                "excluded": self.excluded, "notes": self.notes, "source": self.source}
+
+
+def load_prices(path: Path = PRICING_FILE) -> dict[str, Any]:
+    return json.loads(path.read_text())
+
+
+def _g(value: float) -> str:
+    return f"{value:g}"
+
+
+@dataclass(frozen=True)
+class RunningTasks:
+    """One ECS service's idle footprint."""
+
+    service: str
+    tasks: float
+    vcpu: float
+    memory_gb: float
+    architecture: str
+    spot_fraction: float
+    public_ip: bool
+    registered: bool
+    ephemeral_gb: float
+
+
+def _family(task_definition_arn: Any) -> str:
+    text = str(task_definition_arn) if known(task_definition_arn) else ""
+    return text.rsplit("/", 1)[-1].split(":")[0]
+
+
+def running_tasks(resources: list[Any]) -> list[RunningTasks]:
+    tasks_definitions = [r for r in resources if r.type == TASK_DEFINITION]
+    runs = [r for r in resources if r.type.endswith(PIPELINE_RUN_SUFFIX)]
+    cluster_defaults = {str(r.props.get("clusterName", "")).rsplit("/", 1)[-1]:
+                        as_list(r.props.get("defaultCapacityProviderStrategies"))
+                        for r in resources if r.type == CLUSTER_CAPACITY}
+    found = []
+    for service in (r for r in resources if r.type == ECS_SERVICE):
+        props = service.props
+        family = _family(props.get("taskDefinition"))
+        task = next((t for t in tasks_definitions if family and t.props.get("family") == family), None) or \
+            next((t for t in tasks_definitions if t.parent_urn and t.parent_urn == service.parent_urn), None)
+        if task is None:
+            continue
+        # A first deploy starts at 0 tasks; the pipeline waiter then scales to the replicas (scaleTo).
+        name = props.get("name") if known(props.get("name")) else service.name
+        scale_to = max([number(r.props.get("scaleTo")) or 0 for r in runs if r.props.get("service") == name] or [0])
+        tasks = max(number(props.get("desiredCount")) or 0, scale_to)
+        strategy = as_list(props.get("capacityProviderStrategies"))
+        if not strategy and known(props.get("launchType")):
+            strategy = [{"capacityProvider": props["launchType"], "weight": 1}]
+        if not strategy:
+            strategy = cluster_defaults.get(str(props.get("cluster", "")).rsplit("/", 1)[-1], [])
+        weights = {s.get("capacityProvider"): number(s.get("weight")) or 0 for s in strategy}
+        total = sum(weights.values())
+        spot_fraction = (weights.get("FARGATE_SPOT", 0) / total) if total else (1.0 if spot_share(strategy)[1] else 0.0)
+        architecture = block(task.props.get("runtimePlatform")).get("cpuArchitecture") or "X86_64"
+        network = block(props.get("networkConfiguration"))
+        storage = number(block(task.props.get("ephemeralStorage")).get("sizeInGib")) or FARGATE_FREE_EPHEMERAL_GB
+        found.append(RunningTasks(
+            service=str(name), tasks=tasks, vcpu=(task_cpu_units(task.props.get("cpu")) or 0) / 1024,
+            memory_gb=(task_memory_mib(task.props.get("memory")) or 0) / 1024,
+            architecture=architecture if architecture in ("X86_64", "ARM64") else "X86_64",
+            spot_fraction=spot_fraction, public_ip=network.get("assignPublicIp") is True,
+            registered=bool(as_list(props.get("serviceRegistries"))),
+            ephemeral_gb=max(0.0, storage - FARGATE_FREE_EPHEMERAL_GB)))
+    return found
+
+
+def _count(resources: list[Any], *types: str) -> list[Any]:
+    return [r for r in resources if r.type in types]
+
+
+def estimate(resources: Iterable[Any], region: str = DEFAULT_REGION, prices: Mapping[str, Any] | None = None) -> CostReport:
+    resources = list(resources)
+    prices = prices or load_prices()
+    hours = prices["hoursPerMonth"]
+    notes = []
+    priced_as = region if region in prices["regions"] else DEFAULT_REGION
+    if priced_as != region:
+        notes.append(f"catalog/pricing.json has no prices for {region}; priced as {DEFAULT_REGION}.")
+    table = prices["regions"][priced_as]
+    items: list[CostItem] = []
+
+    def add(name: str, detail: str, quantity: float, unit: str, unit_usd: float, per_hour: bool = False):
+        monthly = quantity * unit_usd * (hours if per_hour else 1)
+        items.append(CostItem(name, detail, quantity * (hours if per_hour else 1),
+                              f"{unit}-hours" if per_hour else unit, unit_usd, round(monthly, 4)))
+
+    # Fargate: vCPU-hours and GB-hours per architecture and capacity type.
+    services = running_tasks(resources)
+    usage: dict[tuple[str, str], dict[str, Any]] = defaultdict(lambda: {"vcpu": 0.0, "gb": 0.0, "who": []})
+    for s in services:
+        for capacity, share in (("spot", s.spot_fraction), ("onDemand", 1 - s.spot_fraction)):
+            tasks = s.tasks * share
+            if tasks <= 0:
+                continue
+            if capacity == "spot" and table["fargate"][s.architecture]["spot"] is None:
+                notes.append(f"{s.service}: catalog/pricing.json has no {s.architecture} Spot price; "
+                             "priced as on-demand (an upper bound).")
+                capacity = "onDemand"
+            bucket = usage[(s.architecture, capacity)]
+            bucket["vcpu"] += s.vcpu * tasks
+            bucket["gb"] += s.memory_gb * tasks
+            bucket["who"].append(f"{s.service} {_g(s.vcpu)} vCPU/{_g(s.memory_gb)} GB x {_g(tasks)} task(s)")
+    for (architecture, capacity), bucket in sorted(usage.items()):
+        label = f"{architecture} {'Spot' if capacity == 'spot' else 'on-demand'}"
+        rate = table["fargate"][architecture][capacity]
+        who = "; ".join(bucket["who"])
+        add(f"Fargate vCPU ({label})", who, bucket["vcpu"], "vCPU", rate["vcpuHour"], per_hour=True)
+        add(f"Fargate memory ({label})", who, bucket["gb"], "GB", rate["gbHour"], per_hour=True)
+    extra_storage = sum(s.ephemeral_gb * s.tasks for s in services)
+    if extra_storage:
+        add("Fargate ephemeral storage over 20 GB", "", extra_storage, "GB", table["fargateEphemeralStorageGbHour"],
+            per_hour=True)
+
+    task_ips = sum(s.tasks for s in services if s.public_ip)
+    eips = len(_count(resources, EIP))
+    if task_ips or eips:
+        detail = ", ".join(part for part in (f"{_g(task_ips)} running task(s)" if task_ips else "",
+                                             f"{eips} Elastic IP(s)" if eips else "") if part)
+        add("Public IPv4 addresses", detail, task_ips + eips, "IP", table["publicIpv4Hour"], per_hour=True)
+
+    nats = _count(resources, NAT_GATEWAY)
+    if nats:
+        add("NAT gateways", ", ".join(r.name for r in nats) + " (plus $/GB processed)", len(nats), "gateway",
+            table["natGatewayHour"], per_hour=True)
+    endpoints = [r for r in _count(resources, VPC_ENDPOINT) if r.props.get("vpcEndpointType") == "Interface"]
+    endpoint_azs = sum(max(1, len(as_list(r.props.get("subnetIds")))) for r in endpoints)
+    if endpoint_azs:
+        add("VPC interface endpoints", f"{len(endpoints)} endpoint(s) in {endpoint_azs} subnet(s)", endpoint_azs,
+            "endpoint-AZ", table["vpcInterfaceEndpointHour"], per_hour=True)
+    for balancer in _count(resources, *LOAD_BALANCERS):
+        kind = balancer.props.get("loadBalancerType") if known(balancer.props.get("loadBalancerType")) else "application"
+        kind = kind if kind in table["loadBalancerHour"] else "application"
+        add(f"Load balancer ({kind})", f"{balancer.name} (plus capacity units)", 1, "load balancer",
+            table["loadBalancerHour"][kind], per_hour=True)
+
+    zones = _count(resources, *HOSTED_ZONES)
+    if zones:
+        add("Route 53 hosted zones", ", ".join(f"{z.name} ({z.type.split(':')[-1]})" for z in zones), len(zones),
+            "zone-month", table["route53HostedZoneMonth"])
+    instances = sum(s.tasks for s in services if s.registered)
+    if instances:
+        add("Cloud Map registered instances", "one per running task", instances, "instance-month",
+            table["cloudMapInstanceMonth"])
+
+    pipelines = _count(resources, PIPELINE)
+    v2 = [p for p in pipelines if p.props.get("pipelineType") == "V2"]
+    v1 = [p for p in pipelines if p not in v2]
+    if v2:
+        add("CodePipeline V2 pipelines", "no charge while idle (billed per action-execution minute)", len(v2),
+            "pipeline-month", table["codePipelineV2Month"])
+    if v1:
+        add("CodePipeline V1 pipelines", ", ".join(p.name for p in v1), len(v1), "pipeline-month",
+            table["codePipelineV1Month"])
+
+    secrets = _count(resources, SECRET)
+    if secrets:
+        add("Secrets Manager secrets", ", ".join(s.name for s in secrets), len(secrets), "secret-month",
+            table["secretsManagerSecretMonth"])
+    keys = _count(resources, KMS_KEY)
+    if keys:
+        add("KMS customer managed keys", ", ".join(k.name for k in keys), len(keys), "key-month", table["kmsKeyMonth"])
+
+    tables = _count(resources, DYNAMODB_TABLE)
+    on_demand = [t for t in tables if t.props.get("billingMode") == "PAY_PER_REQUEST"]
+    if on_demand:
+        add("DynamoDB on-demand tables", "no charge while idle (billed per request and GB stored)", len(on_demand),
+            "table", 0.0)
+    for provisioned in (t for t in tables if t not in on_demand):
+        rcu, wcu = number(provisioned.props.get("readCapacity")) or 0, number(provisioned.props.get("writeCapacity")) or 0
+        rates = table["dynamodbProvisioned"]
+        add("DynamoDB provisioned capacity", f"{provisioned.name}: {_g(rcu)} RCU, {_g(wcu)} WCU",
+            1, "table", hours * (rcu * rates["rcuHour"] + wcu * rates["wcuHour"]))
+    apis = _count(resources, HTTP_API)
+    if apis:
+        add("API Gateway HTTP APIs and VPC links", "no charge while idle (billed per request)", len(apis), "API", 0.0)
+
+    repositories = _count(resources, ECR_REPOSITORY)
+    if repositories:
+        size = prices["assumptions"]["ecrStorageGbPerRepository"]
+        add("ECR image storage", f"{len(repositories)} repositor{'y' if len(repositories) == 1 else 'ies'} x {_g(size)} GB "
+            f"assumed (7-day lifecycle)",
+            len(repositories) * size, "GB-month", table["ecrStorageGbMonth"])
+
+    return CostReport(region=region, priced_as=priced_as, items=items, excluded=list(prices["excluded"]),
+                      notes=notes + [table.get("note", "")],
+                      source=f"catalog/pricing.json (prices as of {prices['pricesAsOf']}; recorded {prices['recordedOn']})")
+
+
+__all__ = ["CostItem", "CostReport", "DEFAULT_REGION", "UNKNOWN", "estimate", "load_prices", "running_tasks"]

@@ -1,0 +1,119 @@
+"""Checks over the whole task once every service is translated: shared ports, depends_on cycles,
+service host names, the entrypoint and its routed port, the task size and the replica count.
+A mixin of the loader (``loader._Loader``)."""
+from __future__ import annotations
+
+import re
+
+from components.compose.dockerfile import DEFAULT_PORT
+from components.errors import ConfigError
+from components.compose.model import Container, PortMapping, fargate_task_size
+
+
+class TaskChecks:
+    """Needs ``self.origin`` (service -> file) and ``self._warn`` from the loader."""
+
+    def _check_shared_ports(self, containers: list[Container], file: str) -> None:
+        owners: dict[tuple[int, str], str] = {}
+        for container in containers:
+            for port in container.ports:
+                owner = owners.setdefault((port.container_port, port.protocol), container.name)
+                if owner != container.name:
+                    raise ConfigError(f"the services {owner!r} and {container.name!r} both listen on container port "
+                                      f"{port.container_port}/{port.protocol}, but on Fargate all containers of the "
+                                      "task share one network namespace (localhost), so only one can bind it.",
+                                      file=self.origin.get(container.name, file), service=container.name, key="ports",
+                                      fix="make one of them listen on another port (and change its ports: entry).")
+
+    def _check_cycles(self, containers: list[Container], file: str) -> None:
+        graph = {c.name: [d.service for d in c.depends_on] for c in containers}
+        state: dict[str, int] = {}
+
+        def visit(node: str, path: list[str]) -> None:
+            state[node] = 1
+            for following in graph.get(node, []):
+                if state.get(following) == 1:
+                    cycle = path[path.index(following):] + [following] if following in path else [node, following]
+                    raise ConfigError(f"dependency cycle detected: {' -> '.join(cycle)}.",
+                                      file=self.origin.get(node, file), service=node, key="depends_on",
+                                      fix="remove one depends_on entry of the cycle; ECS starts containers in "
+                                          "dependency order, so a cycle never starts.")
+                if state.get(following) is None:
+                    visit(following, path + [following])
+            state[node] = 2
+
+        for name in graph:
+            if name not in state:
+                visit(name, [name])
+
+    def _warn_service_hostnames(self, containers: list[Container]) -> None:
+        names = [c.name for c in containers]
+        for container in containers:
+            for key, value in container.environment.items():
+                for other in names:
+                    if other == container.name:
+                        continue
+                    if value == other or re.search(rf"(?:^|[/@]){re.escape(other)}(?::\d+)?(?:/|$)", value):
+                        self._warn(f"{key}={value} names the service {other!r}, but on Fargate there is no host "
+                                   f"called {other!r}: all containers share localhost, so use localhost (with "
+                                   f"{other!r}'s port) instead.", file=self.origin.get(container.name),
+                                   service=container.name, key=f"environment.{key}")
+                        break
+
+    def _entrypoint(self, containers: list[Container], requested: str | None, file: str) -> tuple[str, int]:
+        names = [c.name for c in containers]
+        routable = [c for c in containers if any(p.protocol == "tcp" for p in c.ports)]
+        if requested is not None:
+            if requested not in names:
+                raise ConfigError(f"the entrypoint {requested!r} is not a container of this app.", file=file,
+                                  key="entrypoint", fix=f"use one of: {', '.join(names)}.")
+            chosen = next(c for c in containers if c.name == requested)
+            if not any(p.protocol == "tcp" for p in chosen.ports) and routable:
+                raise ConfigError(f"the entrypoint {requested!r} publishes no TCP port, and API Gateway routes to the "
+                                  "entrypoint's first ports: entry.", file=file, service=requested, key="entrypoint",
+                                  fix=f"add ports: to {requested!r}, or choose one of: "
+                                      f"{', '.join(c.name for c in routable)}.")
+        elif len(routable) == 1:
+            chosen = routable[0]
+        elif len(routable) > 1:
+            raise ConfigError(f"several containers publish ports ({', '.join(c.name for c in routable)}), so the one "
+                              "API Gateway routes to must be named.", file=file, key="entrypoint",
+                              fix=f"set entrypoint to one of: {', '.join(c.name for c in routable)} (the API's "
+                                  "entrypoint in the stack config).")
+        elif len(containers) == 1:
+            chosen = containers[0]
+        else:
+            raise ConfigError(f"no container publishes a TCP port, so API Gateway has nothing to route to.", file=file,
+                              key="ports", fix=f"add ports: to the service that serves requests, or set entrypoint to "
+                                               f"one of: {', '.join(names)} (it is then routed on port {DEFAULT_PORT}).")
+        tcp = [p for p in chosen.ports if p.protocol == "tcp"]
+        if not tcp:
+            chosen.ports.append(PortMapping(DEFAULT_PORT))
+            self._warn(f"the entrypoint publishes no port, so API Gateway routes to port {DEFAULT_PORT}; add ports: "
+                       "if the app listens elsewhere.", file=self.origin.get(chosen.name, file),
+                       service=chosen.name, key="ports")
+            self._check_shared_ports(containers, file)
+            return chosen.name, DEFAULT_PORT
+        return chosen.name, tcp[0].container_port
+
+    def _task_size(self, containers: list[Container], file: str) -> tuple[int, int]:
+        cpu = sum(c.cpu or 0 for c in containers)
+        memory = sum(c.memory or 0 for c in containers)
+        try:
+            return fargate_task_size(cpu or None, memory or None)
+        except ValueError as error:
+            raise ConfigError(f"the containers ask for {cpu} CPU units and {memory} MiB together: {error}.", file=file,
+                              key="deploy.resources.limits",
+                              fix="lower cpus/memory limits, or split the app into several APIs.") from None
+
+    def _replicas(self, explicit: dict[str, int], containers: list[Container], file: str) -> int:
+        if not explicit:
+            return 1
+        replicas = max(explicit.values())
+        counts = {c.name: explicit.get(c.name, 1) for c in containers}
+        if len(set(counts.values())) > 1:
+            shown = ", ".join(f"{name}: {count}" for name, count in counts.items())
+            self._warn(f"services ask for different replica counts ({shown}); all containers run in one task, so "
+                       f"the task runs {replicas} times and every container gets {replicas} copies.", file=file,
+                       key="deploy.replicas")
+        return replicas

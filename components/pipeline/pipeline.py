@@ -1,0 +1,406 @@
+"""The build pipeline of one API: source/artifact bucket, CodeBuild, CodePipeline V2, and the awaited run.
+
+Source -> Build -> Deploy:
+
+* **Source**. ``build: managed``: the program zips the API folder (components/pipeline/source_bundle.py) and
+  uploads it to the versioned bucket; a new object version starts the pipeline through an EventBridge
+  rule on the object (S3's own EventBridge notifications, no CloudTrail). ``build: github``: a CodeStar
+  (CodeConnections) connection when ``github.connectionArn`` is set (recommended: a GitHub App with
+  access you choose per repository, no long-lived token in the stack, change detection by webhook, and
+  V2 triggers that build a monorepo's ``path`` only when files under it change), else the GitHub
+  version 1 action with the ``githubToken`` secret (AWS marks that action deprecated; it polls GitHub).
+* **Build**. CodeBuild, privileged Docker, the image matching the task's CPU architecture, the
+  buildspec from components/pipeline/buildspec.py (signed in to Docker Hub with ``dockerHubCredentials`` when set),
+  logs in CloudWatch with the stack's retention.
+* **Deploy**. ECS's standard deploy action with ``imagedefinitions.json`` (hash-tagged images).
+
+Execution mode SUPERSEDED: when sources arrive faster than builds, only the newest is built and
+deployed; nothing waits in a queue to roll out a version that is already stale. The waiter follows a
+newer run when its own is superseded (components/providers/pipeline_run.py).
+
+`pulumi up` waits for the run of its own upload (``PipelineRun``), after the ECS service update, so the
+program's task definition (pinned to the image ECR tags ``latest``) is registered before the pipeline
+deploys the new build, never after it. Artifacts and old source versions expire after 7 days.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.pipeline.buildspec import IMAGE_DEFINITIONS_FILE, buildspec_yaml, image_builds, repository_env_var
+from components.config import GithubSource
+from components.compose.model import App
+from components.providers.pipeline_run import DEFAULT_TIMEOUT_SECONDS, PipelineRun, pipeline_console_url
+from components.pipeline.source_bundle import default_bundle_path, write_bundle
+
+PROJECT = "serverless-containers"
+ARTIFACT_RETENTION_DAYS = 7
+SOURCE_PREFIX = "source/"
+# CodePipeline keeps a run's artifacts under the first 20 characters of the pipeline name.
+ARTIFACT_PREFIX_LENGTH = 20
+BUILD_IMAGES = {
+    # architecture -> (CodeBuild environment type, curated image with Docker)
+    "X86_64": ("LINUX_CONTAINER", "aws/codebuild/standard:7.0"),
+    "ARM64": ("ARM_CONTAINER", "aws/codebuild/amazonlinux-aarch64-standard:3.0"),
+}
+BUILD_COMPUTE_TYPE = "BUILD_GENERAL1_SMALL"
+ECS_DEPLOY_TIMEOUT_MINUTES = 30
+
+
+def pipeline_name(stack: str, api: str) -> str:
+    return f"{PROJECT}-{stack}-{api}"
+
+
+def build_log_group_name(stack: str, api: str) -> str:
+    """CodeBuild's own naming scheme; cannot clash with a container's log group."""
+    return f"/aws/codebuild/{pipeline_name(stack, api)}"
+
+
+def source_key(api: str) -> str:
+    return f"{SOURCE_PREFIX}{api}.zip"
+
+
+def artifact_lifecycle_rules(pipeline: str, days: int = ARTIFACT_RETENTION_DAYS) -> list[dict]:
+    """Pipeline artifacts expire ``days`` after they were written; replaced (noncurrent) versions of
+    anything, the source zip included, ``days`` after they were replaced. The current source zip stays:
+    a retried run needs it."""
+    return [
+        {"id": "expire-pipeline-artifacts", "status": "Enabled",
+         "filter": {"prefix": pipeline[:ARTIFACT_PREFIX_LENGTH]},
+         "expiration": {"days": days}},
+        {"id": "expire-replaced-versions", "status": "Enabled",
+         "filter": {"prefix": ""},
+         "noncurrent_version_expiration": {"noncurrent_days": days},
+         "abort_incomplete_multipart_upload": {"days_after_initiation": 1}},
+        {"id": "remove-expired-delete-markers", "status": "Enabled",
+         "filter": {"prefix": ""},
+         "expiration": {"expired_object_delete_marker": True}},
+    ]
+
+
+def build_environment(architecture: str, variables: dict[str, Any]) -> dict:
+    environment_type, image = BUILD_IMAGES[architecture]
+    return {
+        "type": environment_type, "image": image, "compute_type": BUILD_COMPUTE_TYPE,
+        # docker build needs the Docker daemon inside the build container
+        "privileged_mode": True,
+        "image_pull_credentials_type": "CODEBUILD",
+        "environment_variables": [{"name": k, "value": v, "type": "PLAINTEXT"} for k, v in variables.items()],
+    }
+
+
+def assume_role_policy(service: str, account_id: str) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"aws:SourceAccount": account_id}}}]})
+
+
+ECR_PUSH_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage",
+                    "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage"]
+
+
+def build_role_policy(log_group_arn: str, bucket_arn: str, repository_arns: list[str],
+                      docker_hub_credentials_arn: str | None = None) -> dict:
+    """CodeBuild: write its own log group, read the source and write the output artifact in its own
+    bucket, pull and push its own repositories (GetAuthorizationToken has no resource scope), and read
+    the Docker Hub credentials when the stack has them."""
+    statements = [
+        {"Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": [log_group_arn, f"{log_group_arn}:*"]},
+        {"Sid": "Artifacts", "Effect": "Allow", "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
+         "Resource": [f"{bucket_arn}/*"]},
+        {"Sid": "ArtifactBucket", "Effect": "Allow", "Action": ["s3:GetBucketAcl", "s3:GetBucketLocation"],
+         "Resource": [bucket_arn]},
+        {"Sid": "EcrLogin", "Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"], "Resource": ["*"]},
+        {"Sid": "EcrPush", "Effect": "Allow", "Action": ECR_PUSH_ACTIONS, "Resource": sorted(repository_arns)},
+    ]
+    if docker_hub_credentials_arn:
+        statements.append({"Sid": "ReadDockerHubCredentials", "Effect": "Allow",
+                           "Action": ["secretsmanager:GetSecretValue"], "Resource": [docker_hub_credentials_arn]})
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def pipeline_role_policy(*, bucket_arn: str, project_arn: str, service_arn: str, passed_role_arns: list[str],
+                         connection_arn: str | None = None) -> dict:
+    """CodePipeline: its bucket, its CodeBuild project, its ECS service, and passing the task's two roles
+    to ECS (the deploy action registers a task definition revision that names them)."""
+    statements = [
+        {"Sid": "Artifacts", "Effect": "Allow",
+         "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:PutObjectAcl"],
+         "Resource": [f"{bucket_arn}/*"]},
+        {"Sid": "ArtifactBucket", "Effect": "Allow",
+         "Action": ["s3:GetBucketVersioning", "s3:GetBucketLocation", "s3:ListBucket"], "Resource": [bucket_arn]},
+        {"Sid": "Build", "Effect": "Allow", "Action": ["codebuild:StartBuild", "codebuild:BatchGetBuilds"],
+         "Resource": [project_arn]},
+        {"Sid": "DeployService", "Effect": "Allow", "Action": ["ecs:DescribeServices", "ecs:UpdateService"],
+         "Resource": [service_arn]},
+        # These ECS calls take no resource-level permissions.
+        {"Sid": "DeployTaskDefinition", "Effect": "Allow",
+         "Action": ["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition", "ecs:DescribeTasks",
+                    "ecs:ListTasks", "ecs:TagResource"],
+         "Resource": ["*"]},
+        {"Sid": "PassTaskRoles", "Effect": "Allow", "Action": ["iam:PassRole"], "Resource": sorted(passed_role_arns),
+         "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}},
+    ]
+    if connection_arn:
+        statements.append({"Sid": "GithubConnection", "Effect": "Allow",
+                           "Action": ["codestar-connections:UseConnection", "codeconnections:UseConnection"],
+                           "Resource": [connection_arn]})
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def start_rule_policy(pipeline_arn: str) -> dict:
+    return {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": ["codepipeline:StartPipelineExecution"], "Resource": [pipeline_arn]}]}
+
+
+def source_object_event_pattern(bucket: str, key: str) -> dict:
+    return {"source": ["aws.s3"], "detail-type": ["Object Created"],
+            "detail": {"bucket": {"name": [bucket]}, "object": {"key": [key]}}}
+
+
+def source_action(mode: str, *, bucket: Any = None, key: str = "", github: GithubSource | None = None,
+                  token: Any = None) -> dict:
+    """The Source stage's one action; its output artifact is ``source``."""
+    common = {"name": "Source", "category": "Source", "version": "1", "output_artifacts": ["source"]}
+    if mode == "managed":
+        return {**common, "owner": "AWS", "provider": "S3",
+                # the EventBridge rule starts runs; polling would add a delay and a cost
+                "configuration": {"S3Bucket": bucket, "S3ObjectKey": key, "PollForSourceChanges": "false"}}
+    if github is None:
+        raise ValueError("build: github needs the github settings")
+    if github.connection_arn:
+        return {**common, "owner": "AWS", "provider": "CodeStarSourceConnection",
+                "configuration": {"ConnectionArn": github.connection_arn,
+                                  "FullRepositoryId": f"{github.owner}/{github.repo}",
+                                  "BranchName": github.branch, "OutputArtifactFormat": "CODE_ZIP",
+                                  "DetectChanges": "true"}}
+    return {**common, "owner": "ThirdParty", "provider": "GitHub",
+            "configuration": {"Owner": github.owner, "Repo": github.repo, "Branch": github.branch,
+                              "OAuthToken": token, "PollForSourceChanges": "true"}}
+
+
+def pipeline_stages(source: dict, *, project_name: Any, cluster_name: Any, service_name: Any) -> list[dict]:
+    return [
+        {"name": "Source", "actions": [source]},
+        {"name": "Build", "actions": [{
+            "name": "BuildImages", "category": "Build", "owner": "AWS", "provider": "CodeBuild", "version": "1",
+            "input_artifacts": ["source"], "output_artifacts": ["imagedefinitions"],
+            "configuration": {"ProjectName": project_name}}]},
+        {"name": "Deploy", "actions": [{
+            "name": "Deploy", "category": "Deploy", "owner": "AWS", "provider": "ECS", "version": "1",
+            "input_artifacts": ["imagedefinitions"],
+            "configuration": {"ClusterName": cluster_name, "ServiceName": service_name,
+                              "FileName": IMAGE_DEFINITIONS_FILE,
+                              "DeploymentTimeout": str(ECS_DEPLOY_TIMEOUT_MINUTES)}}]},
+    ]
+
+
+def github_triggers(github: GithubSource) -> list[dict]:
+    """V2 trigger for a connection source: pushes to the branch, and for a monorepo only under ``path``."""
+    push: dict[str, Any] = {"branches": {"includes": [github.branch]}}
+    if github.path.strip("/"):
+        push["file_paths"] = {"includes": [f"{github.path.strip('/')}/**"]}
+    return [{"provider_type": "CodeStarSourceConnection",
+             "git_configuration": {"source_action_name": "Source", "pushes": [push]}}]
+
+
+@dataclass
+class BuildPipelineArgs:
+    stack: str
+    api: str
+    app: App
+    build_mode: str
+    """managed | github | manual; manual registers nothing and leaves the outputs empty."""
+    repository_urls: dict[str, pulumi.Input[str]]
+    """Built container -> ECR repository URL (ImageRepositories.repository_urls)."""
+    repository_arns: dict[str, pulumi.Input[str]]
+    cluster_name: pulumi.Input[str]
+    service_name: pulumi.Input[str]
+    """The ECS service the Deploy stage updates; passing the Service's output makes the awaited run follow
+    the service update of the same `pulumi up`."""
+    region: str
+    account_id: str
+    task_role_arns: list[pulumi.Input[str]] = field(default_factory=list)
+    """The task's execution and task roles: the Deploy stage passes them to ECS with the new revision."""
+    architecture: str = "X86_64"
+    """X86_64 | ARM64: the CodeBuild image builds for the task's CPU architecture."""
+    log_retention_days: int = 7
+    replicas: int = 1
+    """Tasks to run after the first successful build (the service starts with 0 on the first deploy)."""
+    images_ready: pulumi.Input[bool] = True
+    """ImageRepositories.ready: False on the first deploy, when the waiter scales the service up."""
+    github: GithubSource | None = None
+    github_token: pulumi.Input[str] | None = None
+    """Secret; used only for build: github without a connection ARN."""
+    docker_hub_credentials_arn: str | None = None
+    """Secrets Manager secret {"username", "password"}: each build logs in to Docker Hub with it first.
+    None: base images are pulled from Docker Hub anonymously (and may be throttled)."""
+    source_dir: Path | None = None
+    """Default: app.source_dir."""
+    bundle_path: Path | None = None
+    """Where the managed source zip is written; default: the system temp dir (nothing to gitignore)."""
+    wait: bool = True
+    """`pulumi up` waits for the run of its upload and fails when it fails."""
+    wait_timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS
+    profile: str | None = None
+    """AWS profile for the waiter (it runs out of process); default: the stack's `aws:profile`."""
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class BuildPipeline(pulumi.ComponentResource):
+    pipeline_name: pulumi.Output[str]
+    pipeline_url: pulumi.Output[str]
+    bucket_name: pulumi.Output[str] | None
+    run: PipelineRun | None
+
+    def __init__(self, name: str, args: BuildPipelineArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("serverless-containers:pipeline:BuildPipeline", name, None, opts)
+        self.run, self.bucket_name = None, None
+        if args.build_mode == "manual" or not any(c.is_built for c in args.app.containers):
+            # nothing to build: images come from config or compose `image:` as written
+            self.pipeline_name = pulumi.Output.from_input("")
+            self.pipeline_url = pulumi.Output.from_input("")
+            self.register_outputs({"pipelineName": "", "pipelineUrl": ""})
+            return
+        if args.build_mode not in ("managed", "github"):
+            raise ValueError(f"unknown build mode {args.build_mode!r}")
+        child = pulumi.ResourceOptions(parent=self)
+        physical = pipeline_name(args.stack, args.api)
+        subdirectory = (args.github.path if args.build_mode == "github" and args.github else "").strip("/")
+        builds = image_builds(args.app)     # ConfigError for a context outside the source folder
+        spec = buildspec_yaml(builds, subdirectory=subdirectory,
+                              docker_hub_credentials=args.docker_hub_credentials_arn)
+
+        # --- the bucket: pipeline artifacts, and the source zip for build: managed ---
+        bucket = aws.s3.Bucket(f"{name}-artifacts", bucket_prefix=f"{args.stack}-{args.api}"[:36].rstrip("-") + "-",
+                               force_destroy=True, tags=args.tags, opts=child)
+        versioning = aws.s3.BucketVersioning(
+            f"{name}-artifacts", bucket=bucket.id, versioning_configuration={"status": "Enabled"}, opts=child)
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-artifacts", bucket=bucket.id,
+            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}], opts=child)
+        aws.s3.BucketPublicAccessBlock(
+            f"{name}-artifacts", bucket=bucket.id, block_public_acls=True, block_public_policy=True,
+            ignore_public_acls=True, restrict_public_buckets=True, opts=child)
+        aws.s3.BucketOwnershipControls(
+            f"{name}-artifacts", bucket=bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=child)
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-artifacts", bucket=bucket.id, rules=artifact_lifecycle_rules(physical),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]))
+        self.bucket_name = bucket.bucket
+
+        # --- CodeBuild ---
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-build", name=build_log_group_name(args.stack, args.api),
+            retention_in_days=args.log_retention_days, tags=args.tags, opts=child)
+        build_role = aws.iam.Role(
+            f"{name}-build", description=f"CodeBuild builds the images of {args.api} (stack {args.stack})",
+            assume_role_policy=assume_role_policy("codebuild.amazonaws.com", args.account_id), tags=args.tags,
+            opts=child)
+        build_policy = aws.iam.RolePolicy(
+            f"{name}-build", role=build_role.id,
+            policy=pulumi.Output.all(log_group.arn, bucket.arn, list(args.repository_arns.values())).apply(
+                lambda parts: json.dumps(build_role_policy(parts[0], parts[1], parts[2],
+                                                           args.docker_hub_credentials_arn))),
+            opts=child)
+        variables: dict[str, Any] = {"AWS_ACCOUNT_ID": args.account_id, "AWS_REGION": args.region}
+        for build in builds:
+            variables[repository_env_var(build.container)] = args.repository_urls[build.container]
+        project = aws.codebuild.Project(
+            f"{name}-build", name=physical,
+            description=f"builds the containers of {args.api} (stack {args.stack}) and pushes them to ECR",
+            service_role=build_role.arn, build_timeout=60,
+            environment=build_environment(args.architecture, variables),
+            source={"type": "CODEPIPELINE", "buildspec": spec},
+            artifacts={"type": "CODEPIPELINE"},
+            logs_config={"cloudwatch_logs": {"status": "ENABLED", "group_name": log_group.name},
+                         "s3_logs": {"status": "DISABLED"}},
+            tags=args.tags, opts=pulumi.ResourceOptions(parent=self, depends_on=[build_policy]))
+
+        # --- the source ---
+        source_object = None
+        if args.build_mode == "managed":
+            source_dir = Path(args.source_dir or args.app.source_dir)
+            bundle = write_bundle(source_dir, args.bundle_path or default_bundle_path(args.stack, args.api, source_dir), builds)
+            source_object = aws.s3.BucketObjectv2(
+                f"{name}-source", bucket=bucket.id, key=source_key(args.api),
+                source=pulumi.FileAsset(str(bundle.path)), source_hash=bundle.sha256,
+                content_type="application/zip", tags=args.tags,
+                # the S3 source action needs a version id: versioning must be on before the first upload
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]))
+            source = source_action("managed", bucket=bucket.bucket, key=source_key(args.api))
+        else:
+            source = source_action("github", github=args.github, token=args.github_token)
+
+        # --- CodePipeline ---
+        partition = aws.get_partition().partition
+        service_arn = pulumi.Output.all(args.cluster_name, args.service_name).apply(
+            lambda parts: f"arn:{partition}:ecs:{args.region}:{args.account_id}:service/{parts[0]}/{parts[1]}")
+        pipeline_role = aws.iam.Role(
+            f"{name}-pipeline", description=f"CodePipeline builds and deploys {args.api} (stack {args.stack})",
+            assume_role_policy=assume_role_policy("codepipeline.amazonaws.com", args.account_id), tags=args.tags,
+            opts=child)
+        connection = args.github.connection_arn if args.build_mode == "github" and args.github else None
+        pipeline_policy = aws.iam.RolePolicy(
+            f"{name}-pipeline", role=pipeline_role.id,
+            policy=pulumi.Output.all(bucket.arn, project.arn, service_arn, list(args.task_role_arns)).apply(
+                lambda parts: json.dumps(pipeline_role_policy(
+                    bucket_arn=parts[0], project_arn=parts[1], service_arn=parts[2], passed_role_arns=parts[3],
+                    connection_arn=connection))),
+            opts=child)
+        triggers = github_triggers(args.github) if connection else None
+        depends = [pipeline_policy] + ([source_object] if source_object is not None else [])
+        pipeline = aws.codepipeline.Pipeline(
+            f"{name}-pipeline", name=physical, pipeline_type="V2", execution_mode="SUPERSEDED",
+            role_arn=pipeline_role.arn,
+            artifact_stores=[{"location": bucket.bucket, "type": "S3"}],
+            stages=pipeline_stages(source, project_name=project.name, cluster_name=args.cluster_name,
+                                   service_name=args.service_name),
+            triggers=triggers, tags=args.tags,
+            # the run CodePipeline starts on creation must find the source zip and its permissions
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends))
+
+        if source_object is not None:
+            aws.s3.BucketNotification(f"{name}-source-events", bucket=bucket.id, eventbridge=True, opts=child)
+            rule = aws.cloudwatch.EventRule(
+                f"{name}-source", description=f"a new source zip of {args.api} starts its pipeline",
+                event_pattern=bucket.bucket.apply(
+                    lambda b: json.dumps(source_object_event_pattern(b, source_key(args.api)))),
+                tags=args.tags, opts=child)
+            events_role = aws.iam.Role(
+                f"{name}-start", description=f"EventBridge starts the pipeline of {args.api} (stack {args.stack})",
+                assume_role_policy=assume_role_policy("events.amazonaws.com", args.account_id), tags=args.tags,
+                opts=child)
+            events_policy = aws.iam.RolePolicy(
+                f"{name}-start", role=events_role.id,
+                policy=pipeline.arn.apply(lambda arn: json.dumps(start_rule_policy(arn))), opts=child)
+            aws.cloudwatch.EventTarget(
+                f"{name}-source", rule=rule.name, arn=pipeline.arn, role_arn=events_role.arn,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[events_policy]))
+
+        self.pipeline_name = pipeline.name
+        self.pipeline_url = pipeline.name.apply(lambda n: pipeline_console_url(args.region, n))
+        pulumi.Output.all(pipeline.name, self.pipeline_url).apply(lambda parts: pulumi.log.info(
+            f"API {args.api}: pipeline {parts[0]} builds and deploys it; `pulumi up` waits for the run of a new "
+            f"source. Follow it at {parts[1]}"))
+
+        if args.wait:
+            aws_config = pulumi.Config("aws")
+            profile = args.profile if args.profile is not None else (aws_config.get("profile") or "")
+            scale_to = pulumi.Output.from_input(args.images_ready).apply(
+                lambda ready, replicas=args.replicas: 0 if ready else replicas)
+            self.run = PipelineRun(
+                f"{name}-run", pipeline_name=pipeline.name, region=args.region, profile=profile,
+                # managed: the uploaded object version; github: "" (follow the newest run)
+                source_revision=source_object.version_id if source_object is not None else "",
+                cluster=args.cluster_name, service=args.service_name, scale_to=scale_to,
+                timeout_seconds=args.wait_timeout_seconds,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[pipeline, project]))
+        self.register_outputs({"pipelineName": self.pipeline_name, "pipelineUrl": self.pipeline_url,
+                               "bucket": bucket.bucket})

@@ -1,0 +1,216 @@
+"""The ECS container definitions of one API's task, from the application model. Pure Python.
+
+Kept apart from ``service.py`` so the JSON that ECS receives can be built and checked (against
+botocore's ECS model, by the fidelity tests) without Pulumi. Values that ECS cannot take as
+compose wrote them are either adjusted with a ``LoadWarning`` (health-check timings, which only
+change how fast a failure is noticed) or refused with a ``ConfigError`` (a dependency that could
+never be satisfied).
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from components.docker_hub import is_docker_hub_image
+from components.errors import ConfigError, LoadWarning
+from components.compose.model import App, Container, HealthCheck
+
+# ECS's integer limits for container health checks (RegisterTaskDefinition, HealthCheck shape).
+HEALTH_LIMITS = {
+    "interval": (5, 300),
+    "timeout": (2, 60),
+    "retries": (1, 10),
+    "startPeriod": (0, 300),
+}
+COMPOSE_HEALTH_KEYS = {"interval": "interval", "timeout": "timeout", "retries": "retries",
+                       "startPeriod": "start_period"}
+
+# compose depends_on condition -> ECS dependsOn condition.
+DEPENDENCY_CONDITIONS = {
+    "service_started": "START",
+    "service_healthy": "HEALTHY",
+    "service_completed_successfully": "SUCCESS",
+}
+# ECS refuses these conditions on an essential container: the container is a one-shot job.
+RUN_TO_COMPLETION = ("SUCCESS", "COMPLETE")
+
+CONTAINER_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+
+
+@dataclass
+class TaskContainers:
+    """The ``containerDefinitions`` list and what was adjusted on the way."""
+
+    definitions: list[dict]
+    warnings: list[LoadWarning] = field(default_factory=list)
+
+
+def _where(app: App) -> str:
+    return str(app.compose_files[0]) if app.compose_files else str(app.source_dir / "Dockerfile")
+
+
+def ecs_health_check(app: App, container: Container) -> tuple[dict | None, list[LoadWarning]]:
+    """The ECS ``healthCheck`` for ``container``, with times rounded up to whole seconds and
+    clamped into ECS's limits (each adjustment becomes a warning)."""
+    check: HealthCheck | None = container.healthcheck
+    if check is None or not check.test or check.test[0].upper() == "NONE":
+        return None, []
+    kind = check.test[0].upper()
+    if kind not in ("CMD", "CMD-SHELL") or len(check.test) < 2:
+        raise ConfigError(f"healthcheck test {list(check.test)!r} is not a command ECS can run.",
+                          file=_where(app), service=container.name, key="healthcheck.test",
+                          fix='write it as ["CMD", "prog", "arg"] or ["CMD-SHELL", "prog arg || exit 1"].')
+    requested = {"interval": check.interval, "timeout": check.timeout, "retries": check.retries,
+                 "startPeriod": check.start_period}
+    values: dict[str, int] = {}
+    warnings = []
+    for key, value in requested.items():
+        low, high = HEALTH_LIMITS[key]
+        whole = math.ceil(value)
+        clamped = min(max(whole, low), high)
+        if not low <= value <= high:        # rounding a fraction up inside the limits is not worth a warning
+            unit = "" if key == "retries" else " s"
+            warnings.append(LoadWarning(
+                f"healthcheck {COMPOSE_HEALTH_KEYS[key]} {value:g}{unit} is outside what ECS allows "
+                f"({low}-{high}{unit}); the task uses {clamped}{unit}.",
+                file=_where(app), service=container.name, key=f"healthcheck.{COMPOSE_HEALTH_KEYS[key]}"))
+        values[key] = clamped
+    return {"command": [kind, *check.test[1:]], **values}, warnings
+
+
+def ecs_volume_name(volume: str) -> str:
+    """ECS volume names: letters, digits, '_' and '-', at most 255 (compose also allows '.')."""
+    return re.sub(r"[^A-Za-z0-9_-]", "-", volume)[:255]
+
+
+def task_volumes(app: App) -> list[str]:
+    """The task's volumes: every named volume a container mounts. On Fargate each is task-scoped
+    storage shared by the task's containers (the loader has warned that the data does not survive)."""
+    return sorted({ecs_volume_name(m.volume) for c in app.containers for m in c.mounts})
+
+
+def port_mapping_name(container: str, port: int, protocol: str) -> str:
+    """ECS port names: lowercase letters, digits, '_' and '-', at most 64, not starting with '-'."""
+    base = re.sub(r"[^a-z0-9_-]", "-", container.lower()).lstrip("-") or "c"
+    suffix = f"-{port}-{protocol}"
+    return base[:64 - len(suffix)] + suffix
+
+
+def container_definitions(app: App, *, images: dict[str, str], log_groups: dict[str, str], region: str,
+                          secret_arns: dict[str, str] | None = None,
+                          extra_environment: dict[str, str] | None = None,
+                          docker_hub_credentials: str | None = None) -> TaskContainers:
+    """Build the task's ``containerDefinitions``.
+
+    images: container -> image URI (every container). log_groups: container -> log group name.
+    secret_arns: compose secret name -> Secrets Manager ARN (``valueFrom``).
+    extra_environment: variables every container gets (storage names, REGION); they win over
+    compose's values of the same name, with a warning.
+    docker_hub_credentials: Secrets Manager ARN; containers whose image is on Docker Hub are pulled with it
+    (``repositoryCredentials``; ECS sends them to no other registry, so no other container gets them).
+    """
+    secret_arns = secret_arns or {}
+    extra_environment = extra_environment or {}
+    names = {c.name for c in app.containers}
+    by_name = {c.name: c for c in app.containers}
+    where = _where(app)
+    warnings: list[LoadWarning] = []
+
+    one_shot: set[str] = set()
+    for container in app.containers:
+        for dependency in container.depends_on:
+            if dependency.service not in names:
+                raise ConfigError(f"depends_on names {dependency.service!r}, which is not a service of this app.",
+                                  file=where, service=container.name, key="depends_on",
+                                  fix=f"use one of: {', '.join(sorted(names))}.")
+            condition = DEPENDENCY_CONDITIONS.get(dependency.condition)
+            if condition is None:
+                raise ConfigError(f"depends_on condition {dependency.condition!r} is not known.",
+                                  file=where, service=container.name, key=f"depends_on.{dependency.service}.condition",
+                                  fix=f"use one of: {', '.join(DEPENDENCY_CONDITIONS)}.")
+            if condition == "HEALTHY" and by_name[dependency.service].healthcheck is None:
+                raise ConfigError(f"waits for {dependency.service!r} to be healthy, but {dependency.service!r} "
+                                  "has no healthcheck, so ECS would never start this container.",
+                                  file=where, service=container.name, key=f"depends_on.{dependency.service}.condition",
+                                  fix=f"add a healthcheck to {dependency.service!r}, or use condition: service_started.")
+            if condition in RUN_TO_COMPLETION:
+                one_shot.add(dependency.service)
+    if app.entrypoint in one_shot:
+        raise ConfigError(f"other services wait for the entrypoint {app.entrypoint!r} to exit, but it must keep "
+                          "serving requests.", file=where, service=app.entrypoint, key="depends_on",
+                          fix="wait for it with condition: service_started or service_healthy.")
+
+    definitions = []
+    for container in app.containers:
+        if not CONTAINER_NAME_PATTERN.match(container.name):
+            raise ConfigError("ECS container names may only hold letters, digits, '_' and '-'.",
+                              file=where, service=container.name, key="services",
+                              fix="rename the service, e.g. with '-' instead of '.'.")
+        if container.name not in images:
+            raise ConfigError("the container has no image to run.", file=where, service=container.name,
+                              key="image", fix="set image:, or build: so the pipeline builds one.")
+        environment = dict(container.environment)
+        for name, value in extra_environment.items():
+            if name in environment and environment[name] != value:
+                warnings.append(LoadWarning(
+                    f"environment variable {name} is set by the stack (storage/region) and replaces the compose value.",
+                    file=where, service=container.name, key=f"environment.{name}"))
+            environment[name] = value
+        secrets = []
+        for secret in container.secrets:
+            if secret not in secret_arns:
+                raise ConfigError(f"the container uses secret {secret!r}, which is not defined at the top level.",
+                                  file=where, service=container.name, key="secrets",
+                                  fix=f"add it under the top-level secrets: with file: ../.secret-{secret.lower()}.")
+            if secret in environment:
+                warnings.append(LoadWarning(
+                    f"environment variable {secret} is also a secret; the container gets the secret's value.",
+                    file=where, service=container.name, key=f"environment.{secret}"))
+                del environment[secret]
+            secrets.append({"name": secret, "valueFrom": secret_arns[secret]})
+
+        definition: dict = {
+            "name": container.name,
+            "image": images[container.name],
+            "essential": (container.essential and container.name not in one_shot) or container.name == app.entrypoint,
+            "portMappings": [
+                {"containerPort": p.container_port, "hostPort": p.container_port, "protocol": p.protocol,
+                 "name": port_mapping_name(container.name, p.container_port, p.protocol)}
+                for p in container.ports],
+            "environment": [{"name": k, "value": v} for k, v in sorted(environment.items())],
+            "secrets": sorted(secrets, key=lambda s: s["name"]),
+            "logConfiguration": {
+                "logDriver": "awslogs",
+                "options": {"awslogs-group": log_groups[container.name], "awslogs-region": region,
+                            "awslogs-stream-prefix": "ecs"},
+            },
+        }
+        if docker_hub_credentials and is_docker_hub_image(images[container.name]):
+            definition["repositoryCredentials"] = {"credentialsParameter": docker_hub_credentials}
+        health, health_warnings = ecs_health_check(app, container)
+        warnings.extend(health_warnings)
+        if health:
+            definition["healthCheck"] = health
+        if container.depends_on:
+            definition["dependsOn"] = [
+                {"containerName": d.service, "condition": DEPENDENCY_CONDITIONS[d.condition]}
+                for d in container.depends_on]
+        if container.mounts:
+            definition["mountPoints"] = [
+                {"sourceVolume": ecs_volume_name(m.volume), "containerPath": m.target, "readOnly": m.read_only}
+                for m in container.mounts]
+        if container.command is not None:
+            definition["command"] = list(container.command)
+        if container.entrypoint is not None:
+            definition["entryPoint"] = list(container.entrypoint)
+        if container.working_dir:
+            definition["workingDirectory"] = container.working_dir
+        if container.user:
+            definition["user"] = container.user
+        if container.cpu:
+            definition["cpu"] = int(container.cpu)
+        if container.memory:
+            definition["memory"] = int(container.memory)
+        definitions.append(definition)
+    return TaskContainers(definitions=definitions, warnings=warnings)

@@ -1,0 +1,212 @@
+"""Roll an API back to an earlier build, and prove that the service really runs it.
+
+The seed's way, kept because the drift rule (docs/design.md, "Images and the task definition")
+depends on it: the build hash is re-tagged ``latest`` in every built container's ECR repository,
+so the next ``pulumi up`` registers the same images. Then a task-definition revision equal to the
+current one, with the images pinned to ``repo:HASH``, is rolled out and awaited.
+
+ECS can report a finished deployment while the old images still run: the deployment circuit
+breaker rolls a failing deployment back and the service settles "successfully" on the previous
+revision (pulumi-awsx#1848 is the same trap in awsx's wait). So success here means: the PRIMARY
+deployment uses the new revision, and every running task runs it, with each built container on
+the image digest that the hash names.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ops.cloud import ecs as ecs_view
+from ops.errors import OpsError
+from ops.stack.outputs import ApiOutputs
+
+TAG_PATTERN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")   # Docker's rule for image tags
+MANIFEST_TYPES = [
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.oci.image.index.v1+json",
+]
+
+
+@dataclass(frozen=True)
+class BuildImage:
+    container: str
+    repository: str          # ECR repository name
+    uri: str                 # repo URL:HASH, the image pinned in the task definition
+    digest: str              # what the tag points at
+    manifest: str
+    media_type: str | None
+
+
+@dataclass
+class RollbackResult:
+    api: str
+    build_hash: str
+    task_definition: str = ""
+    outcome: str = ""
+    paused: bool = False             # desired count 0: the revision is in place, no task runs it yet
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def verified(self) -> bool:
+        return self.outcome == "steady" and not self.problems
+
+
+def find_build(ecr, api: ApiOutputs, build_hash: str) -> list[BuildImage]:
+    """Every built container's image at ``build_hash``; an error listing recent tags when one is missing."""
+    if not TAG_PATTERN.match(build_hash):
+        raise OpsError(f"'{build_hash}' is not an image tag. Give the build hash the pipeline tagged the images "
+                       "with (python -m ops status shows recent deploys; ECR lists the tags).")
+    if not api.repositories:
+        raise OpsError(f"API '{api.name}' has no containers built into ECR (build: {api.build or 'manual'} with "
+                       "ready-made images), so there is no build to roll back to. Change the image in the stack "
+                       "config and run python -m ops up instead.")
+    images, missing = [], []
+    for container in sorted(api.repositories):
+        repository = api.repository_name(container)
+        response = ecr.batch_get_image(repositoryName=repository, imageIds=[{"imageTag": build_hash}],
+                                       acceptedMediaTypes=MANIFEST_TYPES)
+        found = response.get("images") or []
+        if not found:
+            missing.append((container, repository))
+            continue
+        image = found[0]
+        images.append(BuildImage(
+            container=container, repository=repository, uri=f"{api.repositories[container]}:{build_hash}",
+            digest=image["imageId"].get("imageDigest", ""), manifest=image["imageManifest"],
+            media_type=image.get("imageManifestMediaType")))
+    if missing:
+        lines = [f"build '{build_hash}' is not in ECR for API '{api.name}':"]
+        for container, repository in missing:
+            recent = recent_tags(ecr, repository)
+            lines.append(f"  {container} ({repository}): recent tags, newest first: {', '.join(recent) or '(none)'}")
+        lines.append("Images older than 7 days are removed by the lifecycle policy; pick a listed hash.")
+        raise OpsError("\n".join(lines))
+    return images
+
+
+def recent_tags(ecr, repository: str, count: int = 10) -> list[str]:
+    details = []
+    for page in ecr.get_paginator("describe_images").paginate(repositoryName=repository):
+        details += page.get("imageDetails", [])
+    details.sort(key=lambda d: d.get("imagePushedAt") or 0, reverse=True)
+    tags = []
+    for detail in details:
+        tags += [tag for tag in detail.get("imageTags", []) if tag != "latest"]
+    return tags[:count]
+
+
+def retag_latest(ecr, image: BuildImage) -> bool:
+    """Point ``latest`` at the build; False when it already did."""
+    kwargs = {"repositoryName": image.repository, "imageManifest": image.manifest, "imageTag": "latest"}
+    if image.media_type:
+        kwargs["imageManifestMediaType"] = image.media_type
+    try:
+        ecr.put_image(**kwargs)
+    except ecr.exceptions.ImageAlreadyExistsException:
+        return False
+    except ecr.exceptions.ImageTagAlreadyExistsException:
+        raise OpsError(f"ECR repository {image.repository} has immutable tags, so 'latest' cannot move. "
+                       "The pipeline needs mutable tags; set imageTagMutability to MUTABLE.") from None
+    return True
+
+
+def register_pinned_revision(ecs, task_definition_arn: str, images: list[BuildImage]) -> str:
+    """A revision equal to ``task_definition_arn`` except that the built containers use ``images``."""
+    described = ecs.describe_task_definition(taskDefinition=task_definition_arn, include=["TAGS"])
+    current = described["taskDefinition"]
+    allowed = set(ecs.meta.service_model.operation_model("RegisterTaskDefinition").input_shape.members)
+    request = {key: value for key, value in current.items() if key in allowed}
+    if described.get("tags"):
+        request["tags"] = described["tags"]
+    by_container = {image.container: image for image in images}
+    names = {definition["name"] for definition in request.get("containerDefinitions", [])}
+    absent = sorted(set(by_container) - names)
+    if absent:
+        raise OpsError(f"the service's task definition {ecs_view.revision_label(task_definition_arn)} has no "
+                       f"container named {', '.join(absent)}; the stack outputs and the service disagree. "
+                       "Run python -m ops refresh, then python -m ops up.")
+    for definition in request["containerDefinitions"]:
+        if definition["name"] in by_container:
+            definition["image"] = by_container[definition["name"]].uri
+    return ecs.register_task_definition(**request)["taskDefinition"]["taskDefinitionArn"]
+
+
+def verify_running(ecs, cluster: str, service: str, task_definition_arn: str,
+                   images: list[BuildImage]) -> list[str]:
+    """What differs between the service as it runs and the rollback we asked for (empty: all good)."""
+    problems = []
+    current = ecs_view.describe_service(ecs, cluster, service)
+    primary = ecs_view.primary_deployment(current)
+    if primary is None or primary.get("taskDefinition") != task_definition_arn:
+        running = ecs_view.revision_label(primary.get("taskDefinition") if primary else None)
+        problems.append(f"the service's PRIMARY deployment uses {running}, not the rollback's "
+                        f"{ecs_view.revision_label(task_definition_arn)}")
+    desired = current.get("desiredCount", 0)
+    tasks = ecs_view.tasks_of(ecs, cluster, service, "RUNNING")
+    if desired and not tasks:
+        problems.append(f"no task is running (desired {desired})")
+    expected = {image.container: image for image in images}
+    for task in tasks:
+        task_id = task.get("taskArn", "").rsplit("/", 1)[-1]
+        if task.get("taskDefinitionArn") != task_definition_arn:
+            problems.append(f"task {task_id} runs {ecs_view.revision_label(task.get('taskDefinitionArn'))}")
+        for container in task.get("containers", []):
+            want = expected.get(container.get("name"))
+            if want is None:
+                continue
+            digest, image = container.get("imageDigest"), container.get("image", "")
+            if digest and digest != want.digest:
+                problems.append(f"task {task_id}, container {want.container}: runs image {digest}, "
+                                f"but build {want.uri.rsplit(':', 1)[-1]} is {want.digest}")
+            elif not digest and image != want.uri:
+                problems.append(f"task {task_id}, container {want.container}: runs {image or 'an unknown image'}, "
+                                f"not {want.uri}")
+    return problems
+
+
+def rollback(*, ecs, ecr, codepipeline, api: ApiOutputs, build_hash: str, timeout: float, poll: float,
+             report: Callable[[str], None], sleep: ecs_view.Sleep | None = None,
+             clock: ecs_view.Clock | None = None) -> RollbackResult:
+    result = RollbackResult(api=api.name, build_hash=build_hash)
+    images = find_build(ecr, api, build_hash)          # every image checked before anything changes
+    _warn_about_running_pipeline(codepipeline, api, report)
+
+    current = ecs_view.describe_service(ecs, api.cluster, api.service)
+    for image in images:
+        moved = retag_latest(ecr, image)
+        report(f"{image.container}: latest -> {build_hash} ({image.digest})" + ("" if moved else ", already"))
+
+    result.task_definition = register_pinned_revision(ecs, current["taskDefinition"], images)
+    report(f"registered {ecs_view.revision_label(result.task_definition)} "
+           f"(from {ecs_view.revision_label(current['taskDefinition'])})")
+    updated = ecs.update_service(cluster=api.cluster, service=api.service, taskDefinition=result.task_definition,
+                                 forceNewDeployment=True)["service"]
+    ours = ecs_view.primary_deployment(updated)
+    result.paused = updated.get("desiredCount", 0) == 0
+    rollout = ecs_view.wait_for_rollout(ecs, api.cluster, api.service, ours.get("id") if ours else None,
+                                        timeout=timeout, poll=poll, report=report, sleep=sleep, clock=clock)
+    result.outcome = rollout.outcome
+    if rollout.outcome != "steady":
+        result.problems.append(f"rollout {rollout.outcome}: {rollout.message}")
+        result.problems += [f"service event: {message}" for message in ecs_view.recent_events(rollout.service, 3)]
+    result.problems += verify_running(ecs, api.cluster, api.service, result.task_definition, images)
+    return result
+
+
+def _warn_about_running_pipeline(codepipeline, api: ApiOutputs, report: Callable[[str], None]) -> None:
+    if not api.pipeline_name or codepipeline is None:
+        return
+    from botocore.exceptions import ClientError
+
+    try:
+        executions = codepipeline.list_pipeline_executions(pipelineName=api.pipeline_name, maxResults=1)
+    except ClientError as error:       # a courtesy check; it must not block a rollback
+        report(f"note: could not check pipeline {api.pipeline_name} for a running build ({error}).")
+        return
+    latest = (executions.get("pipelineExecutionSummaries") or [None])[0]
+    if latest and latest.get("status") == "InProgress":
+        report(f"warning: pipeline {api.pipeline_name} is running ({latest.get('pipelineExecutionId')}); when it "
+               "finishes it deploys its own build over this rollback. Stop it in the console if that is not wanted.")

@@ -1,0 +1,134 @@
+"""`status`: one API's health in the order an operator checks it.
+
+Deployments (what ECS is rolling out and how far it got), the last pipeline run, and, for the
+seed's "container launch failure" checklist, the stopped tasks with their stop reasons, exit codes
+and the failing container's last log lines.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ops.cloud import ecs as ecs_view
+from ops.stack.outputs import ApiOutputs, console_pipeline_url
+
+
+def _when(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+    return str(value or "?")
+
+
+def service_lines(ecs, api: ApiOutputs) -> list[str]:
+    service = ecs_view.describe_service(ecs, api.cluster, api.service)
+    lines = [f"service {api.service} (cluster {api.cluster}): {service.get('status')}, desired "
+             f"{service.get('desiredCount', 0)}, running {service.get('runningCount', 0)}, "
+             f"pending {service.get('pendingCount', 0)}"]
+    if service.get("desiredCount", 0) == 0:
+        lines.append("  paused (desired count 0): no task runs. `python -m ops resume` starts it again.")
+    lines.append("deployments:")
+    for deployment in service.get("deployments", []):
+        state = deployment.get("rolloutState") or "-"
+        line = (f"  {deployment.get('status', '?'):8} {ecs_view.revision_label(deployment.get('taskDefinition'))}  "
+                f"{state}  running {deployment.get('runningCount', 0)}/{deployment.get('desiredCount', 0)}, "
+                f"pending {deployment.get('pendingCount', 0)}")
+        if deployment.get("failedTasks"):
+            line += f", failed tasks {deployment['failedTasks']}"
+        lines.append(line)
+        if deployment.get("rolloutStateReason") and state != "COMPLETED":
+            lines.append(f"    {deployment['rolloutStateReason']}")
+    events = ecs_view.recent_events(service, 5)
+    if events:
+        lines.append("recent service events:")
+        lines += [f"  {message}" for message in events]
+    return lines
+
+
+def pipeline_lines(codepipeline, api: ApiOutputs, region: str) -> list[str]:
+    if not api.pipeline_name:
+        return [f"pipeline: none (build: {api.build or 'manual'})"]
+    response = codepipeline.list_pipeline_executions(pipelineName=api.pipeline_name, maxResults=1)
+    executions = response.get("pipelineExecutionSummaries") or []
+    if not executions:
+        return [f"pipeline {api.pipeline_name}: no run yet",
+                f"  {api.pipeline_url or console_pipeline_url(region, api.pipeline_name)}"]
+    latest = executions[0]
+    execution_id = latest.get("pipelineExecutionId", "")
+    lines = [f"pipeline {api.pipeline_name}: last run {latest.get('status', '?')} "
+             f"(started {_when(latest.get('startTime'))}, execution {execution_id})"]
+    summary = (latest.get("statusSummary") or "").strip()
+    if summary:
+        lines.append(f"  {summary}")
+    revisions = [r.get("revisionId", "")[:12] for r in latest.get("sourceRevisions", []) if r.get("revisionId")]
+    if revisions:
+        lines.append(f"  source revision {', '.join(revisions)}")
+    lines.append(f"  {console_pipeline_url(region, api.pipeline_name, execution_id)}")
+    return lines
+
+
+def _failing_containers(task: dict) -> list[dict]:
+    return [c for c in task.get("containers", [])
+            if c.get("exitCode") not in (None, 0) or c.get("reason")]
+
+
+def _stream_of(ecs, task: dict, container: str, api: ApiOutputs, cache: dict) -> tuple[str | None, str | None]:
+    """(log group, log stream) of a container of a task, from its task definition's awslogs options."""
+    arn = task.get("taskDefinitionArn", "")
+    if arn not in cache:
+        try:
+            cache[arn] = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
+        except Exception:      # a deregistered revision: fall back to the stack's naming rule
+            cache[arn] = {}
+    definition = next((d for d in cache[arn].get("containerDefinitions", []) if d.get("name") == container), {})
+    options = (definition.get("logConfiguration") or {}).get("options") or {}
+    group = options.get("awslogs-group") or api.log_groups.get(container)
+    prefix = options.get("awslogs-stream-prefix", "ecs")
+    task_id = task.get("taskArn", "").rsplit("/", 1)[-1]
+    return group, f"{prefix}/{container}/{task_id}" if group else None
+
+
+def last_log_lines(logs, group: str, stream: str, count: int) -> list[str]:
+    try:
+        events = logs.get_log_events(logGroupName=group, logStreamName=stream, limit=count,
+                                     startFromHead=False).get("events", [])
+    except logs.exceptions.ResourceNotFoundException:
+        return ["(no log stream: the container never started; see the stop reason above)"]
+    return [event.get("message", "").rstrip() for event in events[-count:]] or ["(the log stream is empty)"]
+
+
+def stopped_task_lines(ecs, logs, api: ApiOutputs, limit: int = 5, log_lines: int = 10) -> list[str]:
+    tasks = ecs_view.tasks_of(ecs, api.cluster, api.service, "STOPPED")
+    if not tasks:
+        return ["stopped tasks: none recently (ECS keeps stopped tasks for about an hour)"]
+    tasks.sort(key=lambda t: t.get("stoppedAt") or t.get("createdAt") or datetime.min, reverse=True)
+    lines = [f"stopped tasks ({min(limit, len(tasks))} of {len(tasks)}, newest first):"]
+    cache: dict = {}
+    for task in tasks[:limit]:
+        task_id = task.get("taskArn", "").rsplit("/", 1)[-1]
+        code = f" [{task['stopCode']}]" if task.get("stopCode") else ""
+        lines.append(f"  task {task_id} ({ecs_view.revision_label(task.get('taskDefinitionArn'))}), stopped "
+                     f"{_when(task.get('stoppedAt'))}: {task.get('stoppedReason') or 'no reason given'}{code}")
+        failing = _failing_containers(task)
+        if not failing:
+            lines.append("    no container failed (stopped by a deployment or a scale-in)")
+            continue
+        for container in failing:
+            name = container.get("name", "?")
+            lines.append(f"    container {name}: exit code {container.get('exitCode', 'none')}"
+                         + (f", {container['reason']}" if container.get("reason") else ""))
+            group, stream = _stream_of(ecs, task, name, api, cache)
+            if not group:
+                lines.append("      (no awslogs log configuration)")
+                continue
+            lines.append(f"      last log lines ({group} {stream}):")
+            lines += [f"        {line}" for line in last_log_lines(logs, group, stream, log_lines)]
+    return lines
+
+
+def api_status(*, ecs, logs, codepipeline, api: ApiOutputs, region: str, stopped: int = 5,
+               log_lines: int = 10) -> list[str]:
+    lines = [f"API {api.name} ({api.type}): {api.url or '(no URL)'}"]
+    body = service_lines(ecs, api)
+    body += pipeline_lines(codepipeline, api, region)
+    body += stopped_task_lines(ecs, logs, api, stopped, log_lines)
+    return lines + [f"  {line}" for line in body]

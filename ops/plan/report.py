@@ -1,0 +1,201 @@
+"""The offline plan: run the program under Pulumi's mock runtime with a stack's config, then check it.
+
+It answers "what would `pulumi up` create, does it pass the guardrails, and what will it cost while idle?"
+without an AWS account or the Pulumi CLI. Nothing here talks to a cloud: ids and ARNs are the mocks'.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from components.errors import ConfigError
+from catalog import cost
+from ops.plan import diagram
+from ops.plan import mockrun
+from ops.errors import OpsError
+from catalog.resources import Resource
+from policies import rules, settings
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+@dataclass
+class PlannedResource:
+    type: str
+    name: str
+    parent_type: str
+    parent_name: str
+    urn: str
+    parent_urn: str
+
+
+@dataclass
+class Plan:
+    stack: str
+    region: str
+    config_file: Path
+    policy_file: Path | None
+    encrypted_keys: list[str]
+    resources: list[PlannedResource]
+    warnings: list[str]
+    policies: dict[str, settings.EffectivePolicy]
+    findings: list[rules.Finding]
+    cost: cost.CostReport
+    pictures: list[Path] = field(default_factory=list)
+
+    @property
+    def mandatory(self) -> list[rules.Finding]:
+        return [f for f in self.findings if f.level == settings.MANDATORY]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "offline": True,
+            "note": "offline plan under Pulumi's mock runtime: no cloud was contacted; ids and ARNs are made up",
+            "region": self.region,
+            "resources": [{"type": r.type, "name": r.name, "parent": r.parent_name if r.parent_type != STACK_TYPE else "",
+                           "parentType": r.parent_type if r.parent_type != STACK_TYPE else ""}
+                          for r in self.resources],
+            "warnings": list(self.warnings),
+            "policies": [{"name": f.policy, "level": f.level, "resource": f.resource, "message": f.message}
+                         for f in self.findings],
+            "policyConfig": {name: {"level": p.level, "settings": p.settings} for name, p in self.policies.items()},
+            "policyConfigFile": str(self.policy_file) if self.policy_file else None,
+            "cost": self.cost.as_json(),
+            "pictures": [str(p) for p in self.pictures],
+        }
+
+
+def _program():
+    try:
+        from components.program import main
+    except ImportError as error:   # a partial tree: say what is missing instead of a traceback
+        raise OpsError(f"the program cannot be loaded ({error}); the plan needs components/program.py.") from None
+    return main
+
+
+def make_plan(stack: str, *, project_dir: Path = mockrun.PROJECT_DIR, policy_config: Path | None = None,
+              out_dir: Path | None = None, picture: bool = True) -> Plan:
+    """Run the program with ``<project_dir>/stacks/Pulumi.<stack>.yaml`` and check it. ConfigError passes through."""
+    if policy_config is None and settings.config_file(stack, project_dir / "policies" / "config").is_file():
+        policy_config = settings.config_file(stack, project_dir / "policies" / "config")
+    policies, policy_file = settings.for_stack(stack, policy_config)
+    config, encrypted = mockrun.load_stack_config(stack, project_dir)
+    region = str(config.get("aws:region") or cost.DEFAULT_REGION)
+    try:
+        result = mockrun.run(_program(), stack=stack, config=config, secret_keys=encrypted)
+    except (OpsError, ConfigError):
+        raise
+    except Exception as error:  # noqa: BLE001 - the program's own bug: one line, not a traceback
+        raise OpsError(f"the program failed under the mock runtime: {type(error).__name__}: {error}") from None
+    resources = [Resource(type=r.type, name=r.name, props=r.outputs, urn=r.urn, parent_urn=r.parent_urn,
+                                region=region) for r in result.resources]
+    findings = rules.evaluate(resources, policies)
+    report = cost.estimate(resources, region)
+    planned = [PlannedResource(r.type, r.name, r.parent_type, r.parent_name, r.urn, r.parent_urn)
+               for r in result.resources]
+    plan = Plan(stack=stack, region=region, config_file=project_dir / "stacks" / f"Pulumi.{stack}.yaml",
+                policy_file=policy_file, encrypted_keys=encrypted, resources=planned, warnings=result.warnings,
+                policies=policies, findings=findings, cost=report)
+    if picture:
+        target = out_dir if out_dir is not None else project_dir / "build" / "plan" / stack
+        plan.pictures = diagram.render(diagram.build_graph(resources, stack), target, f"architecture-{stack}")
+    return plan
+
+
+# ------------------------------------------------------------------------------------------------- the report
+
+
+def banner(plan: Plan) -> list[str]:
+    rule = "=" * 78
+    return [rule,
+            f" OFFLINE PLAN of stack '{plan.stack}'. This is NOT a Pulumi preview: no cloud was contacted.",
+            f" The program ran under Pulumi's mock runtime with {plan.config_file.name}; ids and ARNs are made up,",
+            f" and nothing about what already exists in AWS is known. `pulumi preview --stack {plan.stack}` shows the",
+            " real changes.",
+            rule]
+
+
+def resource_tree(plan: Plan) -> list[str]:
+    by_parent: dict[str, list[PlannedResource]] = {}
+    for resource in plan.resources:
+        by_parent.setdefault(resource.parent_urn, []).append(resource)
+    findings_by_urn: dict[str, list[rules.Finding]] = {}
+    for finding in plan.findings:
+        findings_by_urn.setdefault(finding.urn, []).append(finding)
+    lines = [f"Resources ({sum(1 for r in plan.resources if not _is_component(r))} cloud resources in "
+             f"{sum(1 for r in plan.resources if _is_component(r))} components), by component:"]
+
+    def walk(parent_urn: str, depth: int) -> None:
+        children = sorted(by_parent.get(parent_urn, []), key=lambda r: (not _is_component(r), r.type, r.name))
+        for child in children:
+            marks = "".join(f"  <- {f.policy} ({f.level})" for f in findings_by_urn.get(child.urn, []))
+            if _is_component(child):
+                lines.append(f"{'  ' * depth}{child.name}  [{child.type}]{marks}")
+                walk(child.urn, depth + 1)
+            else:
+                lines.append(f"{'  ' * depth}- {child.type}  {child.name}{marks}")
+
+    roots = {r.parent_urn for r in plan.resources if r.parent_type in ("", STACK_TYPE)}
+    for root in sorted(roots):
+        walk(root, 1)
+    return lines
+
+
+def _is_component(resource: PlannedResource) -> bool:
+    return not resource.type.startswith(("aws:", "pulumi-python:dynamic", "random:", "pulumi:providers:"))
+
+
+def policy_lines(plan: Plan) -> list[str]:
+    source = f"settings from {plan.policy_file}" if plan.policy_file else "default settings (no policies/config/" \
+                                                                          f"{plan.stack}.json)"
+    lines = [f"Policies (the pack in policies/, {source}):"]
+    for name, policy in plan.policies.items():
+        found = [f for f in plan.findings if f.policy == name]
+        if policy.level == settings.DISABLED:
+            status = "disabled"
+        elif not found:
+            status = "pass"
+        else:
+            status = f"{len(found)} violation(s)"
+        lines.append(f"  {name:<28} {policy.level:<9} {status}")
+        for finding in found:
+            where = f"{finding.resource}: " if finding.resource else "stack: "
+            lines.append(f"      {'MANDATORY' if finding.level == settings.MANDATORY else 'advisory'} {where}"
+                         f"{finding.message}")
+    return lines
+
+
+def cost_lines(plan: Plan) -> list[str]:
+    report = plan.cost
+    lines = [f"Estimated idle monthly cost in {report.region} (every task running 730 h, no requests):"]
+    for item in report.items:
+        lines.append(f"  {item.name:<40} {item.quantity:>9.6g} {item.unit:<16} x ${item.unit_usd:<10g} "
+                     f"= ${item.monthly_usd:>8.2f}")
+        if item.detail:
+            lines.append(f"      {item.detail}")
+    lines.append(f"  {'TOTAL':<40} {'':>9} {'':<16}   {'':<10}  = ${report.monthly_usd:>8.2f} a month")
+    lines.append(f"  prices: {report.source}")
+    for note in (n for n in report.notes if n):
+        lines.append(f"  note: {note}")
+    lines.append("  not included (usage-priced):")
+    lines.extend(f"    - {text}" for text in report.excluded)
+    return lines
+
+
+def report_lines(plan: Plan) -> list[str]:
+    lines = banner(plan)
+    if plan.encrypted_keys:
+        lines.append(f"Encrypted config values ({', '.join(plan.encrypted_keys)}) cannot be read without the Pulumi "
+                     f"CLI; the plan used a placeholder.")
+    lines += [""] + resource_tree(plan) + [""]
+    lines.append(f"Compose and program warnings ({len(plan.warnings)}):")
+    lines.extend(f"  - {w}" for w in plan.warnings) if plan.warnings else lines.append("  (none)")
+    lines += [""] + policy_lines(plan) + [""] + cost_lines(plan) + [""]
+    if plan.pictures:
+        lines.append("Architecture picture: " + ", ".join(str(p) for p in plan.pictures))
+        if not any(p.suffix == ".svg" for p in plan.pictures):
+            lines.append("  (Graphviz's `dot` is not installed, so only the .dot file was written: "
+                         "`apt-get install graphviz` draws the SVG and PNG.)")
+    return lines

@@ -1,0 +1,97 @@
+"""Reading, validating and editing ``stacks/Pulumi.<stack>.yaml``.
+
+Edits are round-trip (ruamel.yaml): the user's comments, key order and other keys survive an
+``add api``. Validation is the program's own (``components.config.load_settings``), so the CLI
+refuses exactly the configs that ``pulumi up`` would refuse.
+"""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+from components.errors import ConfigError
+from ops.plan.mockrun import MOCK_SECRET_PLACEHOLDER, PROJECT, PROJECT_DIR
+
+NAMESPACE = f"{PROJECT}:"
+
+
+def path_of(stack: str, project_dir: Path = PROJECT_DIR) -> Path:
+    return project_dir / "stacks" / f"Pulumi.{stack}.yaml"
+
+
+def _yaml():
+    from ruamel.yaml import YAML
+
+    yaml = YAML()  # round-trip mode: keeps comments, order and quoting
+    yaml.preserve_quotes = True
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    return yaml
+
+
+def load_document(stack: str, project_dir: Path = PROJECT_DIR):
+    """The whole file as a round-trip document (a new one when the file does not exist)."""
+    from ruamel.yaml.comments import CommentedMap
+    from ruamel.yaml.error import YAMLError
+
+    path = path_of(stack, project_dir)
+    if not path.is_file():
+        document = CommentedMap()
+        document["config"] = CommentedMap()
+        return document
+    try:
+        document = _yaml().load(path.read_text())
+    except YAMLError as error:
+        raise ConfigError(f"not valid YAML: {error}", file=str(path), fix="repair the file, then run the command again.")
+    if document is None:
+        document = CommentedMap()
+    if not isinstance(document, dict):
+        raise ConfigError("the file should be a map with a 'config:' key.", file=str(path))
+    if document.get("config") is None:
+        document["config"] = CommentedMap()
+    return document
+
+
+def dump_document(document) -> str:
+    buffer = io.StringIO()
+    _yaml().dump(document, buffer)
+    return buffer.getvalue()
+
+
+def write_document(stack: str, document, project_dir: Path = PROJECT_DIR) -> Path:
+    """Write atomically, so an interrupted write never leaves half a config behind."""
+    path = path_of(stack, project_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(dump_document(document))
+    temporary.replace(path)
+    return path
+
+
+def plain(value: Any) -> Any:
+    """ruamel's commented containers as plain dicts and lists; encrypted values as a placeholder."""
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return MOCK_SECRET_PLACEHOLDER
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+def project_values(config: dict[str, Any]) -> dict[str, Any]:
+    """The project's own keys without the namespace, as ``pulumi.Config`` hands them to the program."""
+    values = {}
+    for key, value in config.items():
+        if key.startswith(NAMESPACE):
+            values[key[len(NAMESPACE):]] = value
+        elif ":" not in key:
+            values[key] = value
+    return values
+
+
+def validate(config: dict[str, Any], *, stack: str, project_dir: Path = PROJECT_DIR) -> Any:
+    """Check a full ``config:`` map the way the program will; returns the typed ``StackSettings``."""
+    from components.config import load_settings
+
+    return load_settings(project_values(plain(config)), project_dir, stack)
