@@ -13,10 +13,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from catalog.resources import (CLUSTER_CAPACITY, DYNAMODB_TABLE, ECR_REPOSITORY, ECS_SERVICE, EIP, HOSTED_ZONES,
-                               HTTP_API, KMS_KEY, LOAD_BALANCERS, NAT_GATEWAY, PIPELINE, PIPELINE_RUN_SUFFIX, SECRET,
-                               TASK_DEFINITION, UNKNOWN, VPC_ENDPOINT, as_list, block, known, number, spot_share,
-                               task_cpu_units, task_memory_mib)
+from catalog.resources import (
+    CLUSTER_CAPACITY,
+    DYNAMODB_TABLE,
+    ECR_REPOSITORY,
+    ECS_SERVICE,
+    EIP,
+    HOSTED_ZONES,
+    HTTP_API,
+    KMS_KEY,
+    LOAD_BALANCERS,
+    NAT_GATEWAY,
+    PIPELINE,
+    PIPELINE_RUN_SUFFIX,
+    SECRET,
+    TASK_DEFINITION,
+    UNKNOWN,
+    VPC_ENDPOINT,
+    as_list,
+    block,
+    known,
+    number,
+    spot_share,
+    task_cpu_units,
+    task_memory_mib,
+)
 
 PRICING_FILE = Path(__file__).resolve().parent / "pricing.json"
 DEFAULT_REGION = "us-east-1"

@@ -1,8 +1,10 @@
-"""The Pulumi program: stack config + apps in, the whole stack out.
+"""The Pulumi program: stack config + apps in, the whole stack out. The one place that wires the components.
 
-Order (docs/design.md): Network -> Auth -> Storage -> Cluster, then per API: security groups ->
-Secrets -> ImageRepositories -> Service -> Api -> BuildPipeline. Everything a user can get wrong is
-checked before the first resource is registered, so a bad config never leaves a half-made update.
+It reads as a table of contents: ``main`` loads and checks everything (``load_settings``, then ``prepare``:
+each API's compose model and its task plan), and only then ``deploy`` creates the shared resources
+(Network -> Auth -> Storage -> Cluster) and, per API, its security groups -> Secrets -> ImageRepositories ->
+Service -> Api -> BuildPipeline (docs/design.md). Everything a user can get wrong is checked before the first
+resource is registered, so a bad config never leaves a half-made update.
 """
 from __future__ import annotations
 
@@ -17,18 +19,18 @@ from pulumi.runtime import config as runtime_config
 
 from components.api import Api, ApiArgs
 from components.auth import Auth, AuthArgs
-from components.pipeline.buildspec import image_builds
 from components.compose import load_app
+from components.compose.model import App
 from components.config import NAMESPACE, TOP_LEVEL_KEYS, ApiSettings, StackSettings, load_settings
 from components.errors import ConfigError
-from components.compose.model import App
 from components.network import ApiSecurityGroups, ApiSecurityGroupsArgs, Network, NetworkArgs
 from components.pipeline import BuildPipeline, BuildPipelineArgs
+from components.pipeline.buildspec import image_builds
 from components.registry import ImageRepositories, ImageRepositoriesArgs
 from components.secrets import Secrets, SecretsArgs
 from components.service import Cluster, ClusterArgs, Service, ServiceArgs, TableGrant
-from components.storage import Storage, StorageArgs, storage_environment
-from components.task_plan import container_definitions
+from components.storage import Storage, StorageArgs, storage_environment, table_physical_name
+from components.task_plan import TaskPlan, plan_task
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -61,141 +63,172 @@ def read_raw_config(project: str = NAMESPACE) -> dict[str, Any]:
 
 @dataclass
 class PreparedApi:
+    """One API, loaded and checked: its settings, its compose model and its task plan."""
+
     settings: ApiSettings
     app: App
+    task: TaskPlan
 
 
-def prepare(settings: StackSettings) -> list[PreparedApi]:
-    """Load every API's app and check what the components would otherwise refuse halfway."""
+def prepare(settings: StackSettings, region: str | None = None) -> list[PreparedApi]:
+    """Load every API's app and check what the components would otherwise refuse halfway.
+
+    region: the deploy's region when known (it only decides whether a compose REGION value is replaced)."""
     prepared = []
     for api in settings.apis.values():
-        try:
-            app = load_app(api.source_dir, list(api.compose_files), api.entrypoint)
-        except ConfigError as error:
-            if error.key != "entrypoint":
-                raise
-            # The entrypoint is set in the stack config, so point there (and still name the compose file).
-            raise ConfigError(f"{error.problem} (compose: {error.file})", file=settings.config_file,
-                              key=f"{NAMESPACE}:apis.{api.name}.entrypoint", fix=error.fix) from None
-        routed = [p for p in app.container(app.entrypoint).ports if p.container_port == app.routed_port]
-        if not routed or routed[0].protocol != "tcp":
-            raise ConfigError(f"API Gateway reaches the entrypoint over TCP, but port {app.routed_port} of "
-                              f"{app.entrypoint!r} is not published as TCP.",
-                              file=str(app.compose_files[0]) if app.compose_files else str(app.source_dir),
-                              service=app.entrypoint, key="ports",
-                              fix=f"publish a TCP port first, e.g. \"{app.routed_port}:{app.routed_port}\".")
-        for container in api.images:
-            if not any(c.name == container for c in app.containers):
-                raise ConfigError(f"images names container {container!r}, which the app does not have.",
-                                  file=settings.config_file, key=f"{NAMESPACE}:apis.{api.name}.images.{container}",
-                                  fix=f"use one of: {', '.join(c.name for c in app.containers)}.")
+        app = _load_app(settings, api)
+        _check_routed_port(app)
+        _check_manual_images(settings, api, app)
         if api.build != "manual":
             image_builds(app)   # ConfigError for a build context the pipeline cannot see (outside `source`)
-        # Raises ConfigError for what ECS cannot run; the warnings are logged by the Service.
-        container_definitions(
-            app, images={c.name: "image" for c in app.containers}, log_groups={c.name: "group" for c in app.containers},
-            region="region", secret_arns={s: "arn" for s in app.secrets},
-            extra_environment=storage_environment({t: ("name", "arn") for t in api.storage_access}, "region"))
-        prepared.append(PreparedApi(settings=api, app=app))
+        task = plan_task(app, stack_environment=storage_environment(
+            {t: (table_physical_name(settings.stack, t), None) for t in api.storage_access}, region))
+        prepared.append(PreparedApi(settings=api, app=app, task=task))
     return prepared
+
+
+def _load_app(settings: StackSettings, api: ApiSettings) -> App:
+    try:
+        return load_app(api.source_dir, list(api.compose_files), api.entrypoint)
+    except ConfigError as error:
+        if error.key != "entrypoint":
+            raise
+        # The entrypoint is set in the stack config, so point there (and still name the compose file).
+        raise ConfigError(f"{error.problem} (compose: {error.file})", file=settings.config_file,
+                          key=f"{NAMESPACE}:apis.{api.name}.entrypoint", fix=error.fix) from None
+
+
+def _check_routed_port(app: App) -> None:
+    routed = [p for p in app.container(app.entrypoint).ports if p.container_port == app.routed_port]
+    if not routed or routed[0].protocol != "tcp":
+        raise ConfigError(f"API Gateway reaches the entrypoint over TCP, but port {app.routed_port} of "
+                          f"{app.entrypoint!r} is not published as TCP.",
+                          file=str(app.compose_files[0]) if app.compose_files else str(app.source_dir),
+                          service=app.entrypoint, key="ports",
+                          fix=f"publish a TCP port first, e.g. \"{app.routed_port}:{app.routed_port}\".")
+
+
+def _check_manual_images(settings: StackSettings, api: ApiSettings, app: App) -> None:
+    for container in api.images:
+        if not any(c.name == container for c in app.containers):
+            raise ConfigError(f"images names container {container!r}, which the app does not have.",
+                              file=settings.config_file, key=f"{NAMESPACE}:apis.{api.name}.images.{container}",
+                              fix=f"use one of: {', '.join(c.name for c in app.containers)}.")
 
 
 def main() -> None:
     try:
         settings = load_settings(read_raw_config(), PROJECT_DIR, pulumi.get_stack())
-        prepared = prepare(settings)
+        prepared = prepare(settings, pulumi.Config("aws").get("region"))
     except ConfigError as error:
         raise StackConfigError(error.problem, file=error.file, service=error.service, key=error.key,
                                fix=error.fix) from None
     deploy(settings, prepared)
 
 
+@dataclass
+class SharedResources:
+    """What every API of the stack uses: created once per stack."""
+
+    region: str
+    account_id: str
+    tags: dict[str, str]
+    network: Network
+    auth: Auth | None
+    storage: Storage
+    cluster: Cluster
+
+
 def deploy(settings: StackSettings, prepared: list[PreparedApi]) -> None:
-    stack = settings.stack
-    region = aws.get_region().region
-    account_id = aws.get_caller_identity().account_id
-    stack_tags = {"project": NAMESPACE, "stack": stack}
     for item in prepared:
         for warning in item.app.warnings:
             pulumi.log.warn(f"API {item.settings.name}: {warning}")
+    shared = create_shared_resources(settings)
+    outputs = {item.settings.name: create_api(settings, shared, item) for item in prepared}
+    pulumi.export("apis", outputs)
+    pulumi.export("userPoolId", shared.auth.user_pool_id if shared.auth else "")
+    pulumi.export("userPoolClientId", shared.auth.client_id if shared.auth else "")
+    pulumi.export("region", shared.region)
 
+
+def create_shared_resources(settings: StackSettings) -> SharedResources:
+    stack = settings.stack
+    region = aws.get_region().region
+    account_id = aws.get_caller_identity().account_id
+    tags = {"project": NAMESPACE, "stack": stack}
     network = Network("network", NetworkArgs(
         stack=stack, high_availability=settings.high_availability, existing_vpc=settings.existing_vpc,
-        config_file=settings.config_file, tags=stack_tags))
-    auth = Auth("auth", AuthArgs(stack=stack, region=region, tags=stack_tags)) if settings.uses_auth else None
-    storage = Storage("storage", StorageArgs(stack=stack, tables=settings.storage, tags=stack_tags))
+        config_file=settings.config_file, tags=tags))
+    auth = Auth("auth", AuthArgs(stack=stack, region=region, tags=tags)) if settings.uses_auth else None
+    storage = Storage("storage", StorageArgs(stack=stack, tables=settings.storage, tags=tags))
     cluster = Cluster("cluster", ClusterArgs(stack=stack, vpc_id=network.vpc_id,
-                                             fargate_spot=settings.fargate_spot, tags=stack_tags))
+                                             fargate_spot=settings.fargate_spot, tags=tags))
+    return SharedResources(region=region, account_id=account_id, tags=tags, network=network, auth=auth,
+                           storage=storage, cluster=cluster)
 
-    outputs: dict[str, Any] = {}
-    for item in prepared:
-        api, app = item.settings, item.app
-        name = api.name
-        tags = {**stack_tags, "api": name}
-        firewall = ApiSecurityGroups(f"{name}-firewall", ApiSecurityGroupsArgs(
-            stack=stack, api=name, vpc_id=network.vpc_id, routed_port=app.routed_port,
-            tags=tags))
-        secrets = Secrets(f"{name}-secrets", SecretsArgs(stack=stack, api=name, secrets=app.secrets, tags=tags)) \
-            if app.secrets else None
-        repositories = ImageRepositories(f"{name}-images", ImageRepositoriesArgs(
-            stack=stack, api=name, app=app, build_mode=api.build, manual_images=dict(api.images), region=region,
-            tags=tags))
-        images = {c.name: repositories.images[c.name] if c.is_built else c.image for c in app.containers}
-        replicas = app.replicas
-        service = Service(name, ServiceArgs(
-            stack=stack, api=name, app=app, region=region, account_id=account_id,
-            cluster_name=cluster.cluster_name, namespace_id=cluster.namespace_id,
-            subnet_ids=network.subnet_ids, security_group_id=firewall.task_security_group_id,
-            images=images,
-            # No task until the first image exists: a task with a missing image would crash-loop.
-            desired_count=repositories.ready.apply(lambda ready, count=replicas: count if ready else 0),
-            repository_arns=list(repositories.repository_arns.values()),
-            secret_arns=secrets.secret_arns if secrets else {},
-            storage=[TableGrant(table=table, name=storage.table_names[table], arn=storage.table_arns[table],
-                                operations=operations) for table, operations in api.storage_access.items()],
-            cpu_architecture=settings.cpu_architecture, fargate_spot=settings.fargate_spot,
-            log_retention_days=settings.log_retention_days,
-            docker_hub_credentials_arn=settings.docker_hub_credentials, tags=tags))
-        for warning in service.warnings:
-            pulumi.log.warn(f"API {name}: {warning}")
-        http_api = Api(f"{name}-api", ApiArgs(
-            stack=stack, api=name, type=api.type, subnet_ids=network.subnet_ids,
-            vpc_link_security_group_id=firewall.vpc_link_security_group_id,
-            cloud_map_service_arn=service.cloud_map_service_arn, cors_origins=list(settings.cors_origins),
-            jwt_issuer=auth.issuer if (auth and api.auth) else None,
-            jwt_audience=[auth.client_id] if (auth and api.auth) else None, tags=tags))
 
-        # Build pipeline (components/pipeline/pipeline.py): after the service, so the run `pulumi up` waits for
-        # deploys after this update's task definition, never before it. Nothing for build: manual.
-        pipeline = BuildPipeline(f"{name}-pipeline", BuildPipelineArgs(
-            stack=stack, api=name, app=app, build_mode=api.build,
-            repository_urls=dict(repositories.repository_urls), repository_arns=dict(repositories.repository_arns),
-            cluster_name=cluster.cluster_name, service_name=service.service_name, region=region,
-            account_id=account_id, task_role_arns=[service.execution_role_arn, service.task_role_arn],
-            architecture=settings.cpu_architecture, log_retention_days=settings.log_retention_days,
-            replicas=replicas, images_ready=repositories.ready, github=api.github,
-            github_token=settings.github_token, docker_hub_credentials_arn=settings.docker_hub_credentials,
-            tags=tags))
-        pipeline_name: pulumi.Input[str] = pipeline.pipeline_name
-        pipeline_url: pulumi.Input[str] = pipeline.pipeline_url
+def create_api(settings: StackSettings, shared: SharedResources, item: PreparedApi) -> dict[str, Any]:
+    """One API's resources, in order; returns its entry of the `apis` stack output."""
+    api, app = item.settings, item.app
+    stack, name, region = settings.stack, api.name, shared.region
+    network, auth, storage, cluster = shared.network, shared.auth, shared.storage, shared.cluster
+    tags = {**shared.tags, "api": name}
+    firewall = ApiSecurityGroups(f"{name}-firewall", ApiSecurityGroupsArgs(
+        stack=stack, api=name, vpc_id=network.vpc_id, routed_port=app.routed_port, tags=tags))
+    secrets = Secrets(f"{name}-secrets", SecretsArgs(stack=stack, api=name, secrets=app.secrets, tags=tags)) \
+        if app.secrets else None
+    repositories = ImageRepositories(f"{name}-images", ImageRepositoriesArgs(
+        stack=stack, api=name, app=app, build_mode=api.build, manual_images=dict(api.images), region=region,
+        tags=tags))
+    images = {c.name: repositories.images[c.name] if c.is_built else c.image for c in app.containers}
+    replicas = app.replicas
+    service = Service(name, ServiceArgs(
+        stack=stack, api=name, app=app, task=item.task, region=region, account_id=shared.account_id,
+        cluster_name=cluster.cluster_name, namespace_id=cluster.namespace_id,
+        subnet_ids=network.subnet_ids, security_group_id=firewall.task_security_group_id,
+        images=images,
+        # No task until the first image exists: a task with a missing image would crash-loop.
+        desired_count=repositories.ready.apply(lambda ready, count=replicas: count if ready else 0),
+        repository_arns=list(repositories.repository_arns.values()),
+        secret_arns=secrets.secret_arns if secrets else {},
+        storage=[TableGrant(table=table, name=storage.table_names[table], arn=storage.table_arns[table],
+                            operations=operations) for table, operations in api.storage_access.items()],
+        cpu_architecture=settings.cpu_architecture, fargate_spot=settings.fargate_spot,
+        log_retention_days=settings.log_retention_days,
+        docker_hub_credentials_arn=settings.docker_hub_credentials, tags=tags))
+    for warning in service.warnings:
+        pulumi.log.warn(f"API {name}: {warning}")
+    http_api = Api(f"{name}-api", ApiArgs(
+        stack=stack, api=name, type=api.type, subnet_ids=network.subnet_ids,
+        vpc_link_security_group_id=firewall.vpc_link_security_group_id,
+        cloud_map_service_arn=service.cloud_map_service_arn, cors_origins=list(settings.cors_origins),
+        jwt_issuer=auth.issuer if (auth and api.auth) else None,
+        jwt_audience=[auth.client_id] if (auth and api.auth) else None, tags=tags))
 
-        outputs[name] = {
-            "url": http_api.url,
-            "type": api.type,
-            "auth": api.auth,
-            "cluster": cluster.cluster_name,
-            "service": service.service_name,
-            "containers": [c.name for c in app.containers],
-            "entrypoint": app.entrypoint,
-            "replicas": replicas,
-            "logGroups": service.log_group_names,
-            "repositories": dict(repositories.repository_urls),
-            "pipelineName": pipeline_name,
-            "pipelineUrl": pipeline_url,
-            "build": api.build,
-        }
+    # After the service, so the run `pulumi up` waits for deploys after this update's task definition,
+    # never before it. Nothing for build: manual.
+    pipeline = BuildPipeline(f"{name}-pipeline", BuildPipelineArgs(
+        stack=stack, api=name, app=app, build_mode=api.build,
+        repository_urls=dict(repositories.repository_urls), repository_arns=dict(repositories.repository_arns),
+        cluster_name=cluster.cluster_name, service_name=service.service_name, region=region,
+        account_id=shared.account_id, task_role_arns=[service.execution_role_arn, service.task_role_arn],
+        architecture=settings.cpu_architecture, log_retention_days=settings.log_retention_days,
+        replicas=replicas, images_ready=repositories.ready, github=api.github,
+        github_token=settings.github_token, docker_hub_credentials_arn=settings.docker_hub_credentials,
+        tags=tags))
 
-    pulumi.export("apis", outputs)
-    pulumi.export("userPoolId", auth.user_pool_id if auth else "")
-    pulumi.export("userPoolClientId", auth.client_id if auth else "")
-    pulumi.export("region", region)
+    return {
+        "url": http_api.url,
+        "type": api.type,
+        "auth": api.auth,
+        "cluster": cluster.cluster_name,
+        "service": service.service_name,
+        "containers": [c.name for c in app.containers],
+        "entrypoint": app.entrypoint,
+        "replicas": replicas,
+        "logGroups": service.log_group_names,
+        "repositories": dict(repositories.repository_urls),
+        "pipelineName": pipeline.pipeline_name,
+        "pipelineUrl": pipeline.pipeline_url,
+        "build": api.build,
+    }

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from components.compose.model import App
 from components.docker_hub import uses_docker_hub
 from components.errors import LoadWarning
-from components.compose.model import App
 from components.storage import dynamodb_statements, env_name
-from components.task_plan import container_definitions, task_volumes
+from components.task_plan import TaskPlan, plan_task
 
 ECS_TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
 
@@ -153,6 +153,9 @@ class ServiceArgs:
     wait_for_steady_state: bool = True
     """`pulumi up` waits until the new tasks are running and healthy, so a broken rollout fails the update
     (the circuit breaker rolls the service back to the previous task definition)."""
+    task: TaskPlan | None = None
+    """The app's task, checked once by the program (components.task_plan.plan_task); its warnings become the
+    Service's. None: the Service plans (and checks) the task itself."""
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -170,13 +173,8 @@ class Service(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         app = args.app
 
-        # Validate and collect warnings now, before anything is registered: inside an apply a
-        # ConfigError would surface as an engine failure instead of one clear message.
-        self.warnings = container_definitions(
-            app, images={c.name: "image" for c in app.containers},
-            log_groups={c.name: "group" for c in app.containers}, region=args.region,
-            secret_arns={s: "arn" for s in app.secrets},
-            extra_environment={"REGION": args.region} if args.storage else {}).warnings
+        task = args.task or plan_task(app, stack_environment={"REGION": args.region} if args.storage else {})
+        self.warnings = list(task.warnings)
 
         log_groups = {
             container.name: aws.cloudwatch.LogGroup(
@@ -218,16 +216,16 @@ class Service(pulumi.ComponentResource):
         definitions = pulumi.Output.all(
             images=dict(args.images), log_groups=self.log_group_names, secrets=dict(args.secret_arns),
             environment=environment,
-        ).apply(lambda resolved: json.dumps(container_definitions(
-            app, images=resolved["images"], log_groups=resolved["log_groups"], region=args.region,
+        ).apply(lambda resolved: json.dumps(task.container_definitions(
+            images=resolved["images"], log_groups=resolved["log_groups"], region=args.region,
             secret_arns=resolved["secrets"], extra_environment=resolved["environment"],
-            docker_hub_credentials=args.docker_hub_credentials_arn).definitions))
+            docker_hub_credentials=args.docker_hub_credentials_arn)))
         task_definition = aws.ecs.TaskDefinition(
-            f"{name}-task", family=task_family(args.stack, args.api), cpu=str(app.cpu), memory=str(app.memory),
+            f"{name}-task", family=task_family(args.stack, args.api), cpu=str(task.cpu), memory=str(task.memory),
             network_mode="awsvpc", requires_compatibilities=["FARGATE"],
             runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": args.cpu_architecture},
             execution_role_arn=execution_role.arn, task_role_arn=task_role.arn,
-            container_definitions=definitions, volumes=[{"name": volume} for volume in task_volumes(app)],
+            container_definitions=definitions, volumes=[{"name": volume} for volume in task.volumes],
             tags=args.tags, opts=child)
 
         registry = aws.servicediscovery.Service(

@@ -31,8 +31,8 @@ def env_name(table: str) -> str:
     return re.sub(r"[^A-Z0-9]", "_", table.upper())
 
 
-def storage_environment(tables: dict[str, tuple[str, str]], region: str) -> dict[str, str]:
-    """The variables a container with access gets: table -> (physical name, ARN)."""
+def storage_environment(tables: dict[str, tuple[str, str | None]], region: str | None) -> dict[str, str | None]:
+    """The variables a container with access gets: table -> (physical name, ARN); None where only the deploy knows it."""
     environment = {"REGION": region} if tables else {}
     for table, (name, arn) in tables.items():
         environment[f"STORAGE_{env_name(table)}_NAME"] = name

@@ -12,9 +12,9 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from components.compose.model import App, Container, HealthCheck
 from components.docker_hub import is_docker_hub_image
 from components.errors import ConfigError, LoadWarning
-from components.compose.model import App, Container, HealthCheck
 
 # ECS's integer limits for container health checks (RegisterTaskDefinition, HealthCheck shape).
 HEALTH_LIMITS = {
@@ -97,21 +97,107 @@ def port_mapping_name(container: str, port: int, protocol: str) -> str:
     return base[:64 - len(suffix)] + suffix
 
 
-def container_definitions(app: App, *, images: dict[str, str], log_groups: dict[str, str], region: str,
-                          secret_arns: dict[str, str] | None = None,
-                          extra_environment: dict[str, str] | None = None,
-                          docker_hub_credentials: str | None = None) -> TaskContainers:
-    """Build the task's ``containerDefinitions``.
+@dataclass(frozen=True)
+class TaskPlan:
+    """One API's task, checked once from the model: what ``prepare()``, the Service component and the offline
+    plan share. Building it raises every ``ConfigError`` the task definition could hit; rendering it with the
+    deploy's real values (images, log groups, ARNs) checks nothing again."""
 
-    images: container -> image URI (every container). log_groups: container -> log group name.
-    secret_arns: compose secret name -> Secrets Manager ARN (``valueFrom``).
-    extra_environment: variables every container gets (storage names, REGION); they win over
-    compose's values of the same name, with a warning.
-    docker_hub_credentials: Secrets Manager ARN; containers whose image is on Docker Hub are pulled with it
-    (``repositoryCredentials``; ECS sends them to no other registry, so no other container gets them).
+    app: App
+    warnings: tuple[LoadWarning, ...]
+    one_shot: frozenset[str]
+    """Containers others wait for to exit: never essential."""
+    health_checks: dict[str, dict]
+    """Container -> ECS healthCheck, timings already clamped into ECS's limits."""
+
+    @property
+    def cpu(self) -> int:
+        return self.app.cpu
+
+    @property
+    def memory(self) -> int:
+        return self.app.memory
+
+    @property
+    def volumes(self) -> list[str]:
+        return task_volumes(self.app)
+
+    def container_definitions(self, *, images: dict[str, str], log_groups: dict[str, str], region: str,
+                              secret_arns: dict[str, str] | None = None,
+                              extra_environment: dict[str, str] | None = None,
+                              docker_hub_credentials: str | None = None) -> list[dict]:
+        """The task's ``containerDefinitions``.
+
+        images: container -> image URI (every container). log_groups: container -> log group name.
+        secret_arns: compose secret name -> Secrets Manager ARN (``valueFrom``).
+        extra_environment: variables every container gets (storage names, REGION); they win over compose's.
+        docker_hub_credentials: Secrets Manager ARN; containers whose image is on Docker Hub are pulled with it
+        (``repositoryCredentials``; ECS sends them to no other registry, so no other container gets them).
+        """
+        secret_arns = secret_arns or {}
+        extra_environment = extra_environment or {}
+        app = self.app
+        definitions = []
+        for container in app.containers:
+            if container.name not in images:
+                raise ConfigError("the container has no image to run.", file=_where(app), service=container.name,
+                                  key="image", fix="set image:, or build: so the pipeline builds one.")
+            environment = {**container.environment, **extra_environment}
+            for secret in container.secrets:
+                environment.pop(secret, None)       # the secret's value wins (plan_task warned)
+            definition: dict = {
+                "name": container.name,
+                "image": images[container.name],
+                "essential": (container.essential and container.name not in self.one_shot)
+                             or container.name == app.entrypoint,
+                "portMappings": [
+                    {"containerPort": p.container_port, "hostPort": p.container_port, "protocol": p.protocol,
+                     "name": port_mapping_name(container.name, p.container_port, p.protocol)}
+                    for p in container.ports],
+                "environment": [{"name": k, "value": v} for k, v in sorted(environment.items())],
+                "secrets": sorted(({"name": s, "valueFrom": secret_arns[s]} for s in container.secrets),
+                                  key=lambda s: s["name"]),
+                "logConfiguration": {
+                    "logDriver": "awslogs",
+                    "options": {"awslogs-group": log_groups[container.name], "awslogs-region": region,
+                                "awslogs-stream-prefix": "ecs"},
+                },
+            }
+            if docker_hub_credentials and is_docker_hub_image(images[container.name]):
+                definition["repositoryCredentials"] = {"credentialsParameter": docker_hub_credentials}
+            if container.name in self.health_checks:
+                definition["healthCheck"] = dict(self.health_checks[container.name])
+            if container.depends_on:
+                definition["dependsOn"] = [
+                    {"containerName": d.service, "condition": DEPENDENCY_CONDITIONS[d.condition]}
+                    for d in container.depends_on]
+            if container.mounts:
+                definition["mountPoints"] = [
+                    {"sourceVolume": ecs_volume_name(m.volume), "containerPath": m.target, "readOnly": m.read_only}
+                    for m in container.mounts]
+            if container.command is not None:
+                definition["command"] = list(container.command)
+            if container.entrypoint is not None:
+                definition["entryPoint"] = list(container.entrypoint)
+            if container.working_dir:
+                definition["workingDirectory"] = container.working_dir
+            if container.user:
+                definition["user"] = container.user
+            if container.cpu:
+                definition["cpu"] = int(container.cpu)
+            if container.memory:
+                definition["memory"] = int(container.memory)
+            definitions.append(definition)
+        return definitions
+
+
+def plan_task(app: App, *, stack_environment: dict[str, str | None] | None = None) -> TaskPlan:
+    """Check the app as ECS will see it and collect what was adjusted on the way.
+
+    stack_environment: the variables the stack gives every container (REGION, STORAGE_*), with their values
+    where known now and None where only the deploy knows them; compose values they replace are warned about.
     """
-    secret_arns = secret_arns or {}
-    extra_environment = extra_environment or {}
+    stack_environment = stack_environment or {}
     names = {c.name for c in app.containers}
     by_name = {c.name: c for c in app.containers}
     where = _where(app)
@@ -141,25 +227,20 @@ def container_definitions(app: App, *, images: dict[str, str], log_groups: dict[
                           "serving requests.", file=where, service=app.entrypoint, key="depends_on",
                           fix="wait for it with condition: service_started or service_healthy.")
 
-    definitions = []
+    health_checks: dict[str, dict] = {}
     for container in app.containers:
         if not CONTAINER_NAME_PATTERN.match(container.name):
             raise ConfigError("ECS container names may only hold letters, digits, '_' and '-'.",
                               file=where, service=container.name, key="services",
                               fix="rename the service, e.g. with '-' instead of '.'.")
-        if container.name not in images:
-            raise ConfigError("the container has no image to run.", file=where, service=container.name,
-                              key="image", fix="set image:, or build: so the pipeline builds one.")
-        environment = dict(container.environment)
-        for name, value in extra_environment.items():
-            if name in environment and environment[name] != value:
+        for name, value in stack_environment.items():
+            if name in container.environment and container.environment[name] != value:
                 warnings.append(LoadWarning(
                     f"environment variable {name} is set by the stack (storage/region) and replaces the compose value.",
                     file=where, service=container.name, key=f"environment.{name}"))
-            environment[name] = value
-        secrets = []
+        environment = {**container.environment, **stack_environment}
         for secret in container.secrets:
-            if secret not in secret_arns:
+            if secret not in app.secrets:
                 raise ConfigError(f"the container uses secret {secret!r}, which is not defined at the top level.",
                                   file=where, service=container.name, key="secrets",
                                   fix=f"add it under the top-level secrets: with file: ../.secret-{secret.lower()}.")
@@ -167,50 +248,28 @@ def container_definitions(app: App, *, images: dict[str, str], log_groups: dict[
                 warnings.append(LoadWarning(
                     f"environment variable {secret} is also a secret; the container gets the secret's value.",
                     file=where, service=container.name, key=f"environment.{secret}"))
-                del environment[secret]
-            secrets.append({"name": secret, "valueFrom": secret_arns[secret]})
-
-        definition: dict = {
-            "name": container.name,
-            "image": images[container.name],
-            "essential": (container.essential and container.name not in one_shot) or container.name == app.entrypoint,
-            "portMappings": [
-                {"containerPort": p.container_port, "hostPort": p.container_port, "protocol": p.protocol,
-                 "name": port_mapping_name(container.name, p.container_port, p.protocol)}
-                for p in container.ports],
-            "environment": [{"name": k, "value": v} for k, v in sorted(environment.items())],
-            "secrets": sorted(secrets, key=lambda s: s["name"]),
-            "logConfiguration": {
-                "logDriver": "awslogs",
-                "options": {"awslogs-group": log_groups[container.name], "awslogs-region": region,
-                            "awslogs-stream-prefix": "ecs"},
-            },
-        }
-        if docker_hub_credentials and is_docker_hub_image(images[container.name]):
-            definition["repositoryCredentials"] = {"credentialsParameter": docker_hub_credentials}
         health, health_warnings = ecs_health_check(app, container)
         warnings.extend(health_warnings)
         if health:
-            definition["healthCheck"] = health
-        if container.depends_on:
-            definition["dependsOn"] = [
-                {"containerName": d.service, "condition": DEPENDENCY_CONDITIONS[d.condition]}
-                for d in container.depends_on]
-        if container.mounts:
-            definition["mountPoints"] = [
-                {"sourceVolume": ecs_volume_name(m.volume), "containerPath": m.target, "readOnly": m.read_only}
-                for m in container.mounts]
-        if container.command is not None:
-            definition["command"] = list(container.command)
-        if container.entrypoint is not None:
-            definition["entryPoint"] = list(container.entrypoint)
-        if container.working_dir:
-            definition["workingDirectory"] = container.working_dir
-        if container.user:
-            definition["user"] = container.user
-        if container.cpu:
-            definition["cpu"] = int(container.cpu)
-        if container.memory:
-            definition["memory"] = int(container.memory)
-        definitions.append(definition)
-    return TaskContainers(definitions=definitions, warnings=warnings)
+            health_checks[container.name] = health
+    return TaskPlan(app=app, warnings=tuple(warnings), one_shot=frozenset(one_shot), health_checks=health_checks)
+
+
+def container_definitions(app: App, *, images: dict[str, str], log_groups: dict[str, str], region: str,
+                          secret_arns: dict[str, str] | None = None,
+                          extra_environment: dict[str, str] | None = None,
+                          docker_hub_credentials: str | None = None) -> TaskContainers:
+    """Check and render in one step (the local runner and tests): ``plan_task`` then
+    ``TaskPlan.container_definitions``, with the warnings."""
+    plan = plan_task(app, stack_environment=dict(extra_environment or {}))
+    if secret_arns is not None:
+        for container in app.containers:
+            for secret in container.secrets:
+                if secret not in secret_arns:
+                    raise ConfigError(f"the container uses secret {secret!r}, which has no stored value.",
+                                      file=_where(app), service=container.name, key="secrets",
+                                      fix=f"add it under the top-level secrets: with file: ../.secret-{secret.lower()}.")
+    definitions = plan.container_definitions(images=images, log_groups=log_groups, region=region,
+                                             secret_arns=secret_arns, extra_environment=extra_environment,
+                                             docker_hub_credentials=docker_hub_credentials)
+    return TaskContainers(definitions=definitions, warnings=list(plan.warnings))

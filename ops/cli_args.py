@@ -6,9 +6,9 @@ import sys
 from pathlib import Path
 
 from ops.cloud import aws
-from ops.stack import workspace
 from ops.errors import OpsError
 from ops.plan.mockrun import PROJECT_DIR
+from ops.stack import workspace
 from ops.stack.outputs import StackOutputs
 
 

@@ -15,8 +15,7 @@ _ROOT = str(Path(__file__).resolve().parent.parent)
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from pulumi_policy import (  # noqa: E402
-    EnforcementLevel, Policy, PolicyConfigSchema, ResourceValidationPolicy, StackValidationPolicy)
+from pulumi_policy import EnforcementLevel, Policy, PolicyConfigSchema, ResourceValidationPolicy, StackValidationPolicy  # noqa: E402
 
 from policies import adapter, rules, settings  # noqa: E402
 

@@ -13,11 +13,33 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from catalog import cost
-from catalog.resources import (CLUSTER_CAPACITY, ECR_LIFECYCLE, ECR_REPOSITORY, ECS_SERVICE, HTTP_ROUTE, LOG_GROUP,
-                              NAT_GATEWAY, PIPELINE_RUN_SUFFIX, PUBLIC_ACCESS_SETTINGS, S3_BUCKETS, S3_LIFECYCLES,
-                              S3_PUBLIC_ACCESS_BLOCK, S3_VERSIONINGS, SCALING_TARGET, TASK_DEFINITION, UNKNOWN,
-                              Resource, as_list, block, json_document, known, number, spot_share, task_cpu_units,
-                              task_memory_mib)
+from catalog.resources import (
+    CLUSTER_CAPACITY,
+    ECR_LIFECYCLE,
+    ECR_REPOSITORY,
+    ECS_SERVICE,
+    HTTP_ROUTE,
+    LOG_GROUP,
+    NAT_GATEWAY,
+    PIPELINE_RUN_SUFFIX,
+    PUBLIC_ACCESS_SETTINGS,
+    S3_BUCKETS,
+    S3_LIFECYCLES,
+    S3_PUBLIC_ACCESS_BLOCK,
+    S3_VERSIONINGS,
+    SCALING_TARGET,
+    TASK_DEFINITION,
+    UNKNOWN,
+    Resource,
+    as_list,
+    block,
+    json_document,
+    known,
+    number,
+    spot_share,
+    task_cpu_units,
+    task_memory_mib,
+)
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 from components.compose.dockerfile import DEFAULT_PORT
-from components.errors import ConfigError
 from components.compose.model import Container, PortMapping, fargate_task_size
+from components.errors import ConfigError
 
 
 class TaskChecks:

@@ -22,11 +22,11 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from components.compose.interpolate import InterpolationError, interpolate_string
-from components.compose.values import parse_duration
 from components.compose.documents import is_file, read_text
-from components.errors import ConfigError, LoadWarning
+from components.compose.interpolate import InterpolationError, interpolate_string
 from components.compose.model import App, BuildSpec, Container, HealthCheck, PortMapping
+from components.compose.values import parse_duration
+from components.errors import ConfigError, LoadWarning
 
 DEFAULT_PORT = 80
 DOCKERFILE_NAMES = ("Dockerfile", "dockerfile")

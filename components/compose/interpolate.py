@@ -19,8 +19,8 @@ from typing import Any
 
 from dotenv.parser import parse_stream
 
-from components.compose.values import short
 from components.compose.documents import Override, Reset, read_text
+from components.compose.values import short
 from components.errors import ConfigError
 
 _NAME = re.compile(r"[_A-Za-z][_A-Za-z0-9]*")

@@ -33,17 +33,24 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from components.compose.checks import TaskChecks
+from components.compose.dockerfile import find_dockerfile, load_dockerfile_app
+from components.compose.documents import Reset, is_dir, is_file, parse_documents, read_text, real_path
 from components.compose.fargate import TOP_LEVEL_KEYS, describe_fargate_handling
 from components.compose.interpolate import interpolate_tree, read_env_file, strip_markers_for_validation
-from components.compose.merge import (REMOTE_FILE, extends_cycle_error, merge_projects, merge_service,
-                                      normalize_document, resolve_path, strip_markers)
+from components.compose.merge import (
+    REMOTE_FILE,
+    extends_cycle_error,
+    merge_projects,
+    merge_service,
+    normalize_document,
+    resolve_path,
+    strip_markers,
+)
+from components.compose.model import App, Secret
 from components.compose.schema import validate_document
-from components.compose.documents import Reset, is_dir, is_file, parse_documents, read_text, real_path
-from components.compose.dockerfile import find_dockerfile, load_dockerfile_app
-from components.errors import ConfigError, LoadWarning
-from components.compose.checks import TaskChecks
 from components.compose.services import ServiceTranslation
-from components.compose.model import (App, Secret)
+from components.errors import ConfigError, LoadWarning
 
 __all__ = ["load_app", "describe_fargate_handling", "COMPOSE_FILE_NAMES", "LoaderBugError"]
 

@@ -8,15 +8,25 @@ import re
 from pathlib import Path
 from typing import Any
 
+from components.compose.dockerfile import read_dockerfile
+from components.compose.documents import exists, is_dir, is_file, read_text, real_path
 from components.compose.fargate import check_deploy, check_service
 from components.compose.interpolate import read_env_file
 from components.compose.merge import is_remote_context
-from components.compose.values import (FieldError, as_bool, as_int, as_text, cpu_units, memory_mib,
-                                       parse_command, parse_healthcheck, parse_port, short)
-from components.compose.documents import exists, is_dir, is_file, read_text, real_path
-from components.compose.dockerfile import read_dockerfile
-from components.errors import ConfigError
 from components.compose.model import BuildSpec, Container, Dependency, HealthCheck, PortMapping, Secret, VolumeMount
+from components.compose.values import (
+    FieldError,
+    as_bool,
+    as_int,
+    as_text,
+    cpu_units,
+    memory_mib,
+    parse_command,
+    parse_healthcheck,
+    parse_port,
+    short,
+)
+from components.errors import ConfigError
 
 DEPENDENCY_CONDITIONS = ("service_started", "service_healthy", "service_completed_successfully")
 ECS_CONTAINER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")

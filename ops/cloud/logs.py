@@ -78,7 +78,7 @@ def follow(logs, groups: dict[str, str], start_ms: int, *, emit: Callable[[LogLi
            pattern: str | None = None, poll: float = 2.0, duration: float = 600.0,
            sleep: Callable[[float], None] | None = None, clock: Callable[[], float] | None = None) -> int:
     """Print new events as they arrive, for at most ``duration`` seconds. Returns how many were printed."""
-    from ops.cloud import ecs as waiting      # one place decides how time passes (tests simulate it)
+    from ops.cloud import ecs as waiting  # one place decides how time passes (tests simulate it)
 
     sleep, clock = sleep or waiting.SLEEP, clock or waiting.CLOCK
     seen: dict[str, int] = {}        # event id -> timestamp, for the overlap window only

@@ -6,11 +6,10 @@ import os
 from pathlib import Path
 
 from components.errors import ConfigError
-from ops.stack import scaffold
-from ops.stack import stack_config
 from ops.cli_args import say
 from ops.plan.mockrun import PROJECT_DIR
 from ops.prompts import Prompter
+from ops.stack import scaffold, stack_config
 
 
 def register(subparsers) -> None:

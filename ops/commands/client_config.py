@@ -4,9 +4,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ops.stack import amplify_config
 from ops.cli_args import add_outputs_args, add_stack_args, note, say, stack_outputs_for
 from ops.plan.mockrun import load_stack_config
+from ops.stack import amplify_config
 from ops.stack.stack_config import path_of, project_values
 
 

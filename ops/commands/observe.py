@@ -4,10 +4,10 @@ from __future__ import annotations
 import argparse
 import time
 
+from ops.cli_args import add_outputs_args, add_stack_args, aws_for, say, stack_outputs_for
 from ops.cloud import logs as log_reader
 from ops.cloud import status as status_report
 from ops.cloud.aws import aws_command
-from ops.cli_args import add_outputs_args, add_stack_args, aws_for, say, stack_outputs_for
 
 
 def register(subparsers) -> None:

@@ -5,8 +5,8 @@ import argparse
 import json
 from pathlib import Path
 
-from ops.plan import report as offline_plan
 from ops.cli_args import add_stack_args, note, say
+from ops.plan import report as offline_plan
 
 
 def register(subparsers) -> None:

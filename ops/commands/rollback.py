@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import argparse
 
+from ops.cli_args import add_outputs_args, add_stack_args, aws_for, say, stack_outputs_for
 from ops.cloud import rollback as rollback_logic
 from ops.cloud.aws import aws_command
-from ops.cli_args import add_outputs_args, add_stack_args, aws_for, say, stack_outputs_for
 from ops.cloud.ecs import revision_label
 from ops.errors import OpsError
 

@@ -5,12 +5,11 @@ import argparse
 import json
 import sys
 
-from ops.cloud import aws
-from ops.stack import stack_config
-from ops.stack import workspace
 from ops.cli_args import add_stack_args, endpoint_lines, note, say
+from ops.cloud import aws
 from ops.errors import OpsError
 from ops.plan.mockrun import load_stack_config
+from ops.stack import stack_config, workspace
 from ops.stack.outputs import parse as parse_outputs
 
 

@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from components.compose.merge import is_remote_context
-from components.errors import ConfigError, LoadWarning
 from components.compose.model import App
+from components.errors import ConfigError, LoadWarning
 from ops.errors import OpsError
 
 LABEL_TASK = "org.serverless-containers.local.task"
@@ -286,8 +286,8 @@ def plan_task(app: App, *, options: LocalOptions, region: str, granted_tables: S
 
 def load_api(stack: str, api: str, project_dir: Path):
     """The validated settings of ``api`` in ``stack``, its App, and the stack's region."""
-    from ops.stack import stack_config
     from ops.plan.mockrun import DEFAULT_REGION, load_stack_config
+    from ops.stack import stack_config
 
     config, _secret_keys = load_stack_config(stack, project_dir)
     settings = stack_config.validate(config, stack=stack, project_dir=project_dir)

@@ -12,9 +12,26 @@ from typing import Any, Iterable
 
 import graphviz  # the Graphviz language binding; the `dot` binary renders SVG and PNG
 
-from catalog.resources import (AUTHORIZER, CLOUD_MAP_SERVICE, CODEBUILD, DYNAMODB_TABLE, ECR_REPOSITORY, ECS_SERVICE,
-                               HTTP_API, PIPELINE, SECRET, TASK_DEFINITION, USER_POOL, VPC_LINK, as_list, block,
-                               json_document, known, number)
+from catalog.resources import (
+    AUTHORIZER,
+    CLOUD_MAP_SERVICE,
+    CODEBUILD,
+    DYNAMODB_TABLE,
+    ECR_REPOSITORY,
+    ECS_SERVICE,
+    HTTP_API,
+    PIPELINE,
+    SECRET,
+    TASK_DEFINITION,
+    USER_POOL,
+    VPC_LINK,
+    as_list,
+    block,
+    json_document,
+    known,
+    number,
+)
+
 
 def _id(*parts: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", "_".join(parts))

@@ -9,12 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from components.errors import ConfigError
 from catalog import cost
-from ops.plan import diagram
-from ops.plan import mockrun
-from ops.errors import OpsError
 from catalog.resources import Resource
+from components.errors import ConfigError
+from ops.errors import OpsError
+from ops.plan import diagram, mockrun
 from policies import rules, settings
 
 STACK_TYPE = "pulumi:pulumi:Stack"

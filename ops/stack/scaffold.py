@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from components.errors import ConfigError
-from ops.stack import stack_config
 from ops.plan.mockrun import PROJECT_DIR
+from ops.stack import stack_config
 
 APIS_KEY = f"{stack_config.NAMESPACE}apis"
 STORAGE_KEY = f"{stack_config.NAMESPACE}storage"

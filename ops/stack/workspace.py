@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, TextIO
 
-from ops.stack import outputs as stack_outputs
 from ops.errors import OpsError
 from ops.plan.mockrun import PROJECT_DIR
+from ops.stack import outputs as stack_outputs
 
 INSTALL_PULUMI = ("the Pulumi CLI is not installed (no `pulumi` on PATH). Install it with "
                   "`curl -fsSL https://get.pulumi.com | sh` (or `brew install pulumi/tap/pulumi`), open a new "

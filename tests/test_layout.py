@@ -1,0 +1,101 @@
+"""The folders tell the architecture (docs/design.md, "Map"): these rules keep them telling it.
+
+Imports are read from the source with ``ast``, so a rule breaks when someone adds the import, not when
+some test happens to execute it.
+"""
+from __future__ import annotations
+
+import ast
+import importlib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT_PACKAGES = ("components", "catalog", "policies", "ops")
+MAX_SOURCE_LINES = 500
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for package in PROJECT_PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return found
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module name ``path`` imports, at any depth (function-level imports included)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+MODULES = _modules()
+
+
+def test_the_compose_package_imports_no_pulumi_and_nothing_above_it():
+    for module, path in MODULES.items():
+        if not module.startswith("components.compose"):
+            continue
+        for name in _imports(path):
+            assert not name.startswith("pulumi"), f"{path} imports {name}: the compose model must stay pure"
+            if name.split(".")[0] in PROJECT_PACKAGES:
+                assert name.startswith(("components.compose", "components.errors")), \
+                    f"{path} imports {name}: the compose package may only use itself and components.errors"
+
+
+def test_no_import_cycle_between_top_level_packages():
+    edges: dict[str, set[str]] = {package: set() for package in PROJECT_PACKAGES}
+    for module, path in MODULES.items():
+        source = module.split(".")[0]
+        for name in _imports(path):
+            target = name.split(".")[0]
+            if target in PROJECT_PACKAGES and target != source:
+                edges[source].add(target)
+    # The intended direction: ops -> policies -> catalog, and components below ops; catalog imports nothing.
+    assert edges["catalog"] == set(), f"catalog must import no project package, imports {edges['catalog']}"
+    assert "ops" not in edges["policies"], "the policy pack must not depend on the operator CLI"
+    assert edges["components"] <= set(), f"the program must not import {edges['components']}"
+
+    def reaches(start: str, goal: str, seen: frozenset = frozenset()) -> bool:
+        return any(nxt == goal or (nxt not in seen and reaches(nxt, goal, seen | {nxt})) for nxt in edges[start])
+
+    cycles = [package for package in PROJECT_PACKAGES if reaches(package, package)]
+    assert not cycles, f"import cycle through {cycles}: {edges}"
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_no_source_module_is_too_long(module):
+    lines = len(MODULES[module].read_text().splitlines())
+    assert lines <= MAX_SOURCE_LINES, f"{MODULES[module]} has {lines} lines; split it along a real seam"
+
+
+# Pulumi pickles dynamic providers by reference into every deployed stack's state: these paths are forever.
+STABLE_PROVIDERS = {
+    "components.providers.pipeline_run": ("PipelineRunProvider", "PipelineRun"),
+    "components.providers.image_lookup": ("LatestImageProvider", "LatestImage"),
+}
+
+
+@pytest.mark.parametrize("module", sorted(STABLE_PROVIDERS))
+def test_dynamic_providers_keep_their_import_paths(module):
+    loaded = importlib.import_module(module)
+    for name in STABLE_PROVIDERS[module]:
+        assert hasattr(loaded, name), f"{module}.{name} moved: stacks deployed with it could not refresh or destroy"
+    providers = {path.stem for path in (ROOT / "components" / "providers").glob("*.py")} - {"__init__"}
+    assert providers >= {m.rsplit(".", 1)[-1] for m in STABLE_PROVIDERS}
+
+
+def test_the_design_map_names_every_package_folder():
+    design = (ROOT / "docs" / "design.md").read_text()
+    folders = sorted({str(path.parent.relative_to(ROOT)) for path in (ROOT / p for p in PROJECT_PACKAGES)
+                      for path in path.rglob("__init__.py")})
+    missing = [folder for folder in folders if f"{folder}/" not in design]
+    assert not missing, f"docs/design.md's map does not name {missing}"
