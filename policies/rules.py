@@ -363,8 +363,20 @@ def monthly_idle_budget(resources: Sequence[Resource], settings: Mapping[str, An
         return []
     top = sorted(report.items, key=lambda i: i.monthly_usd, reverse=True)[:3]
     biggest = "; ".join(f"{i.name} ${i.monthly_usd:.2f}" for i in top)
+    stack = stack_of(resources)
+    where = f"policies/config/{stack}.json" if stack else "policies/config/<stack>.json"
     return [(None, f"the estimated idle cost is ${report.monthly_usd:.2f} a month in {region}, over the budget of "
-                   f"${budget:.2f} (monthlyIdleBudgetUsd). Biggest items: {biggest}.")]
+                   f"${budget:.2f} (monthlyIdleBudgetUsd in {where}). Biggest items: {biggest}. Raise the budget "
+                   f"there, or lower the cost (fewer replicas, Fargate Spot, smaller tasks).")]
+
+
+def stack_of(resources: Sequence[Resource]) -> str:
+    """The stack name from the resources' URNs (``urn:pulumi:<stack>::<project>::...``), or ""."""
+    for resource in resources:
+        urn = str(resource.urn or "")
+        if urn.startswith("urn:pulumi:") and "::" in urn:
+            return urn[len("urn:pulumi:"):].split("::", 1)[0]
+    return ""
 
 
 ResourceRule = Callable[[str, Mapping[str, Any], Mapping[str, Any]], list[str]]
