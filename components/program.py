@@ -23,6 +23,7 @@ from components.compose import load_app
 from components.compose.model import App
 from components.config import NAMESPACE, TOP_LEVEL_KEYS, ApiSettings, StackSettings, load_settings
 from components.errors import ConfigError
+from components.regions import check_region
 from components.network import ApiSecurityGroups, ApiSecurityGroupsArgs, Network, NetworkArgs
 from components.pipeline import BuildPipeline, BuildPipelineArgs
 from components.pipeline.buildspec import image_builds
@@ -119,7 +120,10 @@ def _check_manual_images(settings: StackSettings, api: ApiSettings, app: App) ->
 def main() -> None:
     try:
         settings = load_settings(read_raw_config(), PROJECT_DIR, pulumi.get_stack())
-        prepared = prepare(settings, pulumi.Config("aws").get("region"))
+        region = pulumi.Config("aws").get("region")
+        if region is not None:
+            check_region(region, settings.config_file)
+        prepared = prepare(settings, region)
     except ConfigError as error:
         raise StackConfigError(error.problem, file=error.file, service=error.service, key=error.key,
                                fix=error.fix) from None

@@ -8,6 +8,7 @@ never be satisfied).
 """
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -36,6 +37,16 @@ DEPENDENCY_CONDITIONS = {
 RUN_TO_COMPLETION = ("SUCCESS", "COMPLETE")
 
 CONTAINER_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+
+# ECS refuses a task definition over 64 KiB: Amazon ECS service quotas, "Task definition size", not adjustable
+# (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html, read 2026-11-29).
+TASK_DEFINITION_MAX_BYTES = 64 * 1024
+# Room for what surrounds containerDefinitions (family, role ARNs, cpu, memory, runtime platform, volumes, tags).
+TASK_LEVEL_BYTES = 2048
+# Values as long as the deploy's real ones can be, so the size is never underestimated.
+_LONG_IMAGE = "123456789012.dkr.ecr.ap-southeast-2.amazonaws.com/" + "r" * 90 + ":0a1b2c3"
+_LONG_ARN = "arn:aws:secretsmanager:ap-southeast-2:123456789012:secret:" + "s" * 100 + "-AbCdEf"
+_LONG_NAME = "n" * 120
 
 
 @dataclass
@@ -252,7 +263,36 @@ def plan_task(app: App, *, stack_environment: dict[str, str | None] | None = Non
         warnings.extend(health_warnings)
         if health:
             health_checks[container.name] = health
-    return TaskPlan(app=app, warnings=tuple(warnings), one_shot=frozenset(one_shot), health_checks=health_checks)
+    plan = TaskPlan(app=app, warnings=tuple(warnings), one_shot=frozenset(one_shot), health_checks=health_checks)
+    _check_size(plan, stack_environment)
+    return plan
+
+
+def task_definition_size(definitions: list[dict]) -> int:
+    """Bytes of the task definition JSON ECS receives, counting ``TASK_LEVEL_BYTES`` for the task-level fields."""
+    return len(json.dumps({"containerDefinitions": definitions}, separators=(",", ":")).encode()) + TASK_LEVEL_BYTES
+
+
+def _check_size(plan: TaskPlan, stack_environment: dict[str, str | None]) -> None:
+    """Refuse a task definition ECS would refuse for its size, rendered with the longest real values."""
+    app = plan.app
+    definitions = plan.container_definitions(
+        images={c.name: _LONG_IMAGE for c in app.containers}, log_groups={c.name: _LONG_NAME for c in app.containers},
+        region="ap-southeast-2", secret_arns={s: _LONG_ARN for s in app.secrets},
+        extra_environment={k: v if v is not None else _LONG_NAME for k, v in stack_environment.items()})
+    size = task_definition_size(definitions)
+    if size <= TASK_DEFINITION_MAX_BYTES:
+        return
+    biggest = max(definitions, key=lambda d: len(json.dumps(d["environment"])))
+    environment_bytes = len(json.dumps(biggest["environment"], separators=(",", ":")).encode())
+    raise ConfigError(
+        f"the task definition would be about {size / 1024:.1f} KiB, over ECS's limit of "
+        f"{TASK_DEFINITION_MAX_BYTES // 1024} KiB per task definition (service quota 'Task definition size', not "
+        f"adjustable), so ECS would refuse to register it. The largest part: {len(biggest['environment'])} "
+        f"environment variables of '{biggest['name']}' ({environment_bytes / 1024:.1f} KiB).",
+        file=_where(app), service=biggest["name"], key="environment",
+        fix="use fewer or shorter environment values (e.g. one JSON value, or a configuration file built into "
+            "the image) until the task definition is under 64 KiB.")
 
 
 def container_definitions(app: App, *, images: dict[str, str], log_groups: dict[str, str], region: str,

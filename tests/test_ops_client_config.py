@@ -158,3 +158,22 @@ def test_aws_exports_is_an_es_module_node_can_import(project, tmp_path, capsys):
     loaded = json.loads(done.stdout)
     assert loaded["aws_cloud_logic_custom"][0]["name"] == "posts"
     assert loaded["aws_appsync_graphqlEndpoint"].endswith("/graphql")
+
+
+@pytest.mark.parametrize("existing", ["aws-exports.js", "notes.txt"])
+def test_out_onto_an_existing_file_is_one_clear_error(project, tmp_path, capsys, existing):
+    source = write_outputs_json(tmp_path / "outputs.json", stack_outputs())
+    folder = tmp_path / "app" / "src"
+    folder.mkdir(parents=True)
+    (folder / existing).write_text("keep me\n")
+    code = main(["client-config", "--stack", "dev", "--project-dir", str(project), "--outputs-json", str(source),
+                 "--out", str(folder / existing)])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err and err.count("\n") == 1, err
+    assert f"{folder / existing} is a file" in err
+    assert (f"Pass --out {folder}." in err) == (existing == "aws-exports.js")
+    assert (folder / existing).read_text() == "keep me\n"
+    # A file on the way to the folder is caught the same way.
+    code = main(["client-config", "--stack", "dev", "--project-dir", str(project), "--outputs-json", str(source),
+                 "--out", str(folder / existing / "deeper")])
+    assert code == 2 and "is a file" in capsys.readouterr().err

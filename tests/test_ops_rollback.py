@@ -136,12 +136,14 @@ def test_a_hash_missing_in_one_repository_changes_nothing(world, project, tmp_pa
 
 
 def test_a_bad_tag_and_an_unknown_api_are_clear_errors(world, project, tmp_path, capsys, monkeypatch):
-    code, out, err = _rollback(project, tmp_path, capsys, world, to="not a tag!")
-    assert code == 1 and "is not an image tag" in err
+    for bad in ("not a tag!", "latest", "A1B2C3D", "a1b2c3", "a1b2c3d4"):
+        with pytest.raises(SystemExit) as exit_:        # checked before any outputs or AWS call
+            _rollback(project, tmp_path, capsys, world, to=bad)
+        assert exit_.value.code == 2 and "is not a build hash" in capsys.readouterr().err
     outputs = write_outputs_json(tmp_path / "outputs.json", world.outputs())
     code = main(["rollback", "--stack", "dev", "--project-dir", str(project), "--outputs-json", str(outputs),
                  "--api", "nope", "--to", OLD])
-    assert code == 1 and "has no API named 'nope'. Its APIs: posts." in capsys.readouterr().err
+    assert code == 2 and "has no API named 'nope'. Its APIs: posts." in capsys.readouterr().err
 
 
 def test_a_missing_service_is_an_aws_error_with_a_hint(world, project, tmp_path, capsys, monkeypatch):

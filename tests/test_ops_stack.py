@@ -218,3 +218,13 @@ def test_policy_findings_and_failures_are_summarised():
         "errors:",
         "  creating ECS Service (posts): AccessDeniedException: not allowed",
     ]
+
+
+def test_destroy_checks_for_the_pulumi_cli_before_asking_for_the_stack_name(project, no_pulumi, fake_credentials,
+                                                                           capsys, monkeypatch):
+    asked = []
+    monkeypatch.setattr("builtins.input", lambda prompt="": asked.append(prompt) or "dev")
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True, raising=False)
+    code, out, err = _run(capsys, "destroy", "--stack", "dev", "--project-dir", str(project))
+    assert code == 1 and "Pulumi CLI is not installed" in err
+    assert asked == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ops.errors import OpsError
 from ops.cli_args import add_outputs_args, add_stack_args, note, say, stack_outputs_for
 from ops.plan.mockrun import load_stack_config
 from ops.stack import amplify_config
@@ -33,12 +34,23 @@ def auth_by_api(stack: str, project_dir: Path) -> dict[str, bool]:
             if isinstance(spec, dict) or spec is None}
 
 
+def _check_out(out: Path) -> None:
+    """--out is a folder; a file (or a file on the way to it) gets one clear message, not a FileExistsError."""
+    for part in (out, *out.parents):
+        if part.exists() and not part.is_dir():
+            hint = (f"--out {part.parent}" if part.name in ("aws-exports.js", "amplifyconfiguration.json")
+                    else "a folder, e.g. --out ../my-app/src")
+            raise OpsError(f"--out {out}: {part} is a file, but --out names the folder that gets aws-exports.js and "
+                           f"amplifyconfiguration.json. Pass {hint}.", exit_code=2)
+
+
 def write_client_config(args: argparse.Namespace) -> int:
     outputs = stack_outputs_for(args)
     apis = amplify_config.client_apis(outputs, auth_by_api(args.stack, args.project_dir), args.graphql_path)
     exports, notes = amplify_config.aws_exports(outputs, apis)
     native = amplify_config.amplify_configuration(outputs, apis)
 
+    _check_out(args.out)
     args.out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, text in (("aws-exports.js", amplify_config.render_aws_exports(exports, apis)),

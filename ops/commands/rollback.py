@@ -2,12 +2,25 @@
 from __future__ import annotations
 
 import argparse
+import re
 
 from ops.cli_args import add_outputs_args, add_stack_args, aws_for, say, stack_outputs_for
 from ops.cloud import rollback as rollback_logic
 from ops.cloud.aws import aws_command
 from ops.cloud.ecs import revision_label
 from ops.errors import OpsError
+
+
+BUILD_HASH = re.compile(r"^[0-9a-f]{7}$")     # docs/design.md: a build hash is 7 lowercase hex characters
+
+
+def build_hash(value: str) -> str:
+    """--to, checked before anything is read: argparse turns the error into a usage message and exit 2."""
+    if not BUILD_HASH.match(value):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a build hash: the pipeline tags each build with 7 lowercase hex characters, e.g. "
+            "a1b2c3d (`status` shows recent deploys; ECR lists the tags)")
+    return value
 
 
 def register(subparsers) -> None:
@@ -17,7 +30,9 @@ def register(subparsers) -> None:
     add_stack_args(parser)
     add_outputs_args(parser)
     parser.add_argument("--api", required=True, help="the API to roll back")
-    parser.add_argument("--to", required=True, metavar="HASH", help="the build hash (image tag) to run again")
+    parser.add_argument("--to", required=True, metavar="HASH", type=build_hash,
+                        help="the build hash to run again: the 7 lowercase hex characters the pipeline tagged the "
+                             "images with (status shows recent deploys)")
     parser.add_argument("--timeout", type=float, default=900, metavar="SECONDS",
                         help="how long to wait for the service to settle (default 900)")
     parser.add_argument("--poll", type=float, default=15, metavar="SECONDS", help=argparse.SUPPRESS)

@@ -64,11 +64,12 @@ def run_operation(args: argparse.Namespace) -> int:
     operation = args.operation
     if operation in ("up", "preview"):
         _check_config(args)
-    if operation == "destroy":
-        _confirm_destroy(args)
-    # The CLI comes first: without it nothing else matters, and its message says what to install.
+    # The CLI comes first: without it nothing else matters (not even destroy's question), and its message
+    # says what to install.
     if workspace.stack_factory is None:
         workspace.require_pulumi_cli()
+    if operation == "destroy":
+        _confirm_destroy(args)
     aws.for_stack(args.stack, project_dir=args.project_dir).require_credentials()
 
     progress = workspace.EngineProgress()

@@ -309,21 +309,24 @@ def load_stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> tuple[dict
 
     Encrypted (``secure:``) values cannot be read without the Pulumi CLI; they become a placeholder.
     """
-    import yaml  # a well-kept YAML parser; pulled in by requirements.txt
+    from components.errors import ConfigError
+    from components.regions import REGION_KEY, check_region
+    from ops.stack import stack_file
 
     path = project_dir / "stacks" / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         available = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in (project_dir / "stacks").glob("Pulumi.*.yaml"))
-        from components.errors import ConfigError
         raise ConfigError(f"no stack config for stack '{stack}'.", file=str(path),
                           fix=f"use one of: {', '.join(available) or '(none)'}, or create the file.")
-    document = yaml.safe_load(path.read_text()) or {}
+    document = stack_file.read(path)     # a ConfigError naming the line for broken YAML, binary or duplicate keys
     config, secret_keys = {}, []
     for key, value in (document.get("config") or {}).items():
         if isinstance(value, dict) and set(value) == {"secure"}:
             value = MOCK_SECRET_PLACEHOLDER
             secret_keys.append(key)
         config[key] = value
+    if config.get(REGION_KEY) is not None:
+        check_region(config[REGION_KEY], str(path))
     return config, secret_keys
 
 

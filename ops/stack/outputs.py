@@ -46,7 +46,7 @@ class StackOutputs:
     def api(self, name: str) -> ApiOutputs:
         if name not in self.apis:
             known = ", ".join(sorted(self.apis)) or "(none: is the stack deployed?)"
-            raise OpsError(f"stack '{self.stack}' has no API named '{name}'. Its APIs: {known}.")
+            raise OpsError(f"stack '{self.stack}' has no API named '{name}'. Its APIs: {known}.", exit_code=2)
         return self.apis[name]
 
     def select(self, names: list[str] | None) -> list[ApiOutputs]:

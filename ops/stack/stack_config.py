@@ -12,6 +12,7 @@ from typing import Any
 
 from components.errors import ConfigError
 from ops.plan.mockrun import MOCK_SECRET_PLACEHOLDER, PROJECT, PROJECT_DIR
+from ops.stack import stack_file
 
 NAMESPACE = f"{PROJECT}:"
 
@@ -39,6 +40,8 @@ def load_document(stack: str, project_dir: Path = PROJECT_DIR):
         document = CommentedMap()
         document["config"] = CommentedMap()
         return document
+    # The same checks and messages as every other command (line, fix; binary content; duplicate keys) first.
+    stack_file.read(path)
     try:
         document = _yaml().load(path.read_text())
     except YAMLError as error:
@@ -93,5 +96,8 @@ def project_values(config: dict[str, Any]) -> dict[str, Any]:
 def validate(config: dict[str, Any], *, stack: str, project_dir: Path = PROJECT_DIR) -> Any:
     """Check a full ``config:`` map the way the program will; returns the typed ``StackSettings``."""
     from components.config import load_settings
+    from components.regions import REGION_KEY, check_region
 
+    if config.get(REGION_KEY) is not None:
+        check_region(config[REGION_KEY], str(path_of(stack, project_dir)))
     return load_settings(project_values(plain(config)), project_dir, stack)
