@@ -66,9 +66,10 @@ class CostReport:
         return round(sum(item.monthly_usd for item in self.items), 2)
 
     def as_json(self) -> dict[str, Any]:
-        return {"region": self.region, "pricedAs": self.priced_as, "monthly_usd": self.monthly_usd,
+        # camelCase, like every other key of the JSON plan and the stack outputs.
+        return {"region": self.region, "pricedAs": self.priced_as, "monthlyUsd": self.monthly_usd,
                 "items": [{"name": i.name, "detail": i.detail, "quantity": round(i.quantity, 4), "unit": i.unit,
-                           "unit_usd": i.unit_usd, "monthly_usd": round(i.monthly_usd, 2)} for i in self.items],
+                           "unitUsd": i.unit_usd, "monthlyUsd": round(i.monthly_usd, 2)} for i in self.items],
                 "excluded": self.excluded, "notes": self.notes, "source": self.source}
 
 

@@ -30,11 +30,22 @@ def test_dev_plan_prints_everything_writes_json_and_the_picture(tmp_path, capsys
     assert main(["plan", "--stack", "dev", "--json", str(report_file), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "OFFLINE PLAN of stack 'dev'" in printed and "NOT a Pulumi preview: no cloud was contacted" in printed
-    assert "  posts  [serverless-containers:service:Service]" in printed
-    assert "    - aws:ecs/service:Service  posts-service" in printed
+    # The default view: one screen, per-API summary, warnings, policies folded, the cost table.
+    assert len(printed.splitlines()) <= 45, printed
+    assert "posts-service" not in printed and "[serverless-containers:service:Service]" not in printed
+    assert "APIs (2):" in printed
+    assert "  posts  REST  https://<api-id>.execute-api.us-east-1.amazonaws.com  sign-in required (Cognito JWT)" \
+        in printed
+    assert "1 task x 0.25 vCPU / 0.5 GB, X86_64 Spot: posts (entrypoint :8080)" in printed
+    assert "build: managed; tables: posts (create, read, update, delete)" in printed
+    assert "X86_64 Spot: express (entrypoint :8080), python" in printed
+    assert "build: managed; tables: none; secrets: API_TOKEN" in printed
     assert "secrets API_TOKEN reach the container as environment variables" in printed      # a compose warning
-    assert "fargate-spot                 mandatory pass" in printed                         # dev.json's level
+    assert "API multi: apps/multi/docker-compose.yml, service 'express'" in printed          # relative path
+    assert "Policies (policies/config/dev.json): 13 of 13 pass." in printed
+    assert "fargate-spot                 mandatory pass" not in printed
     assert "TOTAL" in printed and "$   14.18 a month" in printed
+    assert "not included: 6 usage-priced items" in printed and "CloudWatch Logs ingestion" not in printed
     assert "plan ok" in printed
 
     report = json.loads(report_file.read_text())
@@ -45,7 +56,14 @@ def test_dev_plan_prints_everything_writes_json_and_the_picture(tmp_path, capsys
     assert not any(r["type"] == "aws:ec2/natGateway:NatGateway" for r in report["resources"])
     assert any("API_TOKEN" in w for w in report["warnings"])
     assert report["policies"] == []
-    assert report["cost"]["monthly_usd"] == 14.18
+    assert report["cost"]["monthlyUsd"] == 14.18
+    assert all("monthlyUsd" in i and "unitUsd" in i for i in report["cost"]["items"])
+    assert not [key for key in _keys(report) if "_" in key], "the JSON plan uses camelCase keys only"
+    posts = next(api for api in report["apis"] if api["name"] == "posts")
+    assert posts == {"name": "posts", "type": "rest", "urlShape": "https://<api-id>.execute-api.us-east-1.amazonaws.com",
+                     "auth": True, "build": "managed", "tasks": 1, "cpuUnits": 256, "memoryMib": 512,
+                     "architecture": "X86_64", "spot": True, "containers": ["posts"], "entrypoint": "posts",
+                     "port": 8080, "secrets": [], "tables": {"posts": ["create", "read", "update", "delete"]}}
     assert {i["name"] for i in report["cost"]["items"]} >= {"Fargate vCPU (X86_64 Spot)", "Public IPv4 addresses",
                                                              "Route 53 hosted zones", "Secrets Manager secrets"}
 
@@ -62,12 +80,25 @@ def test_dev_plan_prints_everything_writes_json_and_the_picture(tmp_path, capsys
         assert (out / "architecture-dev.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_prod_plan_passes_its_own_policy_file(tmp_path, capsys):
-    assert main(["plan", "--stack", "prod", "--out", str(tmp_path)]) == 0
+def _keys(value) -> list[str]:
+    """Every key of a JSON document, except those of free-form maps named by the user (API, table, policy)."""
+    if isinstance(value, dict):
+        return [k for k, v in value.items() for k in [k, *(_keys(v) if k not in ("policyConfig", "tables") else [])]]
+    if isinstance(value, list):
+        return [k for item in value for k in _keys(item)]
+    return []
+
+
+def test_prod_plan_passes_its_own_policy_file_and_verbose_lists_everything(tmp_path, capsys):
+    assert main(["plan", "--stack", "prod", "--out", str(tmp_path), "--verbose"]) == 0
     printed = capsys.readouterr().out
     assert "policies/config/prod.json" in printed
-    assert "api-auth                     mandatory pass" in printed
+    assert "api-auth                     mandatory pass" in printed                  # the full policy table
     assert "Fargate vCPU (ARM64 on-demand)" in printed and "Spot)" not in printed
+    assert "  posts  [serverless-containers:service:Service]" in printed             # the resource list
+    assert "    - aws:ecs/service:Service  posts-service" in printed
+    assert "not included (usage-priced):" in printed and "CloudWatch Logs ingestion" in printed
+    assert "ARM64 on-demand: posts (entrypoint :8080)" in printed
 
 
 def write_project(root: Path, compose: str) -> Path:
@@ -140,7 +171,7 @@ def test_the_plan_survives_a_partial_program_and_counts_nat_gateways(tmp_path, m
     assert code == 1
     assert "max-nat-gateways: network-nat: the stack has 1 NAT gateway; the limit is 0" in captured.err
     items = {i["name"]: i for i in json.loads((tmp_path / "plan.json").read_text())["cost"]["items"]}
-    assert items["NAT gateways"]["monthly_usd"] == pytest.approx(730 * 0.045, abs=0.01)
+    assert items["NAT gateways"]["monthlyUsd"] == pytest.approx(730 * 0.045, abs=0.01)
 
 
 def test_a_program_crash_is_reported_without_a_traceback(tmp_path, monkeypatch, capsys):

@@ -15,6 +15,9 @@ def register(subparsers) -> None:
             "no cloud is contacted")
     parser = subparsers.add_parser("plan", help=text, description=text)
     add_stack_args(parser)
+    parser.add_argument("--verbose", "-v", action="store_true",
+                        help="also list every resource by component, each policy with its level, each cost item's "
+                             "detail and the usage-priced items the estimate leaves out")
     parser.add_argument("--json", metavar="FILE", type=Path, help="also write the report as JSON to FILE")
     parser.add_argument("--out", metavar="DIR", type=Path,
                         help="write the architecture picture (.dot, .svg, .png) here (default: build/plan/STACK)")
@@ -27,7 +30,7 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     plan = offline_plan.make_plan(args.stack, project_dir=args.project_dir, policy_config=args.policy_config,
                                   out_dir=args.out)
-    for line in offline_plan.report_lines(plan):
+    for line in offline_plan.report_lines(plan, verbose=args.verbose):
         say(line)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from catalog import cost
 from catalog.resources import Resource
 from components.errors import ConfigError
 from ops.errors import OpsError
-from ops.plan import diagram, mockrun
+from ops.plan import diagram, mockrun, summary
 from policies import rules, settings
 
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -42,6 +42,8 @@ class Plan:
     findings: list[rules.Finding]
     cost: cost.CostReport
     pictures: list[Path] = field(default_factory=list)
+    apis: list[summary.ApiSummary] = field(default_factory=list)
+    project_dir: Path | None = None
 
     @property
     def mandatory(self) -> list[rules.Finding]:
@@ -53,6 +55,7 @@ class Plan:
             "offline": True,
             "note": "offline plan under Pulumi's mock runtime: no cloud was contacted; ids and ARNs are made up",
             "region": self.region,
+            "apis": [api.as_json() for api in self.apis],
             "resources": [{"type": r.type, "name": r.name, "parent": r.parent_name if r.parent_type != STACK_TYPE else "",
                            "parentType": r.parent_type if r.parent_type != STACK_TYPE else ""}
                           for r in self.resources],
@@ -96,11 +99,24 @@ def make_plan(stack: str, *, project_dir: Path = mockrun.PROJECT_DIR, policy_con
                for r in result.resources]
     plan = Plan(stack=stack, region=region, config_file=project_dir / "stacks" / f"Pulumi.{stack}.yaml",
                 policy_file=policy_file, encrypted_keys=encrypted, resources=planned, warnings=result.warnings,
-                policies=policies, findings=findings, cost=report)
+                policies=policies, findings=findings, cost=report, project_dir=project_dir,
+                apis=summary.summarize(resources, result.outputs, _table_access(config, stack, project_dir)))
     if picture:
         target = out_dir if out_dir is not None else project_dir / "build" / "plan" / stack
         plan.pictures = diagram.render(diagram.build_graph(resources, stack), target, f"architecture-{stack}")
     return plan
+
+
+def _table_access(config: dict[str, Any], stack: str, project_dir: Path) -> dict[str, dict[str, tuple[str, ...]]]:
+    """API -> table -> granted operations, from the validated stack config (the program already accepted it)."""
+    from components.config import load_settings
+    from ops.stack.stack_config import plain, project_values
+
+    try:
+        settings_ = load_settings(project_values(plain(config)), project_dir, stack)
+    except ConfigError:
+        return {}
+    return {name: dict(api.storage_access) for name, api in settings_.apis.items()}
 
 
 # ------------------------------------------------------------------------------------------------- the report
@@ -110,10 +126,16 @@ def banner(plan: Plan) -> list[str]:
     rule = "=" * 78
     return [rule,
             f" OFFLINE PLAN of stack '{plan.stack}'. This is NOT a Pulumi preview: no cloud was contacted.",
-            f" The program ran under Pulumi's mock runtime with {plan.config_file.name}; ids and ARNs are made up,",
-            f" and nothing about what already exists in AWS is known. `pulumi preview --stack {plan.stack}` shows the",
-            " real changes.",
+            f" Pulumi's mock runtime ran the program with {plan.config_file.name}; ids and ARNs are made up.",
+            f" `pulumi preview --stack {plan.stack}` shows the real changes.",
             rule]
+
+
+def stack_line(plan: Plan) -> list[str]:
+    cloud = sum(1 for r in plan.resources if not _is_component(r))
+    components = sum(1 for r in plan.resources if _is_component(r))
+    return [f"Stack '{plan.stack}' in {plan.region}: {cloud} cloud resources in {components} components "
+            f"(--verbose lists them)."]
 
 
 def resource_tree(plan: Plan) -> list[str]:
@@ -146,55 +168,101 @@ def _is_component(resource: PlannedResource) -> bool:
     return not resource.type.startswith(("aws:", "pulumi-python:dynamic", "random:", "pulumi:providers:"))
 
 
-def policy_lines(plan: Plan) -> list[str]:
-    source = f"settings from {plan.policy_file}" if plan.policy_file else "default settings (no policies/config/" \
-                                                                          f"{plan.stack}.json)"
-    lines = [f"Policies (the pack in policies/, {source}):"]
-    for name, policy in plan.policies.items():
-        found = [f for f in plan.findings if f.policy == name]
-        if policy.level == settings.DISABLED:
-            status = "disabled"
-        elif not found:
-            status = "pass"
-        else:
-            status = f"{len(found)} violation(s)"
-        lines.append(f"  {name:<28} {policy.level:<9} {status}")
-        for finding in found:
-            where = f"{finding.resource}: " if finding.resource else "stack: "
-            lines.append(f"      {'MANDATORY' if finding.level == settings.MANDATORY else 'advisory'} {where}"
-                         f"{finding.message}")
+def policy_lines(plan: Plan, verbose: bool = False) -> list[str]:
+    """Failures one by one; passes folded into one line (``verbose``: the whole table with each level)."""
+    source = _short(plan, plan.policy_file) if plan.policy_file else \
+        f"default settings: no policies/config/{plan.stack}.json"
+    if verbose:
+        lines = [f"Policies (the pack in policies/, {source}):"]
+        for name, policy in plan.policies.items():
+            found = [f for f in plan.findings if f.policy == name]
+            status = "disabled" if policy.level == settings.DISABLED else \
+                ("pass" if not found else f"{len(found)} violation(s)")
+            lines.append(f"  {name:<28} {policy.level:<9} {status}")
+            lines.extend(_finding_line(finding, "      ") for finding in found)
+        return lines
+    enabled = [n for n, p in plan.policies.items() if p.level != settings.DISABLED]
+    failing = [n for n in enabled if any(f.policy == n for f in plan.findings)]
+    disabled = len(plan.policies) - len(enabled)
+    counts = f"{len(enabled) - len(failing)} of {len(enabled)} pass" + (f", {disabled} disabled" if disabled else "")
+    lines = [f"Policies ({source}): {counts}" + (":" if failing else ".")]
+    lines.extend(_finding_line(finding, "  ") for finding in plan.findings)
     return lines
 
 
-def cost_lines(plan: Plan) -> list[str]:
+def _finding_line(finding: rules.Finding, indent: str) -> str:
+    level = "MANDATORY" if finding.level == settings.MANDATORY else "advisory"
+    return f"{indent}{level} {finding.policy}: {finding.resource or 'stack'}: {finding.message}"
+
+
+def _short(plan: Plan, path: Path | str) -> str:
+    """A path relative to the project folder when it lies inside it (shorter lines, same meaning)."""
+    text = str(path)
+    root = str(plan.project_dir or "")
+    return text[len(root) + 1:] if root and text.startswith(root + "/") else text
+
+
+def cost_lines(plan: Plan, verbose: bool = False) -> list[str]:
     report = plan.cost
     lines = [f"Estimated idle monthly cost in {report.region} (every task running 730 h, no requests):"]
     for item in report.items:
         lines.append(f"  {item.name:<40} {item.quantity:>9.6g} {item.unit:<16} x ${item.unit_usd:<10g} "
                      f"= ${item.monthly_usd:>8.2f}")
-        if item.detail:
+        if item.detail and verbose:
             lines.append(f"      {item.detail}")
     lines.append(f"  {'TOTAL':<40} {'':>9} {'':<16}   {'':<10}  = ${report.monthly_usd:>8.2f} a month")
     lines.append(f"  prices: {report.source}")
     for note in (n for n in report.notes if n):
         lines.append(f"  note: {note}")
-    lines.append("  not included (usage-priced):")
-    lines.extend(f"    - {text}" for text in report.excluded)
+    if verbose:
+        lines.append("  not included (usage-priced):")
+        lines.extend(f"    - {text}" for text in report.excluded)
+    else:
+        lines.append(f"  not included: {len(report.excluded)} usage-priced items (requests, logs, builds; "
+                     "--verbose lists them)")
     return lines
 
 
-def report_lines(plan: Plan) -> list[str]:
-    lines = banner(plan)
+def warning_lines(plan: Plan, verbose: bool = False) -> list[str]:
+    lines = [f"Warnings ({len(plan.warnings)}):" if plan.warnings else "Warnings: none."]
+    root = f"{plan.project_dir}/" if plan.project_dir else None
+    lines.extend(f"  - {w.replace(root, '') if root else w}" for w in plan.warnings)
+    return lines
+
+
+def api_lines(plan: Plan, verbose: bool = False) -> list[str]:
+    return summary.lines(plan.apis)
+
+
+def resource_lines(plan: Plan, verbose: bool = False) -> list[str]:
+    return resource_tree(plan) if verbose else []
+
+
+def picture_lines(plan: Plan, verbose: bool = False) -> list[str]:
+    if not plan.pictures:
+        return []
+    shown = [p for p in plan.pictures if p.suffix == ".svg"] or plan.pictures
+    lines = ["Architecture picture: " + ", ".join(_short(plan, p) for p in (plan.pictures if verbose else shown))]
+    if not any(p.suffix == ".svg" for p in plan.pictures):
+        lines.append("  (Graphviz's `dot` is not installed, so only the .dot file was written: "
+                     "`apt-get install graphviz` draws the SVG and PNG.)")
+    return lines
+
+
+# The report, section by section, in reading order. Each section takes (plan, verbose) and returns its lines
+# ([] to stay silent); a feature that adds to the plan adds a section here (or lines to an existing one).
+# The default view must stay on one screen for the sample dev stack (tests/test_plan.py checks it).
+Section = Callable[[Plan, bool], list[str]]
+SECTIONS: list[Section] = [api_lines, warning_lines, policy_lines, cost_lines, resource_lines, picture_lines]
+
+
+def report_lines(plan: Plan, verbose: bool = False) -> list[str]:
+    lines = banner(plan) + stack_line(plan)
     if plan.encrypted_keys:
         lines.append(f"Encrypted config values ({', '.join(plan.encrypted_keys)}) cannot be read without the Pulumi "
                      f"CLI; the plan used a placeholder.")
-    lines += [""] + resource_tree(plan) + [""]
-    lines.append(f"Compose and program warnings ({len(plan.warnings)}):")
-    lines.extend(f"  - {w}" for w in plan.warnings) if plan.warnings else lines.append("  (none)")
-    lines += [""] + policy_lines(plan) + [""] + cost_lines(plan) + [""]
-    if plan.pictures:
-        lines.append("Architecture picture: " + ", ".join(str(p) for p in plan.pictures))
-        if not any(p.suffix == ".svg" for p in plan.pictures):
-            lines.append("  (Graphviz's `dot` is not installed, so only the .dot file was written: "
-                         "`apt-get install graphviz` draws the SVG and PNG.)")
+    for section in SECTIONS:
+        part = section(plan, verbose)
+        if part:
+            lines += [""] + part
     return lines
