@@ -78,6 +78,65 @@ def test_dev_plan_prints_everything_writes_json_and_the_picture(tmp_path, capsys
     if shutil.which("dot"):
         assert (out / "architecture-dev.svg").read_text().lstrip().startswith("<?xml")
         assert (out / "architecture-dev.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        crossings = edges_across_titles((out / "architecture-dev.svg").read_text(), "verifies tokens", "API ")
+        assert crossings == [], f"the sign-in edges cross API titles: {crossings}"
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _bezier_points(d: str, steps: int = 24) -> list[tuple[float, float]]:
+    """Points along an SVG path of Graphviz's shape ``M x,y C x1,y1 x2,y2 x3,y3 ...`` (cubic Beziers)."""
+    import re
+
+    numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", d)]
+    points = list(zip(numbers[0::2], numbers[1::2]))
+    found = [points[0]]
+    for i in range(1, len(points) - 2, 3):
+        p0, p1, p2, p3 = points[i - 1], points[i], points[i + 1], points[i + 2]
+        for step in range(1, steps + 1):
+            t = step / steps
+            found.append(tuple((1 - t) ** 3 * a + 3 * (1 - t) ** 2 * t * b + 3 * (1 - t) * t ** 2 * c + t ** 3 * e
+                               for a, b, c, e in zip(p0, p1, p2, p3)))
+    return found
+
+
+def edges_across_titles(svg: str, edge_label: str, title_prefix: str) -> list[str]:
+    """Edges labelled ``edge_label`` whose line passes through a cluster title starting with ``title_prefix``."""
+    import xml.etree.ElementTree as ElementTree
+
+    root = ElementTree.fromstring(svg)
+    titles = []
+    for group in root.iter(f"{SVG}g"):
+        if group.get("class") != "cluster":
+            continue
+        for text in group.iter(f"{SVG}text"):
+            if (text.text or "").startswith(title_prefix):
+                size, x, y = float(text.get("font-size")), float(text.get("x")), float(text.get("y"))
+                half = len(text.text) * size * 0.3          # Helvetica averages about 0.6 em a character
+                titles.append((text.text, x - half, x + half, y - size, y + 0.3 * size))
+    assert titles, "no cluster title found: has the SVG layout changed?"
+    found = []
+    for group in root.iter(f"{SVG}g"):
+        labels = [t.text for t in group.iter(f"{SVG}text")]
+        if group.get("class") != "edge" or edge_label not in labels:
+            continue
+        points = [p for path in group.iter(f"{SVG}path") for p in _bezier_points(path.get("d"))]
+        assert points
+        for title, left, right, top, bottom in titles:
+            if any(left <= px <= right and top <= py <= bottom for px, py in points):
+                found.append(f"{group.findtext(f'{SVG}title')} crosses {title!r}")
+    return found
+
+
+def test_the_crossing_check_sees_a_crossing():
+    """The check above can fail: an edge drawn straight through a title is caught."""
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg"><g class="cluster"><title>cluster_a</title>'
+           '<text x="100" y="-50" font-size="14">API posts</text></g>'
+           '<g class="edge"><title>a-&gt;b</title><path d="M0,-55C50,-55 150,-55 200,-55"/>'
+           '<text>verifies tokens</text></g></svg>')
+    assert edges_across_titles(svg, "verifies tokens", "API ") == ["a->b crosses 'API posts'"]
+    assert edges_across_titles(svg.replace("-55", "-200"), "verifies tokens", "API ") == []
 
 
 def _keys(value) -> list[str]:

@@ -61,9 +61,12 @@ def build_graph(resources: Iterable[Any], stack: str) -> graphviz.Digraph:
     tables = {str(t.props.get("name")): t for t in _of(resources, DYNAMODB_TABLE) if known(t.props.get("name"))}
     secrets = {str(s.props.get("arn")): s for s in _of(resources, SECRET) if known(s.props.get("arn"))}
     pools = _of(resources, USER_POOL)
-    with graph.subgraph(name="cluster_storage", graph_attr={"label": "storage and sign-in", "style": "dashed"}) as box:
+    with graph.subgraph(name="cluster_storage", graph_attr={"label": "storage", "style": "dashed"}) as box:
         for name, table in tables.items():
             box.node(_id("table", name), f"DynamoDB table\n{name}", shape="cylinder")
+    # The user pool stands beside the client, left of every API: its "verifies tokens" edges then enter each API box
+    # from the side, never across an API's title (a pool on the far right drew them through the titles).
+    with graph.subgraph(name="cluster_sign_in", graph_attr={"label": "sign-in", "style": "dashed"}) as box:
         for pool in pools:
             box.node(_id("pool", pool.name), f"Cognito user pool\n{pool.props.get('name', pool.name)}")
 
@@ -90,7 +93,9 @@ def _draw_api(graph: graphviz.Digraph, resources: list[Any], api: str, tables: d
             box.node(_id("api", api), f"API Gateway HTTP API\n{http_api.props.get('name', api)}\n({auth})")
             path.append(_id("api", api))
             for pool in pools if authorizers else []:
-                graph.edge(_id("api", api), _id("pool", pool.name), label="verifies tokens", style="dashed")
+                # Drawn pool -> API (so the pool ranks with the client), shown as API -> pool.
+                graph.edge(_id("pool", pool.name), _id("api", api), label="verifies tokens", style="dashed",
+                           dir="back", tailport="e", headport="w")
         if link is not None:
             box.node(_id("link", api), "VPC link")
             path.append(_id("link", api))
