@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from components.errors import ConfigError
+from components.scaling_config import (AlertSettings, AwakeSettings, ScalingSettings, SleepSettings, parse_alerts,
+                                       parse_count)
 
 NAMESPACE = "serverless-containers"
 
@@ -84,6 +86,11 @@ class ApiSettings:
     build: str = "managed"
     github: GithubSource | None = None
     images: dict[str, str] = field(default_factory=dict)   # container -> image (build: manual)
+    # Task count (components/scaling_config.py): None/absent means the compose deploy.replicas, else 1.
+    replicas: int | None = None
+    scaling: ScalingSettings | None = None
+    sleep: SleepSettings | None = None
+    awake: AwakeSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +116,7 @@ class StackSettings:
     storage: dict[str, TableSettings] = field(default_factory=dict)
     github_token: Any = None         # opaque (a Pulumi secret Output when run by Pulumi); never printed
     docker_hub_credentials: str | None = None  # secret ARN; Docker Hub images are pulled signed in with it
+    alerts: AlertSettings | None = None  # SNS e-mail alerts (components/alerts.py)
 
     @property
     def uses_auth(self) -> bool:
@@ -127,8 +135,10 @@ TOP_LEVEL_KEYS = {
     "apis": "map of APIs (required)",
     "githubToken": "secret string",
     "dockerHubCredentials": "ARN of a Secrets Manager secret with {username, password}",
+    "alerts": "{email}: failed deploys, tasks that cannot start, failed builds, 5xx rate",
 }
-API_KEYS = ("type", "source", "composeFiles", "entrypoint", "auth", "access", "build", "github", "images")
+API_KEYS = ("type", "source", "composeFiles", "entrypoint", "auth", "access", "build", "github", "images",
+            "replicas", "scaling", "sleep", "awake")
 TABLE_KEYS = ("partitionKey", "sortKey", "pointInTimeRecovery")
 KEY_ATTRIBUTE_KEYS = ("name", "type")
 GITHUB_KEYS = ("owner", "repo", "branch", "path", "connectionArn")
@@ -255,6 +265,8 @@ def load_settings(raw: dict[str, Any], project_dir: Path, stack: str) -> StackSe
                               "run `pulumi config set --secret githubToken <token>` or set github.connectionArn.")
     if raw.get("dockerHubCredentials") is not None:
         values["docker_hub_credentials"] = _secret_arn(check, "dockerHubCredentials", raw["dockerHubCredentials"])
+    if raw.get("alerts") is not None:
+        values["alerts"] = parse_alerts(check.error, "alerts", raw["alerts"])
     return StackSettings(stack=stack, project_dir=project_dir, config_file=check.file, apis=apis,
                          github_token=token, **values)
 
@@ -370,7 +382,9 @@ def _api(check: _Validator, name: str, value: Any, project_dir: Path,
         values["images"] = {str(container): check.string(f"{path}.images.{container}", image,
                                                          what="an image reference or a tag")
                             for container, image in images.items()}
-    return ApiSettings(name=name, source_dir=source_dir, **values)
+    replicas, scaling, sleep, awake = parse_count(check.error, path, spec)
+    return ApiSettings(name=name, source_dir=source_dir, replicas=replicas, scaling=scaling, sleep=sleep, awake=awake,
+                       **values)
 
 
 def _access(check: _Validator, path: str, value: Any, storage: dict[str, TableSettings]) -> dict[str, tuple[str, ...]]:

@@ -9,7 +9,7 @@ resource is registered, so a bad config never leaves a half-made update.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ import pulumi
 import pulumi_aws as aws
 from pulumi.runtime import config as runtime_config
 
+from components.alerts import AlertedApi, Alerts, AlertsArgs
 from components.api import Api, ApiArgs
 from components.auth import Auth, AuthArgs
 from components.compose import load_app
@@ -28,6 +29,8 @@ from components.network import ApiSecurityGroups, ApiSecurityGroupsArgs, Network
 from components.pipeline import BuildPipeline, BuildPipelineArgs
 from components.pipeline.buildspec import image_builds
 from components.registry import ImageRepositories, ImageRepositoriesArgs
+from components.scaling import ApiScaling, ApiScalingArgs, describe as describe_scaling
+from components.scaling_config import count_plan
 from components.secrets import Secrets, SecretsArgs
 from components.service import Cluster, ClusterArgs, Service, ServiceArgs, TableGrant
 from components.storage import Storage, StorageArgs, storage_environment, table_physical_name
@@ -141,6 +144,8 @@ class SharedResources:
     auth: Auth | None
     storage: Storage
     cluster: Cluster
+    alerted: list[AlertedApi] = field(default_factory=list)
+    """Filled by create_api; the stack's Alerts watch these APIs (components/alerts.py)."""
 
 
 def deploy(settings: StackSettings, prepared: list[PreparedApi]) -> None:
@@ -149,6 +154,9 @@ def deploy(settings: StackSettings, prepared: list[PreparedApi]) -> None:
             pulumi.log.warn(f"API {item.settings.name}: {warning}")
     shared = create_shared_resources(settings)
     outputs = {item.settings.name: create_api(settings, shared, item) for item in prepared}
+    if settings.alerts:
+        Alerts("alerts", AlertsArgs(stack=settings.stack, region=shared.region, account_id=shared.account_id,
+                                    email=settings.alerts.email, apis=shared.alerted, tags=shared.tags))
     pulumi.export("apis", outputs)
     pulumi.export("userPoolId", shared.auth.user_pool_id if shared.auth else "")
     pulumi.export("userPoolClientId", shared.auth.client_id if shared.auth else "")
@@ -185,7 +193,11 @@ def create_api(settings: StackSettings, shared: SharedResources, item: PreparedA
         stack=stack, api=name, app=app, build_mode=api.build, manual_images=dict(api.images), region=region,
         tags=tags))
     images = {c.name: repositories.images[c.name] if c.is_built else c.image for c in app.containers}
-    replicas = app.replicas
+    count = count_plan(api.replicas, api.scaling, api.sleep, api.awake, app.replicas)
+    replicas = count.replicas
+    if settings.high_availability and count.max < 2:
+        pulumi.log.warn(f"API {name}: highAvailability spreads tasks over 3 AZs, but this API runs {count.max} task. "
+                        f"Set apis.{name}.replicas: 2 (or scaling.max) in {settings.config_file}.")
     service = Service(name, ServiceArgs(
         stack=stack, api=name, app=app, task=item.task, region=region, account_id=shared.account_id,
         cluster_name=cluster.cluster_name, namespace_id=cluster.namespace_id,
@@ -199,7 +211,7 @@ def create_api(settings: StackSettings, shared: SharedResources, item: PreparedA
                             operations=operations) for table, operations in api.storage_access.items()],
         cpu_architecture=settings.cpu_architecture, fargate_spot=settings.fargate_spot,
         log_retention_days=settings.log_retention_days,
-        docker_hub_credentials_arn=settings.docker_hub_credentials, tags=tags))
+        docker_hub_credentials_arn=settings.docker_hub_credentials, count_managed=count.managed, tags=tags))
     for warning in service.warnings:
         pulumi.log.warn(f"API {name}: {warning}")
     http_api = Api(f"{name}-api", ApiArgs(
@@ -208,6 +220,10 @@ def create_api(settings: StackSettings, shared: SharedResources, item: PreparedA
         cloud_map_service_arn=service.cloud_map_service_arn, cors_origins=list(settings.cors_origins),
         jwt_issuer=auth.issuer if (auth and api.auth) else None,
         jwt_audience=[auth.client_id] if (auth and api.auth) else None, tags=tags))
+    if count.managed:
+        ApiScaling(f"{name}-scaling", ApiScalingArgs(
+            stack=stack, api=name, plan=count, cluster_name=cluster.cluster_name, service_name=service.service_name,
+            http_api_id=http_api.api_id, tags=tags))
 
     # After the service, so the run `pulumi up` waits for deploys after this update's task definition,
     # never before it. Nothing for build: manual.
@@ -220,6 +236,10 @@ def create_api(settings: StackSettings, shared: SharedResources, item: PreparedA
         replicas=replicas, images_ready=repositories.ready, github=api.github,
         github_token=settings.github_token, docker_hub_credentials_arn=settings.docker_hub_credentials,
         tags=tags))
+    shared.alerted.append(AlertedApi(
+        api=name, cluster_name=cluster.cluster_name, cluster_arn=cluster.cluster_arn, service_name=service.service_name,
+        service_arn=service.service_arn, http_api_id=http_api.api_id,
+        pipeline_name=pipeline.pipeline_name if api.build != "manual" else None, sleeps=count.sleep is not None))
 
     return {
         "url": http_api.url,
@@ -235,4 +255,5 @@ def create_api(settings: StackSettings, shared: SharedResources, item: PreparedA
         "pipelineName": pipeline.pipeline_name,
         "pipelineUrl": pipeline.pipeline_url,
         "build": api.build,
+        "scaling": describe_scaling(count),
     }

@@ -156,11 +156,15 @@ class ServiceArgs:
     task: TaskPlan | None = None
     """The app's task, checked once by the program (components.task_plan.plan_task); its warnings become the
     Service's. None: the Service plans (and checks) the task itself."""
+    count_managed: bool = False
+    """True when Application Auto Scaling sets the desired count (components/scaling.py: autoscaling or sleep):
+    Pulumi then sets desired_count only when it creates the service and ignores it afterwards."""
     tags: dict[str, str] = field(default_factory=dict)
 
 
 class Service(pulumi.ComponentResource):
     service_name: pulumi.Output[str]
+    service_arn: pulumi.Output[str]
     task_definition_arn: pulumi.Output[str]
     cloud_map_service_arn: pulumi.Output[str]
     log_group_names: dict[str, pulumi.Output[str]]
@@ -257,9 +261,11 @@ class Service(pulumi.ComponentResource):
             wait_for_steady_state=args.wait_for_steady_state, tags=args.tags,
             # A service name is unique in its cluster, so a replacement (e.g. switching to Fargate Spot)
             # must delete the old service first.
-            **launch, opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True))
+            **launch, opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True,
+                                                  ignore_changes=["desiredCount"] if args.count_managed else None))
 
         self.service_name = service.name
+        self.service_arn = service.arn
         self.task_definition_arn = task_definition.arn
         self.cloud_map_service_arn = registry.arn
         self.execution_role_arn = execution_role.arn

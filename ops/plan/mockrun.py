@@ -42,6 +42,7 @@ class RecordedResource:
     inputs: dict
     outputs: dict
     secret_paths: set[str] = field(default_factory=set)
+    ignore_changes: list[str] = field(default_factory=list)
 
     @property
     def parent_name(self) -> str:
@@ -120,6 +121,10 @@ _ARN_SHAPES = {
     "kms/key": ("kms", "key/{id}"),
     "cloudwatch/eventRule": ("events", "rule/{name}"),
     "ecr/pullThroughCacheRule": ("ecr", "repository/{name}"),
+    "sns/topic": ("sns", "{name}"),
+    "cloudwatch/metricAlarm": ("cloudwatch", "alarm:{name}"),
+    "appautoscaling/policy": ("autoscaling", "scalingPolicy:{uuid}:resource/ecs/{resource}:policyName/{name}"),
+    "appautoscaling/target": ("application-autoscaling", "scalable-target/{hash}"),
 }
 
 _ID_PREFIXES = {
@@ -184,7 +189,8 @@ class RecordingMocks(pulumi_mocks.Mocks):
         outputs.setdefault("name", physical)
         if module in _ARN_SHAPES:
             service, path = _ARN_SHAPES[module]
-            path = path.format(name=physical, id=resource_id, hash=digest)
+            path = path.format(name=physical, id=resource_id, hash=digest, resource=inputs.get("resourceId", ""),
+                               uuid=f"{digest}-0000-4000-8000-{_short_hash(name, 'uuid', length=12)}")
             if service == "iam":
                 outputs["arn"] = f"arn:aws:iam::{ACCOUNT_ID}:{path}"
                 outputs.setdefault("uniqueId", f"AROA{digest.upper()}")
@@ -277,7 +283,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.recorded.append(RecordedResource(
             urn=response.urn, type=request.type, name=request.name, parent_urn=request.parent,
             custom=bool(request.custom), id=response.id, inputs=inputs,
-            outputs=_unwrap_secrets(outputs, "", set()), secret_paths=secret_paths))
+            outputs=_unwrap_secrets(outputs, "", set()), secret_paths=secret_paths,
+            ignore_changes=list(request.ignoreChanges)))
         return response
 
     def RegisterResourceOutputs(self, request):

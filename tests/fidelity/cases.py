@@ -65,6 +65,18 @@ def _github(connection: bool) -> dict:
     return apis
 
 
+def _scaled() -> dict:
+    """Every count mechanism at once (issue 15): sleep with awake hours, autoscaling that may sleep."""
+    apis = stack_apis("dev")
+    apis["posts"].update(sleep={"afterIdleMinutes": 30},
+                         awake={"days": "MON-FRI", "hours": "08:00-20:00", "timezone": "Europe/Berlin"})
+    apis["multi"].update(scaling={"min": 0, "max": 3, "cpuPercent": 60, "memoryPercent": 75},
+                         sleep={"afterIdleMinutes": 15})
+    for api in apis.values():
+        api.pop("replicas", None)
+    return apis
+
+
 STACK_CASES: list[StackCase] = [
     StackCase("dev"),
     StackCase("prod", stack="prod"),
@@ -78,6 +90,8 @@ STACK_CASES: list[StackCase] = [
     StackCase("github-connection", overrides={f"{NS}:apis": _github(connection=True)}),
     StackCase("github-token", overrides={f"{NS}:apis": _github(connection=False)},
               secrets={f"{NS}:githubToken": "ghp_mockmockmockmockmockmockmockmock0000"}),
+    StackCase("scaling-sleep-alerts", overrides={f"{NS}:apis": _scaled(), f"{NS}:alerts": {"email": "ops@example.com"}},
+              why="autoscaling, sleep, awake hours and alerts together"),
     StackCase("existing-vpc", overrides={f"{NS}:existingVpc": {
         "vpcId": "vpc-0a1b2c3d4e5f67890", "subnetIds": ["subnet-0a1b2c3d4e5f67890", "subnet-0fedcba9876543210"]}}),
 ]

@@ -261,6 +261,10 @@ EXPECTED_ARNS: dict[tuple[str, str, str], tuple[str, tuple[str, ...]]] = {
     ("apigatewayv2", "CreateAuthorizer", "AuthorizerCredentialsArn"): ("iam", ("role/",)),
     ("events", "PutRule", "RoleArn"): ("iam", ("role/",)),
     ("events", "PutTargets", "Targets[].RoleArn"): ("iam", ("role/",)),
+    ("cloudwatch", "PutMetricAlarm", "AlarmActions[]"): ("autoscaling|sns", ("scalingPolicy:", "serverless-")),
+    ("cloudwatch", "PutMetricAlarm", "OKActions[]"): ("sns", ("serverless-",)),
+    ("sns", "Subscribe", "TopicArn"): ("sns", ("serverless-",)),
+    ("sns", "SetTopicAttributes", "TopicArn"): ("sns", ("serverless-",)),
 }
 
 
@@ -677,6 +681,8 @@ DOCUMENT_CHECKS: dict[tuple[str, str], list[tuple[str, DocumentCheck]]] = {
     ("secretsmanager", "PutResourcePolicy"): [("ResourcePolicy", functools.partial(policy_problems, kind="resource"))],
     ("ecr", "PutLifecyclePolicy"): [("lifecyclePolicyText", lifecycle_policy_problems)],
     ("codebuild", "CreateProject"): [("source.buildspec", buildspec_problems)],
+    ("sns", "SetTopicAttributes"): [("AttributeValue", functools.partial(policy_problems, kind="resource"))],
+    ("events", "PutRule"): [("EventPattern", lambda value: event_pattern_problems(value))],
 }
 # The retention periods CloudWatch Logs accepts (PutRetentionPolicy documentation).
 LOG_RETENTION_DAYS = {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
@@ -699,6 +705,91 @@ def ip_permission_problems(params: dict) -> list[str]:
 
 
 # Checks that need the whole request.
+
+# --- scaling, alarms, event patterns (issue 15) ---------------------------------------------------------
+
+def alarm_problems(params: dict) -> list[str]:
+    """What PutMetricAlarm refuses beyond the model: a metric and a math query at once, no (or several) returned
+    series, a look-back over one day, more datapoints to alarm than evaluated periods."""
+    found = []
+    metrics = params.get("Metrics")
+    if metrics and params.get("MetricName"):
+        found.append("MetricName and Metrics are mutually exclusive")
+    if not metrics and not params.get("MetricName"):
+        found.append("neither MetricName nor Metrics")
+    if metrics:
+        returned = [m for m in metrics if m.get("ReturnData", True)]
+        if len(returned) != 1:
+            found.append(f"{len(returned)} metric queries return data; exactly one must")
+        ids = [m.get("Id", "") for m in metrics]
+        for expression in (m.get("Expression") for m in metrics if m.get("Expression")):
+            for name in set(re.findall(r"\b[a-z][A-Za-z0-9_]*\b", expression)) - {"m"}:
+                if name not in ids and not name.isupper() and name not in ("and", "or"):
+                    found.append(f"expression {expression!r} names {name!r}, which no query has as Id")
+    periods = [params.get("Period")] if params.get("Period") else [
+        m.get("MetricStat", {}).get("Period") for m in metrics or [] if m.get("MetricStat")]
+    evaluation = params.get("EvaluationPeriods") or 0
+    for period in (p for p in periods if p):
+        if period * evaluation > 86400:
+            found.append(f"EvaluationPeriods x Period = {period * evaluation} s; an alarm looks back at most 86400 s")
+    if params.get("TreatMissingData") not in (None, "breaching", "notBreaching", "ignore", "missing"):
+        found.append(f"TreatMissingData {params['TreatMissingData']!r} is not breaching, notBreaching, ignore or missing")
+    if (params.get("DatapointsToAlarm") or 0) > evaluation:
+        found.append("DatapointsToAlarm exceeds EvaluationPeriods")
+    return found
+
+
+def scalable_target_problems(params: dict) -> list[str]:
+    low, high = params.get("MinCapacity"), params.get("MaxCapacity")
+    if low is not None and high is not None and not 0 <= low <= high:
+        return [f"MinCapacity {low} / MaxCapacity {high}: need 0 <= min <= max"]
+    return []
+
+
+def scheduled_action_problems(params: dict) -> list[str]:
+    import zoneinfo
+
+    found = []
+    schedule = params.get("Schedule", "")
+    match = re.fullmatch(r"cron\((.*)\)", schedule)
+    if match and len(match.group(1).split()) != 6:
+        found.append(f"Schedule {schedule!r}: a cron expression has 6 fields")
+    elif not match and not re.fullmatch(r"(at|rate)\(.+\)", schedule):
+        found.append(f"Schedule {schedule!r} is no at(), rate() or cron() expression")
+    zone = params.get("Timezone")
+    if zone:
+        try:
+            zoneinfo.ZoneInfo(zone)
+        except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+            found.append(f"Timezone {zone!r} is not an IANA time zone")
+    action = params.get("ScalableTargetAction") or {}
+    found += scalable_target_problems(action) if {"MinCapacity", "MaxCapacity"} <= set(action) else []
+    return found
+
+
+def step_policy_problems(params: dict) -> list[str]:
+    step = params.get("StepScalingPolicyConfiguration") or {}
+    return [f"step adjustment {a} has neither bound" for a in step.get("StepAdjustments", [])
+            if "MetricIntervalLowerBound" not in a and "MetricIntervalUpperBound" not in a]
+
+
+def event_pattern_problems(value: Any) -> list[str]:
+    """An EventBridge pattern: a JSON object whose leaves are lists (of values or matchers)."""
+    try:
+        pattern = json.loads(value) if isinstance(value, str) else value
+    except ValueError as error:
+        return [f"not JSON: {error}"]
+    if not isinstance(pattern, dict) or not pattern:
+        return ["the pattern must be a non-empty JSON object"]
+
+    def leaves(node: Any, where: str) -> list[str]:
+        if isinstance(node, dict):
+            return [p for key, item in node.items() for p in leaves(item, f"{where}.{key}")]
+        if isinstance(node, list) and node:
+            return []
+        return [f"{where}: {node!r} is not a non-empty list"]
+    return leaves(pattern, "")
+
 REQUEST_CHECKS: dict[tuple[str, str], Callable[[dict], list[str]]] = {
     ("ecs", "RegisterTaskDefinition"): task_definition_problems,
     ("ec2", "AuthorizeSecurityGroupIngress"): ip_permission_problems,
@@ -707,6 +798,10 @@ REQUEST_CHECKS: dict[tuple[str, str], Callable[[dict], list[str]]] = {
         f"retentionInDays {p.get('retentionInDays')} is not a CloudWatch Logs retention period"],
     ("secretsmanager", "DeleteSecret"): lambda p: [] if p.get("ForceDeleteWithoutRecovery") or 7 <= p.get(
         "RecoveryWindowInDays", 7) <= 30 else [f"RecoveryWindowInDays {p['RecoveryWindowInDays']} is not 0 or 7..30"],
+    ("cloudwatch", "PutMetricAlarm"): alarm_problems,
+    ("application-autoscaling", "RegisterScalableTarget"): scalable_target_problems,
+    ("application-autoscaling", "PutScheduledAction"): scheduled_action_problems,
+    ("application-autoscaling", "PutScalingPolicy"): step_policy_problems,
 }
 
 
