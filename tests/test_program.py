@@ -105,7 +105,7 @@ def test_stack_outputs_follow_the_contract(web_only):
     assert outputs["region"] == "us-east-1"
     web = outputs["apis"]["web"]
     assert set(web) == {"url", "type", "auth", "cluster", "service", "containers", "entrypoint", "replicas", "logGroups",
-                        "repositories", "pipelineName", "pipelineUrl", "build"}
+                        "repositories", "pipelineName", "pipelineUrl", "build", "scaling"}
     api = web_only.one("aws:apigatewayv2/api:Api")
     assert web["url"] == api.outputs["apiEndpoint"] and web["type"] == "rest" and web["auth"] is False
     assert (web["cluster"], web["service"]) == ("serverless-containers-dev", "web")
