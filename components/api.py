@@ -34,6 +34,8 @@ class ApiArgs:
     """Steady requests per second across the API: caps the bill and the tasks' load when something loops."""
     throttling_burst_limit: int = 100
     """Requests API Gateway lets through at once above the steady rate."""
+    disable_execute_api_endpoint: bool = False
+    """True: the execute-api address answers nothing, so clients cannot go around a custom domain."""
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -41,6 +43,7 @@ class Api(pulumi.ComponentResource):
     api_id: pulumi.Output[str]
     endpoint: pulumi.Output[str]
     url: pulumi.Output[str]
+    stage_name: pulumi.Output[str]
     authorizer_id: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: ApiArgs, opts: pulumi.ResourceOptions | None = None):
@@ -53,6 +56,7 @@ class Api(pulumi.ComponentResource):
             cors_configuration={"allow_origins": list(args.cors_origins),
                                 "allow_headers": ["authorization", "content-type"],
                                 "allow_methods": ["*"], "max_age": 300},
+            disable_execute_api_endpoint=args.disable_execute_api_endpoint or None,
             tags=args.tags, opts=child)
         link = aws.apigatewayv2.VpcLink(
             f"{name}-link", name=physical, subnet_ids=args.subnet_ids,
@@ -81,12 +85,13 @@ class Api(pulumi.ComponentResource):
         else:
             aws.apigatewayv2.Route(f"{name}-default", api_id=http_api.id, route_key="$default", target=target,
                                    authorization_type="NONE", opts=child)
-        aws.apigatewayv2.Stage(
+        stage = aws.apigatewayv2.Stage(
             f"{name}-stage", api_id=http_api.id, name="$default", auto_deploy=True,
             default_route_settings={"throttling_rate_limit": args.throttling_rate_limit,
                                     "throttling_burst_limit": args.throttling_burst_limit},
             tags=args.tags, opts=child)
         self.api_id = http_api.id
+        self.stage_name = stage.name
         self.endpoint = http_api.api_endpoint
         self.url = http_api.api_endpoint.apply(lambda endpoint: api_url(endpoint, args.type))
         self.register_outputs({"apiId": http_api.id, "url": self.url})

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from components.domain_config import DomainSettings, check_unique, parse_domain
 from components.errors import ConfigError
 from components.scaling_config import (AlertSettings, AwakeSettings, ScalingSettings, SleepSettings, parse_alerts,
                                        parse_count)
@@ -91,6 +92,8 @@ class ApiSettings:
     scaling: ScalingSettings | None = None
     sleep: SleepSettings | None = None
     awake: AwakeSettings | None = None
+    domain: DomainSettings | None = None     # custom domain (components/domain_config.py)
+    disable_default_endpoint: bool = False   # turn off the execute-api address (needs a domain)
 
 
 @dataclass(frozen=True)
@@ -138,7 +141,7 @@ TOP_LEVEL_KEYS = {
     "alerts": "{email}: failed deploys, tasks that cannot start, failed builds, 5xx rate",
 }
 API_KEYS = ("type", "source", "composeFiles", "entrypoint", "auth", "access", "build", "github", "images",
-            "replicas", "scaling", "sleep", "awake")
+            "replicas", "scaling", "sleep", "awake", "domain", "disableDefaultEndpoint")
 TABLE_KEYS = ("partitionKey", "sortKey", "pointInTimeRecovery")
 KEY_ATTRIBUTE_KEYS = ("name", "type")
 GITHUB_KEYS = ("owner", "repo", "branch", "path", "connectionArn")
@@ -258,6 +261,7 @@ def load_settings(raw: dict[str, Any], project_dir: Path, stack: str) -> StackSe
         raise check.error("apis", "no APIs are configured.", "add at least one, e.g. apis: {posts: {source: apps/posts}}.")
     apis = {check.name(f"apis.{name}", name, "API"): _api(check, name, spec, project_dir, storage)
             for name, spec in apis_raw.items()}
+    check_unique(check, {api.name: api.domain for api in apis.values() if api.domain})
     token = raw.get("githubToken")
     for api in apis.values():
         if api.build == "github" and api.github and not api.github.connection_arn and token is None:
@@ -383,8 +387,23 @@ def _api(check: _Validator, name: str, value: Any, project_dir: Path,
                                                          what="an image reference or a tag")
                             for container, image in images.items()}
     replicas, scaling, sleep, awake = parse_count(check.error, path, spec)
+    values.update(_domain(check, path, spec))
     return ApiSettings(name=name, source_dir=source_dir, replicas=replicas, scaling=scaling, sleep=sleep, awake=awake,
                        **values)
+
+
+def _domain(check: _Validator, path: str, spec: dict) -> dict[str, Any]:
+    """`domain` and `disableDefaultEndpoint` (docs/design.md, "Custom domains")."""
+    values: dict[str, Any] = {}
+    if spec.get("domain") is not None:
+        values["domain"] = parse_domain(check, f"{path}.domain", spec["domain"])
+    if spec.get("disableDefaultEndpoint") is not None:
+        disable = check.boolean(f"{path}.disableDefaultEndpoint", spec["disableDefaultEndpoint"])
+        if disable and "domain" not in values:
+            raise check.error(f"{path}.disableDefaultEndpoint", "without a custom domain the API would be unreachable.",
+                              "set domain: {name: api.example.com} too, or remove disableDefaultEndpoint.")
+        values["disable_default_endpoint"] = disable
+    return values
 
 
 def _access(check: _Validator, path: str, value: Any, storage: dict[str, TableSettings]) -> dict[str, tuple[str, ...]]:

@@ -23,6 +23,7 @@ from components.auth import Auth, AuthArgs
 from components.compose import load_app
 from components.compose.model import App
 from components.config import NAMESPACE, TOP_LEVEL_KEYS, ApiSettings, StackSettings, load_settings
+from components.domain import CustomDomain, CustomDomainArgs, resolve_zones
 from components.errors import ConfigError
 from components.regions import check_region
 from components.network import ApiSecurityGroups, ApiSecurityGroupsArgs, Network, NetworkArgs
@@ -152,8 +153,10 @@ def deploy(settings: StackSettings, prepared: list[PreparedApi]) -> None:
     for item in prepared:
         for warning in item.app.warnings:
             pulumi.log.warn(f"API {item.settings.name}: {warning}")
+    zones = _resolve_zones(settings)     # before the first resource: a bad certificate region stops here
     shared = create_shared_resources(settings)
-    outputs = {item.settings.name: create_api(settings, shared, item) for item in prepared}
+    outputs = {item.settings.name: create_api(settings, shared, item, zones.get(item.settings.name))
+               for item in prepared}
     if settings.alerts:
         Alerts("alerts", AlertsArgs(stack=settings.stack, region=shared.region, account_id=shared.account_id,
                                     email=settings.alerts.email, apis=shared.alerted, tags=shared.tags))
@@ -161,6 +164,17 @@ def deploy(settings: StackSettings, prepared: list[PreparedApi]) -> None:
     pulumi.export("userPoolId", shared.auth.user_pool_id if shared.auth else "")
     pulumi.export("userPoolClientId", shared.auth.client_id if shared.auth else "")
     pulumi.export("region", shared.region)
+
+
+def _resolve_zones(settings: StackSettings) -> dict[str, str | None]:
+    """Each custom domain's Route 53 zone in this account (None: elsewhere), components/domain.py."""
+    if not any(api.domain for api in settings.apis.values()):
+        return {}
+    try:
+        return resolve_zones(settings, aws.get_region().region)
+    except ConfigError as error:
+        raise StackConfigError(error.problem, file=error.file, service=error.service, key=error.key,
+                               fix=error.fix) from None
 
 
 def create_shared_resources(settings: StackSettings) -> SharedResources:
@@ -179,7 +193,8 @@ def create_shared_resources(settings: StackSettings) -> SharedResources:
                            storage=storage, cluster=cluster)
 
 
-def create_api(settings: StackSettings, shared: SharedResources, item: PreparedApi) -> dict[str, Any]:
+def create_api(settings: StackSettings, shared: SharedResources, item: PreparedApi,
+               zone_id: str | None = None) -> dict[str, Any]:
     """One API's resources, in order; returns its entry of the `apis` stack output."""
     api, app = item.settings, item.app
     stack, name, region = settings.stack, api.name, shared.region
@@ -219,11 +234,15 @@ def create_api(settings: StackSettings, shared: SharedResources, item: PreparedA
         vpc_link_security_group_id=firewall.vpc_link_security_group_id,
         cloud_map_service_arn=service.cloud_map_service_arn, cors_origins=list(settings.cors_origins),
         jwt_issuer=auth.issuer if (auth and api.auth) else None,
-        jwt_audience=[auth.client_id] if (auth and api.auth) else None, tags=tags))
+        jwt_audience=[auth.client_id] if (auth and api.auth) else None,
+        disable_execute_api_endpoint=api.disable_default_endpoint, tags=tags))
     if count.managed:
         ApiScaling(f"{name}-scaling", ApiScalingArgs(
             stack=stack, api=name, plan=count, cluster_name=cluster.cluster_name, service_name=service.service_name,
             http_api_id=http_api.api_id, tags=tags))
+    domain = CustomDomain(f"{name}-domain", CustomDomainArgs(
+        stack=stack, api=name, type=api.type, domain=api.domain, api_id=http_api.api_id,
+        stage=http_api.stage_name, region=region, zone_id=zone_id, tags=tags)) if api.domain else None
 
     # After the service, so the run `pulumi up` waits for deploys after this update's task definition,
     # never before it. Nothing for build: manual.
@@ -242,7 +261,7 @@ def create_api(settings: StackSettings, shared: SharedResources, item: PreparedA
         pipeline_name=pipeline.pipeline_name if api.build != "manual" else None, sleeps=count.sleep is not None))
 
     return {
-        "url": http_api.url,
+        "url": domain.url if domain else http_api.url,
         "type": api.type,
         "auth": api.auth,
         "cluster": cluster.cluster_name,
@@ -256,4 +275,6 @@ def create_api(settings: StackSettings, shared: SharedResources, item: PreparedA
         "pipelineUrl": pipeline.pipeline_url,
         "build": api.build,
         "scaling": describe_scaling(count),
+        # Only for an API with a custom domain (docs/design.md, "Stack outputs").
+        **({"domain": domain.outputs(http_api.url, api.disable_default_endpoint)} if domain else {}),
     }

@@ -125,10 +125,22 @@ def stopped_task_lines(ecs, logs, api: ApiOutputs, limit: int = 5, log_lines: in
     return lines
 
 
+def domain_lines(api: ApiOutputs) -> list[str]:
+    """The custom domain and the DNS records still to add at the user's DNS provider (zone elsewhere)."""
+    if not api.domain_name:
+        return []
+    lines = [f"custom domain {api.domain_name}; execute-api address: {api.default_url or 'turned off'}"]
+    if api.dns_records:
+        lines.append("DNS records to add at your DNS provider (the zone is not in this account):")
+        lines += [f"  {r.type:<5} {r.name}  ->  {r.value}" + (f"   ({r.purpose})" if r.purpose else "")
+                  for r in api.dns_records]
+    return lines
+
+
 def api_status(*, ecs, logs, codepipeline, api: ApiOutputs, region: str, stopped: int = 5,
                log_lines: int = 10) -> list[str]:
     lines = [f"API {api.name} ({api.type}): {api.url or '(no URL)'}"]
-    body = service_lines(ecs, api)
+    body = domain_lines(api) + service_lines(ecs, api)
     body += pipeline_lines(codepipeline, api, region)
     body += stopped_task_lines(ecs, logs, api, stopped, log_lines)
     return lines + [f"  {line}" for line in body]

@@ -14,6 +14,7 @@ import graphviz  # the Graphviz language binding; the `dot` binary renders SVG a
 
 from catalog.resources import (
     AUTHORIZER,
+    DOMAIN_NAME,
     CLOUD_MAP_SERVICE,
     CODEBUILD,
     DYNAMODB_TABLE,
@@ -87,6 +88,12 @@ def _draw_api(graph: graphviz.Digraph, resources: list[Any], api: str, tables: d
     replicas = number(service.props.get("desiredCount")) if service else None
     path = ["client"]
     with graph.subgraph(name=_id("cluster", api), graph_attr={"label": f"API {api}", "style": "rounded"}) as box:
+        for domain in _of(resources, DOMAIN_NAME, api):     # clients call the custom URL (components/domain.py)
+            default = "execute-api address off" if http_api is not None and \
+                http_api.props.get("disableExecuteApiEndpoint") is True else "execute-api address kept"
+            box.node(_id("domain", api), f"https://{domain.props.get('domainName', '')}\n(custom domain, TLS 1.2;"
+                                         f"\n{default})", shape="note")
+            path.append(_id("domain", api))
         if http_api is not None:
             authorizers = [a for a in resources if a.type == AUTHORIZER and a.props.get("apiId") == http_api.props.get("id")]
             auth = "JWT sign-in required" if authorizers else "no sign-in"

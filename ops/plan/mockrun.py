@@ -43,6 +43,7 @@ class RecordedResource:
     outputs: dict
     secret_paths: set[str] = field(default_factory=set)
     ignore_changes: list[str] = field(default_factory=list)
+    custom_timeouts: dict[str, str] = field(default_factory=dict)   # create/update/delete, as registered
 
     @property
     def parent_name(self) -> str:
@@ -144,8 +145,12 @@ class RecordingMocks(pulumi_mocks.Mocks):
     def __init__(self, region: str = DEFAULT_REGION,
                  extra_outputs: Callable[[str, str, dict], dict] | None = None,
                  invoke_results: dict[str, dict] | None = None,
-                 latest_image_tag: str = STEADY_STATE_IMAGE_TAG):
+                 latest_image_tag: str = STEADY_STATE_IMAGE_TAG,
+                 hosted_zones: dict[str, str] | None = None):
         self.region = region
+        # Public Route 53 zones "in the account": zone name -> zone id. None of them by default (offline, no
+        # zone is known), so a custom domain without hostedZoneId plans as "zone elsewhere".
+        self.hosted_zones = {k.rstrip(".").lower(): v for k, v in (hosted_zones or {}).items()}
         self.latest_image_tag = latest_image_tag
         self.extra_outputs = extra_outputs
         self.invoke_results = invoke_results or {}
@@ -169,6 +174,8 @@ class RecordingMocks(pulumi_mocks.Mocks):
         if args.token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws",
                     "reverseDnsPrefix": "com.amazonaws"}, []
+        if args.token == "aws:route53/getZone:getZone":
+            return self._zone(args.args)
         if args.token == "aws:ec2/getVpc:getVpc":
             return {"id": args.args.get("id", "vpc-existing"), "cidrBlock": "10.20.0.0/16",
                     "arn": f"arn:aws:ec2:{region}:{ACCOUNT_ID}:vpc/{args.args.get('id')}"}, []
@@ -237,6 +244,26 @@ class RecordingMocks(pulumi_mocks.Mocks):
             outputs["hostedZone"] = f"Z{digest.upper()}"
         if module == "codepipeline/pipeline":
             outputs["arn"] = f"arn:aws:codepipeline:{self.region}:{ACCOUNT_ID}:{physical}"
+        if module == "acm/certificate":
+            token = _short_hash(typ, name, "validation", length=32)
+            domain = str(inputs.get("domainName"))
+            outputs["domainValidationOptions"] = [{
+                "domainName": domain, "resourceRecordName": f"_{token}.{domain}.", "resourceRecordType": "CNAME",
+                "resourceRecordValue": f"_{_short_hash(token, length=32)}.mock.acm-validations.aws."}]
+            outputs["arn"] = f"arn:aws:acm:{self.region}:{ACCOUNT_ID}:certificate/{digest}-0000-4000-8000-{digest}0000"
+            outputs["status"] = "PENDING_VALIDATION"
+            resource_id = outputs["arn"]
+        if module == "apigatewayv2/domainName":
+            outputs["domainNameConfiguration"] = {**dict(inputs.get("domainNameConfiguration") or {}),
+                                                  "targetDomainName": f"d-{digest[:10]}.execute-api.{self.region}"
+                                                                      ".amazonaws.com",
+                                                  "hostedZoneId": "Z1UJRXOUMOOFQ8"}
+            outputs["apiMappingSelectionExpression"] = "$request.basepath"
+            outputs["arn"] = f"arn:aws:apigateway:{self.region}::/domainnames/{inputs.get('domainName')}"
+            resource_id = str(inputs.get("domainName"))
+        if module == "route53/record":
+            outputs["fqdn"] = str(inputs.get("name", "")).rstrip(".")
+            resource_id = f"{inputs.get('zoneId')}_{outputs['fqdn']}_{inputs.get('type')}"
         if module == "dynamodb/table":
             outputs["streamArn"] = f"{outputs['arn']}/stream/2026-01-01T00:00:00.000"
         if module == "s3/bucketObjectv2":
@@ -255,11 +282,24 @@ class RecordingMocks(pulumi_mocks.Mocks):
         return resource_id, outputs
 
 
+    def _zone(self, args: dict):
+        """aws.route53.get_zone by name or id, answered from ``hosted_zones``; the provider's error otherwise."""
+        name = str(args.get("name") or "").rstrip(".").lower()
+        zone_id = args.get("zoneId") or self.hosted_zones.get(name)
+        names = {v: k for k, v in self.hosted_zones.items()}
+        if zone_id not in names or args.get("privateZone"):
+            return {}, [("name", "no matching Route 53 Hosted Zone found")]
+        return {"id": zone_id, "zoneId": zone_id, "name": f"{names[zone_id]}.", "privateZone": False,
+                "arn": f"arn:aws:route53:::hostedzone/{zone_id}", "resourceRecordSetCount": 2,
+                "nameServers": [f"ns-1.awsdns-01.org"]}, []
+
     def _dynamic_outputs(self, typ: str, inputs: dict) -> dict:
         """The program's dynamic resources (components/providers/image_lookup.py, components/providers/pipeline_run.py)."""
         if typ.endswith(":LatestImage"):
             tag = self.latest_image_tag
             return {"tag": tag, "digest": f"sha256:{hashlib.sha256(tag.encode()).hexdigest()}" if tag else ""}
+        if typ.endswith(":CertificateWait"):
+            return {"status": "ISSUED", "notAfter": "2027-01-01 00:00:00+00:00"}
         if typ.endswith(":PipelineRun"):
             return {"executionId": "mock-execution-id", "status": "Succeeded"}
         return {}
@@ -284,7 +324,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             urn=response.urn, type=request.type, name=request.name, parent_urn=request.parent,
             custom=bool(request.custom), id=response.id, inputs=inputs,
             outputs=_unwrap_secrets(outputs, "", set()), secret_paths=secret_paths,
-            ignore_changes=list(request.ignoreChanges)))
+            ignore_changes=list(request.ignoreChanges),
+            custom_timeouts={k: v for k in ("create", "update", "delete")
+                             if (v := getattr(request.customTimeouts, k, ""))}))
         return response
 
     def RegisterResourceOutputs(self, request):
@@ -341,14 +383,15 @@ def run(program: Callable[[], None], *, stack: str = "dev", config: dict[str, An
         secret_keys: list[str] | None = None, project: str = PROJECT,
         extra_outputs: Callable[[str, str, dict], dict] | None = None,
         invoke_results: dict[str, dict] | None = None,
-        latest_image_tag: str = STEADY_STATE_IMAGE_TAG) -> RunResult:
+        latest_image_tag: str = STEADY_STATE_IMAGE_TAG, hosted_zones: dict[str, str] | None = None) -> RunResult:
     """Run ``program`` under the mock runtime with ``config`` and return everything it registered.
 
-    ``latest_image_tag`` is what ECR tags ``latest`` (components/providers/image_lookup.py); "" is the first deploy."""
+    ``latest_image_tag`` is what ECR tags ``latest`` (components/providers/image_lookup.py); "" is the first deploy.
+    ``hosted_zones`` (zone name -> id) are the public Route 53 zones the account has (components/domain.py)."""
     config = dict(config or {})
     region = config.get("aws:region", DEFAULT_REGION)
     mocks = RecordingMocks(region=region, extra_outputs=extra_outputs, invoke_results=invoke_results,
-                           latest_image_tag=latest_image_tag)
+                           latest_image_tag=latest_image_tag, hosted_zones=hosted_zones)
     monitor = RecordingMonitor(mocks)
     capture = _LogCapture()
     logger = logging.getLogger(f"serverless-containers.mockrun.{id(monitor)}")

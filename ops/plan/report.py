@@ -14,6 +14,7 @@ from catalog.resources import Resource
 from components.errors import ConfigError
 from ops.errors import OpsError
 from ops.plan import diagram, mockrun, summary
+from ops.plan.domains import domain_lines, domains_of
 from policies import rules, settings
 
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -44,6 +45,7 @@ class Plan:
     pictures: list[Path] = field(default_factory=list)
     apis: list[summary.ApiSummary] = field(default_factory=list)
     project_dir: Path | None = None
+    domains: dict[str, dict] = field(default_factory=dict)   # API -> its `domain` output (ops/plan/domains.py)
 
     @property
     def mandatory(self) -> list[rules.Finding]:
@@ -66,6 +68,7 @@ class Plan:
             "policyConfigFile": str(self.policy_file) if self.policy_file else None,
             "cost": self.cost.as_json(),
             "pictures": [str(p) for p in self.pictures],
+            "domains": self.domains,
         }
 
 
@@ -100,6 +103,7 @@ def make_plan(stack: str, *, project_dir: Path = mockrun.PROJECT_DIR, policy_con
     plan = Plan(stack=stack, region=region, config_file=project_dir / "stacks" / f"Pulumi.{stack}.yaml",
                 policy_file=policy_file, encrypted_keys=encrypted, resources=planned, warnings=result.warnings,
                 policies=policies, findings=findings, cost=report, project_dir=project_dir,
+                domains=domains_of(result.outputs),
                 apis=summary.summarize(resources, result.outputs, _table_access(config, stack, project_dir)))
     if picture:
         target = out_dir if out_dir is not None else project_dir / "build" / "plan" / stack
@@ -234,6 +238,10 @@ def api_lines(plan: Plan, verbose: bool = False) -> list[str]:
     return summary.lines(plan.apis)
 
 
+def dns_lines(plan: Plan, verbose: bool = False) -> list[str]:
+    return domain_lines(plan.domains, plan.region)
+
+
 def resource_lines(plan: Plan, verbose: bool = False) -> list[str]:
     return resource_tree(plan) if verbose else []
 
@@ -253,7 +261,7 @@ def picture_lines(plan: Plan, verbose: bool = False) -> list[str]:
 # ([] to stay silent); a feature that adds to the plan adds a section here (or lines to an existing one).
 # The default view must stay on one screen for the sample dev stack (tests/test_plan.py checks it).
 Section = Callable[[Plan, bool], list[str]]
-SECTIONS: list[Section] = [api_lines, warning_lines, policy_lines, cost_lines, resource_lines, picture_lines]
+SECTIONS: list[Section] = [api_lines, dns_lines, warning_lines, policy_lines, cost_lines, resource_lines, picture_lines]
 
 
 def report_lines(plan: Plan, verbose: bool = False) -> list[str]:

@@ -14,6 +14,16 @@ from ops.errors import OpsError
 
 
 @dataclass(frozen=True)
+class DnsRecord:
+    """A DNS record the user adds at their DNS provider (a custom domain whose zone is not in the account)."""
+
+    type: str
+    name: str
+    value: str
+    purpose: str = ""
+
+
+@dataclass(frozen=True)
 class ApiOutputs:
     name: str
     url: str = ""
@@ -29,6 +39,9 @@ class ApiOutputs:
     pipeline_url: str = ""
     build: str = ""
     auth: bool | None = None          # not in the output contract yet; None means "ask the stack config"
+    domain_name: str = ""             # custom domain (then `url` is on it); "" when there is none
+    default_url: str = ""             # the execute-api address; "" when there is none or it is turned off
+    dns_records: tuple[DnsRecord, ...] = ()   # records still to add at the DNS provider (zone elsewhere)
 
     def repository_name(self, container: str) -> str:
         """`123.dkr.ecr.us-east-1.amazonaws.com/serverless-containers-dev-posts-web` -> the part after the host."""
@@ -92,7 +105,18 @@ def _api_from(name: str, raw: Any, source: str) -> ApiOutputs:
         pipeline_url=str(raw.get("pipelineUrl") or ""),
         build=str(raw.get("build") or ""),
         auth=raw.get("auth") if isinstance(raw.get("auth"), bool) else None,
+        **_domain_from(raw.get("domain")),
     )
+
+
+def _domain_from(raw: Any) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        return {}
+    records = tuple(DnsRecord(type=str(r.get("type") or "CNAME"), name=str(r.get("name") or ""),
+                              value=str(r.get("value") or ""), purpose=str(r.get("purpose") or ""))
+                    for r in raw.get("dnsRecords") or [] if isinstance(r, dict))
+    return {"domain_name": str(raw.get("name") or ""), "default_url": str(raw.get("defaultUrl") or ""),
+            "dns_records": records}
 
 
 def parse(stack: str, mapping: Mapping[str, Any], source: str = "stack outputs") -> StackOutputs:
