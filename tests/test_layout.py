@@ -81,6 +81,7 @@ def test_no_source_module_is_too_long(module):
 STABLE_PROVIDERS = {
     "components.providers.pipeline_run": ("PipelineRunProvider", "PipelineRun"),
     "components.providers.image_lookup": ("LatestImageProvider", "LatestImage"),
+    "components.providers.certificate_wait": ("CertificateWaitProvider", "CertificateWait"),
 }
 
 
