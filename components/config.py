@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from components.config_secrets import StackSecret, stack_secrets
 from components.domain_config import DomainSettings, check_unique, parse_domain
 from components.errors import ConfigError
 from components.scaling_config import (AlertSettings, AwakeSettings, ScalingSettings, SleepSettings, parse_alerts,
@@ -120,6 +121,8 @@ class StackSettings:
     github_token: Any = None         # opaque (a Pulumi secret Output when run by Pulumi); never printed
     docker_hub_credentials: str | None = None  # secret ARN; Docker Hub images are pulled signed in with it
     alerts: AlertSettings | None = None  # SNS e-mail alerts (components/alerts.py)
+    # API -> compose secret -> its value from the stack config or an existing secret's ARN (components/config_secrets.py)
+    stack_secrets: dict[str, dict[str, StackSecret]] = field(default_factory=dict)
 
     @property
     def uses_auth(self) -> bool:
@@ -139,6 +142,8 @@ TOP_LEVEL_KEYS = {
     "githubToken": "secret string",
     "dockerHubCredentials": "ARN of a Secrets Manager secret with {username, password}",
     "alerts": "{email}: failed deploys, tasks that cannot start, failed builds, 5xx rate",
+    "secretValues": "secret map {API: {SECRET: value}}: compose secrets without their .secret- file",
+    "secretArns": "map {API: {SECRET: ARN}}: compose secrets from existing Secrets Manager secrets",
 }
 API_KEYS = ("type", "source", "composeFiles", "entrypoint", "auth", "access", "build", "github", "images",
             "replicas", "scaling", "sleep", "awake", "domain", "disableDefaultEndpoint")
@@ -271,13 +276,14 @@ def load_settings(raw: dict[str, Any], project_dir: Path, stack: str) -> StackSe
         values["docker_hub_credentials"] = _secret_arn(check, "dockerHubCredentials", raw["dockerHubCredentials"])
     if raw.get("alerts") is not None:
         values["alerts"] = parse_alerts(check.error, "alerts", raw["alerts"])
+    values["stack_secrets"] = stack_secrets(check, raw, apis, _secret_arn)
     return StackSettings(stack=stack, project_dir=project_dir, config_file=check.file, apis=apis,
                          github_token=token, **values)
 
 
-def _secret_arn(check: _Validator, path: str, value: Any) -> str:
-    how = ("the complete ARN of a Secrets Manager secret holding {\"username\": ..., \"password\": ...}, as "
-           "`aws secretsmanager describe-secret --secret-id NAME --query ARN` prints it")
+def _secret_arn(check: _Validator, path: str, value: Any, what: str | None = None) -> str:
+    how = (what or "the complete ARN of a Secrets Manager secret holding {\"username\": ..., \"password\": ...}") + \
+        ", as `aws secretsmanager describe-secret --secret-id NAME --query ARN` prints it"
     arn = check.string(path, value, what=how).strip()
     if not SECRET_ARN_PATTERN.match(arn):
         raise check.error(path, f"{arn!r} is not a Secrets Manager secret ARN "

@@ -22,6 +22,7 @@ from components.api import Api, ApiArgs
 from components.auth import Auth, AuthArgs
 from components.compose import load_app
 from components.compose.model import App
+from components.config_secrets import provided_hint
 from components.config import NAMESPACE, TOP_LEVEL_KEYS, ApiSettings, StackSettings, load_settings
 from components.domain import CustomDomain, CustomDomainArgs, resolve_zones
 from components.errors import ConfigError
@@ -56,6 +57,9 @@ def read_raw_config(project: str = NAMESPACE) -> dict[str, Any]:
         if key == "githubToken":
             raw[key] = config.get_secret(key)     # stays a secret Output; only its presence is checked
             continue
+        if key == "secretValues":
+            raw[key] = _secret_leaves(config.get(key))
+            continue
         text = config.get(key)
         if text is None:
             continue
@@ -64,6 +68,19 @@ def read_raw_config(project: str = NAMESPACE) -> dict[str, Any]:
         except ValueError:
             raw[key] = text
     return raw
+
+
+def _secret_leaves(text: str | None) -> Any:
+    """`secretValues` ({API: {SECRET: value}}) with every value a secret Output: only the shape is checked."""
+    try:
+        document = json.loads(text) if text is not None else None
+    except ValueError:
+        return text
+    if not isinstance(document, dict):
+        return document
+    return {api: {name: pulumi.Output.secret(value) if isinstance(value, str) and value else value
+                  for name, value in secrets.items()} if isinstance(secrets, dict) else secrets
+            for api, secrets in document.items()}
 
 
 @dataclass
@@ -93,14 +110,24 @@ def prepare(settings: StackSettings, region: str | None = None) -> list[Prepared
 
 
 def _load_app(settings: StackSettings, api: ApiSettings) -> App:
+    provided = settings.stack_secrets.get(api.name, {})
     try:
-        return load_app(api.source_dir, list(api.compose_files), api.entrypoint)
+        app = load_app(api.source_dir, list(api.compose_files), api.entrypoint,
+                       stack_secrets={name: secret.config_key for name, secret in provided.items()},
+                       secret_hint=lambda secret: provided_hint(settings.stack, api.name, secret))
     except ConfigError as error:
         if error.key != "entrypoint":
             raise
         # The entrypoint is set in the stack config, so point there (and still name the compose file).
         raise ConfigError(f"{error.problem} (compose: {error.file})", file=settings.config_file,
                           key=f"{NAMESPACE}:apis.{api.name}.entrypoint", fix=error.fix) from None
+    for name, secret in provided.items():
+        if name not in app.secrets:
+            raise ConfigError(f"the stack provides secret {name!r}, which no deployed service of API {api.name} uses.",
+                              file=settings.config_file, key=f"{NAMESPACE}:{secret.config_key}",
+                              fix=f"use a secret the services list ({', '.join(app.secrets) or 'none'}), or remove "
+                                  "the key.")
+    return app
 
 
 def _check_routed_port(app: App) -> None:
@@ -202,8 +229,11 @@ def create_api(settings: StackSettings, shared: SharedResources, item: PreparedA
     tags = {**shared.tags, "api": name}
     firewall = ApiSecurityGroups(f"{name}-firewall", ApiSecurityGroupsArgs(
         stack=stack, api=name, vpc_id=network.vpc_id, routed_port=app.routed_port, tags=tags))
-    secrets = Secrets(f"{name}-secrets", SecretsArgs(stack=stack, api=name, secrets=app.secrets, tags=tags)) \
-        if app.secrets else None
+    provided = settings.stack_secrets.get(name, {})
+    secrets = Secrets(f"{name}-secrets", SecretsArgs(
+        stack=stack, api=name, secrets=app.secrets, tags=tags,
+        values={s: p.value for s, p in provided.items() if p.arn is None},
+        existing_arns={s: p.arn for s, p in provided.items() if p.arn})) if app.secrets else None
     repositories = ImageRepositories(f"{name}-images", ImageRepositoriesArgs(
         stack=stack, api=name, app=app, build_mode=api.build, manual_images=dict(api.images), region=region,
         tags=tags))

@@ -19,6 +19,11 @@ class SecretsArgs:
     api: str
     secrets: dict[str, Secret]
     """The app's top-level compose secrets, values read from their `.secret-*` files."""
+    values: dict[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Secret -> value from the stack config (`secretValues`, a Pulumi secret): stored like a file's value."""
+    existing_arns: dict[str, str] = field(default_factory=dict)
+    """Secret -> ARN of an existing Secrets Manager secret (`secretArns`): used as it is; this stack never creates,
+    reads or rewrites it."""
     recovery_window_in_days: int = 0
     """0: deleted at once with the stack, so a new stack can reuse the name. 7-30 keeps a deleted
     secret restorable that long (and its name taken)."""
@@ -35,15 +40,20 @@ class Secrets(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.secret_arns = {}
         for secret_name, secret in sorted(args.secrets.items()):
+            if secret_name in args.existing_arns:
+                self.secret_arns[secret_name] = pulumi.Output.from_input(args.existing_arns[secret_name])
+                continue
+            origin = secret.file.name if secret.file is not None else f"stack config {secret.stack_config}"
+            value = args.values.get(secret_name, secret.value)
             resource = aws.secretsmanager.Secret(
                 f"{name}-{secret_name}",
                 name=secret_physical_name(args.stack, args.api, secret_name),
-                description=f"compose secret {secret_name} of API {args.api} (from {secret.file.name})",
+                description=f"compose secret {secret_name} of API {args.api} (from {origin})",
                 recovery_window_in_days=args.recovery_window_in_days,
                 tags=args.tags, opts=child)
             version = aws.secretsmanager.SecretVersion(
                 f"{name}-{secret_name}", secret_id=resource.id,
-                secret_string=pulumi.Output.secret(secret.value), opts=child)
+                secret_string=pulumi.Output.secret(value), opts=child)
             # Combined with the version's id so every user of the ARN (the task definition, hence the
             # service) waits until the value is stored: a task started earlier could not read it.
             self.secret_arns[secret_name] = pulumi.Output.all(resource.arn, version.id).apply(lambda parts: parts[0])

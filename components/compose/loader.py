@@ -30,7 +30,7 @@ differ from ``docker compose up`` on purpose:
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from components.compose.checks import TaskChecks
@@ -64,7 +64,9 @@ class LoaderBugError(ConfigError):
 
 
 def load_app(source_dir: str | Path, compose_files: list[str | Path] | None = None,
-             entrypoint: str | None = None, environ: Mapping[str, str] | None = None) -> App:
+             entrypoint: str | None = None, environ: Mapping[str, str] | None = None,
+             stack_secrets: Mapping[str, str] | None = None,
+             secret_hint: Callable[[str], str] | None = None) -> App:
     """Load one API's source folder into an ``App``.
 
     source_dir: folder with the compose file(s) or a lone Dockerfile.
@@ -72,9 +74,15 @@ def load_app(source_dir: str | Path, compose_files: list[str | Path] | None = No
         None (or empty) finds them the way Docker Compose does.
     entrypoint: the container API Gateway routes to; needed only when several publish ports.
     environ: the variables for interpolation (default: os.environ); the folder's .env fills gaps.
+    stack_secrets: compose secret name -> the stack config key that provides its value (secretValues/secretArns,
+        components/config_secrets.py); their `.secret-*` files are neither needed nor read.
+    secret_hint: secret name -> the text that tells how to provide it from the stack, added to file errors.
     """
     try:
-        return _Loader(source_dir, environ).load(compose_files, entrypoint)
+        loader = _Loader(source_dir, environ)
+        loader.stack_secrets = dict(stack_secrets or {})
+        loader.secret_hint = secret_hint
+        return loader.load(compose_files, entrypoint)
     except ConfigError:
         raise
     except RecursionError:
@@ -105,6 +113,8 @@ class _Loader(ServiceTranslation, TaskChecks):
         dotenv_path = source / ".env"
         self.dotenv = self._read_dotenv(dotenv_path, self.process_env) if is_file(dotenv_path) else {}
         self.variables = {**self.dotenv, **self.process_env}
+        self.stack_secrets: dict[str, str] = {}
+        self.secret_hint: Callable[[str], str] | None = None
 
     # ---- files --------------------------------------------------------------------------------
 

@@ -87,11 +87,12 @@ class Secret:
     """A top-level compose secret. The value is read at load time and never printed."""
 
     name: str                        # also the environment variable the containers see
-    file: Path                       # absolute path of the `.secret-*` file
+    file: Path | None                # absolute path of the `.secret-*` file; None when the stack provides it
     value: str = field(repr=False, default="")
+    stack_config: str = ""           # the stack config key that provides it (secretValues/secretArns); "" for a file
 
     def __str__(self) -> str:        # never leak the value through formatting
-        return f"Secret({self.name}, file={self.file})"
+        return f"Secret({self.name}, {'config ' + self.stack_config if self.stack_config else f'file={self.file}'})"
 
 
 @dataclass(frozen=True)

@@ -368,14 +368,26 @@ class ServiceTranslation:
 
     def _secret(self, name: str, spec: Any, file: str) -> Secret:
         key = f"secrets.{name}"
+        provided = getattr(self, "stack_secrets", {}).get(name)
+        if provided:
+            # The stack config provides the value (secretValues) or an existing secret (secretArns): no file needed,
+            # and `external: true` says just that.
+            if spec is not None and not isinstance(spec, dict):
+                raise ConfigError("the secret should be a map (file: or external:).", file=file, key=key)
+            self._secret_name_warning(name, file, key)
+            return Secret(name=name, file=None, stack_config=provided)
+        hint = getattr(self, "secret_hint", None)
+        routes = f"; {hint(name)}" if hint else "."
         if not isinstance(spec, dict):
-            raise ConfigError("the secret needs file: ../.secret-<name>.", file=file, key=key)
+            raise ConfigError("the secret needs file: ../.secret-<name>.", file=file, key=key,
+                              fix=f"add file: ../.secret-{name.lower()}{routes}")
         external = spec.get("external")
         if external not in (None, False, "false", ""):
-            raise ConfigError("external secrets are not supported: this project creates each Secrets Manager "
-                              "secret from a file, so it is versioned with the stack.", file=file, key=f"{key}.external",
+            raise ConfigError("an external secret needs its value from the stack: this project creates each Secrets "
+                              "Manager secret from a file or the stack config, or uses one you name by ARN.",
+                              file=file, key=f"{key}.external",
                               fix=f"replace external: with file: ../.secret-{name.lower()} holding the value (outside the "
-                                  "source folder); `pulumi up` stores it in Secrets Manager.")
+                                  f"source folder); `pulumi up` stores it in Secrets Manager{routes}")
         if spec.get("environment") not in (None, ""):
             raise ConfigError("secrets from an environment variable are not supported: the value would have to be "
                               "in the shell of everyone who runs `pulumi up`.", file=file, key=f"{key}.environment",
@@ -386,7 +398,7 @@ class ServiceTranslation:
                               key=f"{key}.driver", fix=f"use file: ../.secret-{name.lower()}.")
         if not spec.get("file"):
             raise ConfigError("the secret has no file:.", file=file, key=key,
-                              fix=f"add file: ../.secret-{name.lower()} (outside the source folder).")
+                              fix=f"add file: ../.secret-{name.lower()} (outside the source folder){routes}")
         path = Path(os.path.abspath(str(spec["file"])))
         if not path.name.startswith(SECRET_PREFIX):
             raise ConfigError(f"the secret file {path.name!r} must be named {SECRET_PREFIX}<something>.", file=file,
@@ -399,7 +411,7 @@ class ServiceTranslation:
                               fix=f"move it out of {self.source_dir}, e.g. to ../{SECRET_PREFIX}{name.lower()}.")
         if not is_file(path):
             raise ConfigError(f"the secret file {path} does not exist.", file=file, key=f"{key}.file",
-                              fix="create it with the secret's value (and keep it out of Git).")
+                              fix=f"create it with the secret's value (and keep it out of Git){routes}")
         try:
             data = path.read_bytes()
         except (OSError, ValueError) as error:
@@ -417,7 +429,10 @@ class ServiceTranslation:
         if not value:
             raise ConfigError(f"the secret file {path} is empty.", file=file, key=f"{key}.file",
                               fix="write the secret's value into it.")
+        self._secret_name_warning(name, file, key)
+        return Secret(name=name, file=path, value=value)
+
+    def _secret_name_warning(self, name: str, file: str, key: str) -> None:
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
             self._warn(f"the secret {name!r} becomes an environment variable of that name, which shells cannot "
                        "read directly ($NAME); letters, digits and '_' work everywhere.", file=file, key=key)
-        return Secret(name=name, file=path, value=value)

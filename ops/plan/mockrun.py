@@ -370,13 +370,25 @@ def load_stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> tuple[dict
     document = stack_file.read(path)     # a ConfigError naming the line for broken YAML, binary or duplicate keys
     config, secret_keys = {}, []
     for key, value in (document.get("config") or {}).items():
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            value = MOCK_SECRET_PLACEHOLDER
+        found: list[bool] = []
+        value = _placeholders(value, found)     # nested too: `pulumi config set --secret --path a.b.c`
+        if found:
             secret_keys.append(key)
         config[key] = value
     if config.get(REGION_KEY) is not None:
         check_region(config[REGION_KEY], str(path))
     return config, secret_keys
+
+
+def _placeholders(value: Any, found: list[bool]) -> Any:
+    if isinstance(value, dict) and set(value) == {"secure"}:
+        found.append(True)
+        return MOCK_SECRET_PLACEHOLDER
+    if isinstance(value, dict):
+        return {k: _placeholders(v, found) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_placeholders(v, found) for v in value]
+    return value
 
 
 def run(program: Callable[[], None], *, stack: str = "dev", config: dict[str, Any] | None = None,

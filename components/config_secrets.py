@@ -1,0 +1,83 @@
+"""Compose secrets that come from the stack instead of a `.secret-*` file: the team routes (issue 17).
+
+In a team one person controls the secrets, and CI or a teammate without the `.secret-*` files must still be able to
+deploy. A compose secret's value can therefore come from, per API and secret name:
+
+* ``secretValues`` - an encrypted stack config secret, set with
+  ``pulumi config set --secret --path 'secretValues.<api>.<SECRET>' <value>``. The stack stores it in its own
+  Secrets Manager secret, as it stores a file's value.
+* ``secretArns`` - the ARN of an existing Secrets Manager secret (plain text config). The stack never reads or
+  rewrites it: the task definition points at it and the execution role may read exactly that ARN.
+
+A `.secret-*` file is then not needed (and not read). Pure Python, like components/config.py.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+SECRET_NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+
+
+@dataclass(frozen=True)
+class StackSecret:
+    """Where one compose secret's value comes from when it is not a file."""
+
+    api: str
+    name: str
+    value: Any = None            # secretValues: opaque (a Pulumi secret Output under Pulumi); never printed
+    arn: str | None = None       # secretArns: an existing Secrets Manager secret, never read or rewritten
+
+    @property
+    def config_key(self) -> str:
+        return f"{'secretArns' if self.arn else 'secretValues'}.{self.api}.{self.name}"
+
+    def __repr__(self) -> str:   # never leak the value
+        return f"StackSecret({self.config_key})"
+
+
+def set_value_command(api: str, name: str) -> str:
+    return f"pulumi config set --secret --path 'secretValues.{api}.{name}' <value>"
+
+
+def stack_secrets(check: Any, raw: dict[str, Any], apis: dict[str, Any],
+                  secret_arn: Any) -> dict[str, dict[str, StackSecret]]:
+    """API -> secret name -> StackSecret, from ``secretValues`` and ``secretArns``.
+
+    ``check`` is components.config's validator; ``secret_arn(check, path, value)`` validates one ARN."""
+    found: dict[str, dict[str, StackSecret]] = {}
+    for key in ("secretValues", "secretArns"):
+        if raw.get(key) is None:
+            continue
+        for api, secrets in check.mapping(key, raw[key]).items():
+            if api not in apis:
+                raise check.error(f"{key}.{api}", f"names API {api!r}, which apis does not define.",
+                                  f"use one of: {', '.join(apis) or '(no APIs)'}.")
+            for name, value in check.mapping(f"{key}.{api}", secrets).items():
+                path = f"{key}.{api}.{name}"
+                if not isinstance(name, str) or not SECRET_NAME_PATTERN.match(name):
+                    raise check.error(path, f"{name!r} is not a compose secret name.",
+                                      "use the name from the compose file's top-level secrets:.")
+                if name in found.get(api, {}):
+                    raise check.error(path, f"the secret {name} of API {api} is set in both secretValues and "
+                                            "secretArns.", "keep one: the stack's own copy (secretValues) or the "
+                                                           "existing secret (secretArns).")
+                if key == "secretArns":
+                    how = "the complete ARN of the existing Secrets Manager secret"
+                    secret = StackSecret(api, name, arn=secret_arn(check, path, value, how))
+                else:
+                    if value is None or isinstance(value, (bool, int, float, dict, list)) or value == "":
+                        raise check.error(path, "expected the secret's value, a non-empty string.",
+                                          f"run `{set_value_command(api, name)}`.")
+                    secret = StackSecret(api, name, value=value)
+                found.setdefault(api, {})[name] = secret
+    return found
+
+
+def provided_hint(stack: str, api: str, name: str) -> str:
+    """How to provide a compose secret from the stack instead of a file (the two team routes)."""
+    return (f"or, without the file (CI, a teammate), store the value as an encrypted stack config secret: "
+            f"`{set_value_command(api, name)}` (stack {stack}); or use an existing Secrets Manager secret, which "
+            f"the stack never reads or rewrites: secretArns: {{{api}: {{{name}: <secret ARN>}}}} in "
+            f"stacks/Pulumi.{stack}.yaml.")
