@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import argparse
+import re
+import shlex
 import sys
 from pathlib import Path
 
@@ -40,12 +42,43 @@ def aws_for(args: argparse.Namespace, outputs: StackOutputs | None = None) -> aw
     return aws.for_stack(args.stack, project_dir=args.project_dir, region=(outputs.region if outputs else None))
 
 
+def interpreter() -> str:
+    """The Python that runs this CLI, as a user can type it: relative inside the project (`.venv/bin/python`).
+
+    Plain `python` on a fresh machine lacks the project's packages (pulumi, boto3), so no hint says it."""
+    executable = Path(sys.executable)
+    try:
+        shown = str(executable.relative_to(PROJECT_DIR)) if Path.cwd().resolve() == PROJECT_DIR.resolve() else ""
+    except ValueError:
+        shown = ""
+    return shown or shlex.quote(str(executable))
+
+
+def ops_command() -> str:
+    """The command that runs the CLI from here: ``.venv/bin/python -m ops`` in the project folder (``-m ops``
+    finds the package there), else with a ``cd`` to it first."""
+    if Path.cwd().resolve() == PROJECT_DIR.resolve():
+        return f"{interpreter()} -m ops"
+    return f"cd {shlex.quote(str(PROJECT_DIR))} && {interpreter()} -m ops"
+
+
+_OPS_HINT = re.compile(r"(?<![\w/.-])python -m ops\b")
+
+
+def runnable(text: str) -> str:
+    """``text`` with every ``python -m ops`` hint replaced by the command that works here (``ops_command``).
+
+    Hints are written as ``python -m ops ...`` everywhere (messages, errors, notes); this is the one place that
+    turns them into what runs as printed."""
+    return _OPS_HINT.sub(lambda _match: ops_command(), text) if "python -m ops" in text else text
+
+
 def say(message: str = "") -> None:
-    print(message, file=sys.stdout, flush=True)
+    print(runnable(message), file=sys.stdout, flush=True)
 
 
 def note(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    print(runnable(message), file=sys.stderr, flush=True)
 
 
 def endpoint_lines(outputs: StackOutputs) -> list[str]:

@@ -130,7 +130,9 @@ def test_yes_takes_every_default(project, monkeypatch, capsys):
     assert code == 0, err
     entry = _config(project)["serverless-containers:apis"]["api"]
     assert entry == {"type": "rest", "source": "apps/api", "auth": True, "build": "managed"}
-    assert "the sample stores posts in the 'posts' table" in out
+    # posts exists already: the advice is to grant it, never to create it again (issue 17).
+    assert "the 'posts' table, which the stack has" in out
+    assert "-m ops add access --stack dev --api api --access posts`" in out and "add storage" not in out
 
 
 def test_github_build_and_a_new_stack_file(project, monkeypatch, capsys):
@@ -211,3 +213,79 @@ def test_refusals_leave_everything_as_it_was(project, monkeypatch, capsys):
     assert code == 2 and "sort key has the partition key's name" in err
     assert (project / "stacks" / "Pulumi.dev.yaml").read_text() == before
     assert "Traceback" not in err
+
+
+def test_add_access_grants_an_existing_api_and_warns_for_what_the_express_sample_needs(project, monkeypatch, capsys):
+    code, out, err = _add(monkeypatch, capsys, project, "api", "--stack", "dev", "--name", "shop", "--template",
+                          "express", "--no-auth", "--no-access", "--build", "managed", "--yes")
+    assert code == 0, err
+    code, out, err = _add(monkeypatch, capsys, project, "access", "--stack", "dev", "--api", "shop",
+                          "--access", "posts=read,create")
+    assert code == 0, err
+    entry = _config(project)["serverless-containers:apis"]["shop"]
+    assert entry["access"] == {"storage": {"posts": ["create", "read"]}}
+    assert _settings(project).apis["shop"].storage_access == {"posts": ("create", "read")}
+    assert "API 'shop' may now create, read on table 'posts'" in out
+    assert "warning: the express sample also does update: PUT /posts/:id; delete: DELETE /posts/:id" in err
+    assert "AccessDeniedException" in err
+    # Granting all four replaces the grant; the warning goes away. The user's comments survive.
+    code, out, err = _add(monkeypatch, capsys, project, "access", "--stack", "dev", "--api", "shop", "--access", "posts")
+    assert code == 0 and "warning" not in err
+    assert _config(project)["serverless-containers:apis"]["shop"]["access"]["storage"]["posts"] == [
+        "create", "read", "update", "delete"]
+    assert "# dev: shared development stack  (this comment must survive)" in (
+        project / "stacks" / "Pulumi.dev.yaml").read_text()
+
+
+def test_add_access_refusals(project, monkeypatch, capsys):
+    before = (project / "stacks" / "Pulumi.dev.yaml").read_text()
+    for argv, words in [
+        (["--api", "nope", "--access", "posts"], "no API named 'nope'"),
+        (["--api", "posts", "--access", "nope"], "names table 'nope'"),
+        (["--api", "posts", "--access", "posts="], "names no operation for table 'posts'"),
+        (["--api", "posts", "--access", "posts=drop"], "unknown operation(s) drop"),
+    ]:
+        code, out, err = _add(monkeypatch, capsys, project, "access", "--stack", "dev", *argv)
+        assert code == 2 and words in err and "Traceback" not in err, err
+    assert (project / "stacks" / "Pulumi.dev.yaml").read_text() == before
+
+
+def test_express_with_a_partial_grant_warns_at_add_api(project, monkeypatch, capsys):
+    code, out, err = _add(monkeypatch, capsys, project, "api", "--stack", "dev", "--name", "shop", "--template",
+                          "express", "--access", "posts=read,create", "--yes")
+    assert code == 0, err
+    assert "warning: the express sample also does update" in err and "--api shop --access posts`" in err
+
+
+def test_an_empty_operation_list_is_refused_not_widened(project, monkeypatch, capsys):
+    code, out, err = _add(monkeypatch, capsys, project, "api", "--stack", "dev", "--name", "shop", "--template",
+                          "express", "--access", "posts=", "--yes")
+    assert code == 2 and "names no operation" in err
+    assert "shop" not in _config(project)["serverless-containers:apis"]
+
+
+def test_taken_names_and_a_sort_key_like_the_partition_key_are_refused_before_any_question(project, monkeypatch,
+                                                                                           capsys):
+    # No answers on stdin: a refusal that came after the questions would say "no answer" instead.
+    code, out, err = _add(monkeypatch, capsys, project, "storage", "--stack", "dev", "--name", "posts")
+    assert code == 2 and "already has a table named 'posts'" in err and "?" not in out
+    code, out, err = _add(monkeypatch, capsys, project, "api", "--stack", "dev", "--name", "posts")
+    assert code == 2 and "already has an API named 'posts'" in err and "?" not in out
+    code, out, err = _add(monkeypatch, capsys, project, "storage", "--stack", "dev", "--name", "things",
+                          "--partition-key", "id", "--sort-key", "id:N")
+    assert code == 2 and "partition key's name" in err and "?" not in out
+    # Typed at the prompt: asked again at once.
+    code, out, err = _add(monkeypatch, capsys, project, "storage", "--stack", "dev", "--name", "things",
+                          "--partition-key", "id", "--partition-key-type", "S", "--no-point-in-time-recovery",
+                          script="y\nid\ncreatedAt\n\n")
+    assert code == 0, err
+    assert "'id' is the partition key; the sort key needs another name" in out
+    assert _config(project)["serverless-containers:storage"]["things"]["sortKey"] == {"name": "createdAt", "type": "S"}
+
+
+def test_add_storage_advises_add_access_and_the_default_stack_is_said(project, monkeypatch, capsys):
+    code, out, err = _add(monkeypatch, capsys, project, "storage", "--name", "things", "--yes")
+    assert code == 0, err
+    assert "editing stack 'dev' (stacks/Pulumi.dev.yaml), the default; pass --stack NAME for another." in err
+    assert "-m ops add access --stack dev --api posts --access things=create,read,update,delete" in out
+    assert "add api --access" not in out

@@ -34,11 +34,14 @@ class Template:
     compose_files: tuple[str, ...] = ()
     entrypoint: str | None = None
     uses_table: tuple[str, str] | None = None   # (table, key type) the sample reads, for a hint
+    routes: tuple[tuple[str, str], ...] = ()     # (operation, the sample's requests that need it), for a warning
 
 
 TEMPLATES = {
     "express": Template("express", "ExpressJS REST sample (one Dockerfile; CRUD on the posts table)", "posts",
-                        "rest", uses_table=("posts", "N")),
+                        "rest", uses_table=("posts", "N"),
+                        routes=(("create", "POST /posts"), ("read", "GET /posts and GET /posts/:id"),
+                                ("update", "PUT /posts/:id"), ("delete", "DELETE /posts/:id"))),
     "compose": Template("compose", "Two containers from a docker-compose.yml (Express-style + Python, one secret)",
                         "multi", "rest", compose_files=("docker-compose.yml",), entrypoint="express"),
     "graphql": Template("graphql", "GraphQL sample (POST /graphql with a posts query and a createPost mutation)",
@@ -93,8 +96,12 @@ def parse_access(values: list[str], tables: list[str]) -> dict[str, list[str]]:
     """`posts=create,read` (repeatable; `posts` alone means every operation) -> {table: [operations]}."""
     access: dict[str, list[str]] = {}
     for value in values:
-        table, _, operations = value.partition("=")
+        table, equals, operations = value.partition("=")
         table = table.strip()
+        if equals and not operations.strip(" ,"):
+            raise ConfigError(f"--access {value} names no operation for table '{table}'.", key="--access",
+                              fix=f"list them, e.g. --access {table}=create,read, or write --access {table} alone "
+                                  f"to grant all four ({', '.join(OPERATIONS)}).")
         if table not in tables:
             known = ", ".join(tables) or "(none; add one with `python -m ops add storage`)"
             raise ConfigError(f"--access names table '{table}', which the stack config does not have.",
@@ -263,12 +270,8 @@ def add_api(plan: ApiPlan, project_dir: Path = PROJECT_DIR) -> tuple[Path, list[
     path = stack_config.write_document(plan.stack, document, project_dir)
     template = TEMPLATES.get(plan.template)
     if template and template.uses_table:
-        table, key_type = template.uses_table
-        if table not in plan.access:
-            notes.append(f"the sample stores posts in the '{table}' table (STORAGE_{table.upper()}_NAME) and keeps "
-                         f"them in memory without it: `python -m ops add storage --stack {plan.stack} --name "
-                         f"{table} --partition-key id --partition-key-type {key_type}`, then grant access with "
-                         f"`access: {{storage: {{{table}: [create, read, update, delete]}}}}`.")
+        notes.extend(sample_table_notes(template, plan.stack, plan.name, plan.access,
+                                        existing_names(document, STORAGE_KEY)))
     for extra in created:
         if extra == destination or extra.parent == destination:
             continue
@@ -278,6 +281,78 @@ def add_api(plan: ApiPlan, project_dir: Path = PROJECT_DIR) -> tuple[Path, list[
         notes.append(f"build: github needs a token: `pulumi config set --secret githubToken <token> "
                      f"--stack {plan.stack}` (run it in {project_dir}).")
     return path, notes
+
+
+def sample_table_notes(template: Template, stack: str, api: str, access: dict[str, list[str]],
+                       tables: list[str]) -> list[str]:
+    """What to do next about the table a sample uses: create it, grant it, or grant what its requests need."""
+    table, key_type = template.uses_table
+    grant = f"`python -m ops add access --stack {stack} --api {api} --access {table}`"
+    if table not in access:
+        if table in tables:
+            return [f"the sample keeps posts in the '{table}' table, which the stack has, but this API may not use it "
+                    f"yet (it keeps them in memory until then): {grant}."]
+        return [f"the sample keeps posts in the '{table}' table (STORAGE_{table.upper()}_NAME) and in memory without "
+                f"it: `python -m ops add storage --stack {stack} --name {table} --partition-key id "
+                f"--partition-key-type {key_type}`, then {grant}."]
+    missing = [(op, requests) for op, requests in template.routes if op not in access[table]]
+    if not missing:
+        return []
+    return [f"warning: the {template.key} sample also does {'; '.join(f'{op}: {requests}' for op, requests in missing)} "
+            f"on '{table}'; without {', '.join(op for op, _ in missing)} those requests fail with "
+            f"AccessDeniedException. Grant them with {grant}, or drop those routes from the sample."]
+
+
+@dataclass
+class AccessPlan:
+    stack: str
+    api: str
+    access: dict[str, list[str]]       # table -> operations; replaces what the API had for these tables
+
+
+def add_access(plan: AccessPlan, project_dir: Path = PROJECT_DIR) -> tuple[Path, list[str]]:
+    """Grant an existing API operations on existing tables; returns the config path and notes."""
+    from ruamel.yaml.comments import CommentedMap
+
+    document = stack_config.load_document(plan.stack, project_dir)
+    path = stack_config.path_of(plan.stack, project_dir)
+    apis = existing_names(document, APIS_KEY)
+    if plan.api not in apis:
+        raise ConfigError(f"the stack has no API named '{plan.api}'.", file=str(path), key="--api",
+                          fix=f"use one of: {', '.join(apis) or '(none; add one with `python -m ops add api`)'}.")
+    entry = document["config"][APIS_KEY][plan.api]
+    if entry.get("access") is None:
+        entry["access"] = CommentedMap()
+    if entry["access"].get("storage") is None:
+        entry["access"]["storage"] = CommentedMap()
+    for table, operations in plan.access.items():
+        entry["access"]["storage"][table] = _flow_list(operations)
+    stack_config.validate(document["config"], stack=plan.stack, project_dir=project_dir)
+    notes = []
+    source = entry.get("source")
+    express = TEMPLATES["express"]
+    if source and is_sample_copy(source_dir(ApiPlan(stack=plan.stack, name=plan.api, source=str(source)), project_dir),
+                                 express):
+        notes = [n for n in sample_table_notes(express, plan.stack, plan.api, _granted(entry),
+                                               existing_names(document, STORAGE_KEY)) if n.startswith("warning")]
+    return stack_config.write_document(plan.stack, document, project_dir), notes
+
+
+def _granted(entry) -> dict[str, list[str]]:
+    storage = (entry.get("access") or {}).get("storage") or {}
+    return {str(table): [str(op) for op in (ops or [])] for table, ops in storage.items()}
+
+
+def is_sample_copy(folder: Path, template: Template) -> bool:
+    """Whether ``folder`` holds a copy of ``template``'s sample (its package.json names the sample)."""
+    import json
+
+    try:
+        ours = json.loads((PROJECT_DIR / "apps" / template.folder / "package.json").read_text()).get("name")
+        theirs = json.loads((folder / "package.json").read_text()).get("name")
+    except (OSError, ValueError):
+        return False
+    return bool(ours) and ours == theirs
 
 
 def add_table(plan: TablePlan, project_dir: Path = PROJECT_DIR) -> Path:
