@@ -4,6 +4,8 @@ from __future__ import annotations
 import time
 
 import pytest
+
+from ops.cli_args import runnable
 from moto import mock_aws
 
 from ops.cloud import ecs as ecs_wait
@@ -204,7 +206,7 @@ def test_status_of_a_task_that_never_started_and_of_a_paused_service(world, proj
     capsys.readouterr()
     code, out, err = _cli(project, tmp_path, capsys, world, "status", "--api", API)
     assert code == 0, err
-    assert "  paused (desired count 0): no task runs. `python -m ops resume` starts it again." in out
+    assert runnable("  paused (desired count 0): no task runs. `python -m ops resume` starts it again.") in out
     assert "CannotPullContainerError" in out
     assert "(no log stream: the container never started; see the stop reason above)" in out
     assert "no container failed (stopped by a deployment or a scale-in)" in out     # the paused tasks

@@ -4,6 +4,8 @@ rollout, and a hash that is not in ECR."""
 from __future__ import annotations
 
 import pytest
+
+from ops.cli_args import runnable
 from moto import mock_aws
 
 from ops.cloud import ecs as ecs_wait
@@ -158,7 +160,8 @@ def test_rollback_of_a_paused_service_says_nothing_runs_yet(world, project, tmp_
     world.ecs.update_service(cluster=CLUSTER, service=API, desiredCount=0)
     code, out, err = _rollback(project, tmp_path, capsys, world)
     assert code == 0, err
-    assert f"but the service is paused, so nothing runs it yet: python -m ops resume --stack dev --api {API}" in out
+    assert runnable(f"but the service is paused, so nothing runs it yet: python -m ops resume --stack dev "
+                    f"--api {API}") in out
     for container in world.containers:
         assert _latest_digest(world, container) == world.digests[(container, OLD)]
 
