@@ -47,6 +47,9 @@ class Network(pulumi.ComponentResource):
     vpc_id: pulumi.Output[str]
     subnet_ids: list[pulumi.Output[str]]
     availability_zones: list[str]
+    internet_path: list[pulumi.Resource]
+    """The internet route and the subnets' route-table associations (empty for an existing VPC): a service
+    orders itself after them (ServiceArgs.after), so its first tasks can pull images."""
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("serverless-containers:network:Network", name, None, opts)
@@ -69,6 +72,7 @@ class Network(pulumi.ComponentResource):
         self.vpc_id = pulumi.Output.from_input(existing.vpc_id)
         self.subnet_ids = [pulumi.Output.from_input(s) for s in existing.subnet_ids]
         self.availability_zones = []
+        self.internet_path = []
 
     def _create(self, name: str, args: NetworkArgs, child: pulumi.ResourceOptions) -> None:
         zone_count = 3 if args.high_availability else 1
@@ -88,16 +92,17 @@ class Network(pulumi.ComponentResource):
                                           opts=child)
         table = aws.ec2.RouteTable(f"{name}-public", vpc_id=vpc.id,
                                    tags={**args.tags, "Name": f"serverless-containers-{args.stack}-public"}, opts=child)
-        aws.ec2.Route(f"{name}-internet", route_table_id=table.id, destination_cidr_block="0.0.0.0/0",
-                      gateway_id=gateway.id, opts=child)
+        route = aws.ec2.Route(f"{name}-internet", route_table_id=table.id, destination_cidr_block="0.0.0.0/0",
+                              gateway_id=gateway.id, opts=child)
+        self.internet_path = [route]
         self.subnet_ids = []
         for zone, cidr in zip(self.availability_zones, subnet_cidrs(args.cidr_block, zone_count, args.subnet_prefix)):
             subnet = aws.ec2.Subnet(f"{name}-public-{zone}", vpc_id=vpc.id, cidr_block=cidr, availability_zone=zone,
                                     map_public_ip_on_launch=True,
                                     tags={**args.tags, "Name": f"serverless-containers-{args.stack}-public-{zone}"},
                                     opts=child)
-            aws.ec2.RouteTableAssociation(f"{name}-public-{zone}", route_table_id=table.id, subnet_id=subnet.id,
-                                          opts=child)
+            self.internet_path.append(aws.ec2.RouteTableAssociation(
+                f"{name}-public-{zone}", route_table_id=table.id, subnet_id=subnet.id, opts=child))
             self.subnet_ids.append(subnet.id)
         self.vpc_id = vpc.id
 

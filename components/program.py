@@ -256,7 +256,8 @@ def create_api(settings: StackSettings, shared: SharedResources, item: PreparedA
                             operations=operations) for table, operations in api.storage_access.items()],
         cpu_architecture=settings.cpu_architecture, fargate_spot=settings.fargate_spot,
         log_retention_days=settings.log_retention_days,
-        docker_hub_credentials_arn=settings.docker_hub_credentials, count_managed=count.managed, tags=tags))
+        docker_hub_credentials_arn=settings.docker_hub_credentials, count_managed=count.managed,
+        after=list(network.internet_path), tags=tags))
     for warning in service.warnings:
         pulumi.log.warn(f"API {name}: {warning}")
     http_api = Api(f"{name}-api", ApiArgs(

@@ -1,15 +1,16 @@
 """ECR repositories for the built containers of one API, and the image each container runs.
 
 One repository per container with compose ``build:``, named ``serverless-containers-<stack>-<api>-<container>``
-(docs/design.md). Scan on push; tags are mutable because ``latest`` moves with every build and every
-rollback. The lifecycle policy keeps the image tagged ``latest`` and expires every other image 7 days
-after it was pushed.
+(docs/design.md). Scan on push; tags are mutable because ``deployed`` moves after every successful deploy
+and every rollback (docs/design.md, "Who moves which tag"). The lifecycle policy keeps the images tagged
+``deployed`` and (legacy) ``latest`` and expires every other image 7 days after it was pushed.
 
 Which image the task definition gets (docs/design.md, "Images and the task definition"):
 
-* ``build: managed`` / ``github``: the build-hash tag ECR currently shares with ``latest``, looked up at
-  every ``pulumi up`` (``components/providers/image_lookup.py``). No ``latest`` yet means the first deploy: the
-  service is held at 0 tasks (``ready`` is False) until the pipeline's first run scales it up.
+* ``build: managed`` / ``github``: ``<repo>:deployed``, the build ECS last deployed successfully; whether it
+  exists is looked up at every ``pulumi up`` (``components/providers/image_lookup.py``). No ``deployed`` yet
+  means the first deploy: the service is held at 0 tasks (``ready`` is False) until the pipeline's first run
+  has deployed and promoted a build and the waiter scales it up.
 * ``build: manual``: the image from config. A value with a ``/``, ``:`` or ``@`` is a registry image
   used as written; anything else is a tag in the created repository. A built container without a
   configured image holds the service at 0 tasks, with a warning that prints the push commands.
@@ -24,7 +25,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.errors import ConfigError
-from components.providers.image_lookup import CurrentImage, LatestImage, image_reference
+from components.providers.image_lookup import DEPLOYED_TAG, LATEST_TAG, CurrentImage, LatestImage, image_reference
 from components.compose.model import App
 
 PROJECT = "serverless-containers"
@@ -50,21 +51,25 @@ def repository_name(stack: str, api: str, container: str) -> str:
 
 
 def lifecycle_policy(retention_days: int = IMAGE_RETENTION_DAYS) -> dict:
-    """Keep ``latest``; expire every other image ``retention_days`` after push.
+    """Keep the images tagged ``deployed`` and ``latest``; expire every other image ``retention_days`` after push.
 
     ECR looks at the rules by ascending ``rulePriority`` and an image matched by a rule's tag selection
-    is never expired by a later rule. Rule 1 therefore claims the image tagged ``latest`` and can expire
-    nothing (only one image can carry a tag, and it keeps up to 1). Rule 2 (``tagStatus: any`` must come
-    last) expires everything else by age. The hash tag the service runs shares its image with
-    ``latest``, so the running image is kept too.
+    is never expired by a later rule. Rules 1 and 2 therefore claim the image tagged ``deployed`` (the one
+    the service runs) and the legacy ``latest`` and can expire nothing (only one image can carry a tag, and
+    each keeps up to 1; a pattern list selects images carrying *all* its tags, hence one rule per tag).
+    Rule 3 (``tagStatus: any`` must come last) expires everything else by age.
     """
-    return {"rules": [
-        {"rulePriority": 1,
-         "description": "keep the image tagged latest (the one the service runs)",
-         "selection": {"tagStatus": "tagged", "tagPatternList": ["latest"],
+    keep = [
+        {"rulePriority": priority,
+         "description": f"keep the image tagged {tag} ({why})",
+         "selection": {"tagStatus": "tagged", "tagPatternList": [tag],
                        "countType": "imageCountMoreThan", "countNumber": 1},
-         "action": {"type": "expire"}},
-        {"rulePriority": 2,
+         "action": {"type": "expire"}}
+        for priority, (tag, why) in enumerate(
+            ((DEPLOYED_TAG, "the one the service runs"), (LATEST_TAG, "stacks from before the deployed tag")),
+            start=1)]
+    return {"rules": keep + [
+        {"rulePriority": len(keep) + 1,
          "description": f"expire every other image {retention_days} days after push",
          "selection": {"tagStatus": "any", "countType": "sinceImagePushed", "countUnit": "days",
                        "countNumber": retention_days},
@@ -133,7 +138,7 @@ class ImageRepositories(pulumi.ComponentResource):
             repository = aws.ecr.Repository(
                 f"{name}-{container.name}", name=names[container.name],
                 image_scanning_configuration={"scan_on_push": True},
-                # latest moves with every build and every rollback
+                # `deployed` moves after every successful deploy and every rollback
                 image_tag_mutability="MUTABLE",
                 # the stack owns the images; `pulumi destroy` must not stop at a non-empty repository
                 force_delete=True, tags=args.tags, opts=child)
@@ -146,8 +151,10 @@ class ImageRepositories(pulumi.ComponentResource):
             else:
                 current = LatestImage(f"{name}-{container.name}-latest", repository=repository.name, region=region,
                                       profile=profile, opts=child)
-                image = pulumi.Output.all(repository.repository_url, current.tag, current.digest).apply(
-                    lambda parts: image_reference(parts[0], CurrentImage(tag=parts[1] or "", digest=parts[2] or "")))
+                image = pulumi.Output.all(repository.repository_url, current.tag, current.digest,
+                                          current.movingTag).apply(
+                    lambda parts: image_reference(parts[0], CurrentImage(tag=parts[1] or "", digest=parts[2] or "",
+                                                                         moving=parts[3] or "")))
                 has_image = pulumi.Output.all(current.tag, current.digest).apply(lambda parts: bool(parts[0] or parts[1]))
             self.images[container.name] = image
             ready.append(has_image)

@@ -28,6 +28,10 @@ def task_family(stack: str, api: str) -> str:
     return f"serverless-containers-{stack}-{api}"
 
 
+def capacity_provider(fargate_spot: bool) -> str:
+    return "FARGATE_SPOT" if fargate_spot else "FARGATE"
+
+
 def log_group_name(stack: str, api: str, container: str) -> str:
     return f"/serverless-containers/{stack}/{api}/{container}"
 
@@ -98,7 +102,7 @@ class Cluster(pulumi.ComponentResource):
             f"{name}-cluster", name=cluster_name(args.stack),
             settings=[{"name": "containerInsights", "value": "enabled" if args.container_insights else "disabled"}],
             tags=args.tags, opts=child)
-        provider = "FARGATE_SPOT" if args.fargate_spot else "FARGATE"
+        provider = capacity_provider(args.fargate_spot)
         providers = aws.ecs.ClusterCapacityProviders(
             f"{name}-capacity", cluster_name=cluster.name, capacity_providers=["FARGATE", "FARGATE_SPOT"],
             default_capacity_provider_strategies=[{"capacity_provider": provider, "weight": 1}], opts=child)
@@ -153,6 +157,12 @@ class ServiceArgs:
     wait_for_steady_state: bool = True
     """`pulumi up` waits until the new tasks are running and healthy, so a broken rollout fails the update
     (the circuit breaker rolls the service back to the previous task definition)."""
+    deploy_timeout_minutes: int = 30
+    """How long `pulumi up` waits for the service's rollout (create/update) before it fails."""
+    after: list[pulumi.Resource] = field(default_factory=list)
+    """Ordering only: what the service must wait for besides its own inputs. The network's internet route and
+    route-table associations (Network.internet_path), so that a task with a ready image can pull it on the first
+    deploy (IAM and routes are eventually consistent; an input-less dependency is invisible to the engine)."""
     task: TaskPlan | None = None
     """The app's task, checked once by the program (components.task_plan.plan_task); its warnings become the
     Service's. None: the Service plans (and checks) the task itself."""
@@ -190,7 +200,10 @@ class Service(pulumi.ComponentResource):
         execution_role = aws.iam.Role(
             f"{name}-execution", description=f"ECS starts {args.api} tasks of stack {args.stack} with it",
             assume_role_policy=assume_role_policy(args.account_id), tags=args.tags, opts=child)
-        aws.iam.RolePolicy(
+        # The task definition and the service wait for these inline policies, not only for the roles: a role
+        # whose policy is not attached yet cannot pull images, write logs or read secrets (IAM is eventually
+        # consistent, and nothing else orders the policy before the first task).
+        policies = [aws.iam.RolePolicy(
             f"{name}-execution", role=execution_role.id,
             policy=pulumi.Output.all(
                 list(args.repository_arns), [g.arn for g in log_groups.values()], list(args.secret_arns.values()),
@@ -198,17 +211,17 @@ class Service(pulumi.ComponentResource):
             ).apply(lambda parts: json.dumps(execution_role_policy(
                 parts[0], parts[1], parts[2],
                 args.docker_hub_credentials_arn if uses_docker_hub(parts[3]) else None))),
-            opts=child)
+            opts=child)]
         task_role = aws.iam.Role(
             f"{name}-task", description=f"the code of {args.api} (stack {args.stack}) runs with it",
             assume_role_policy=assume_role_policy(args.account_id), tags=args.tags, opts=child)
         if args.storage:
-            aws.iam.RolePolicy(
+            policies.append(aws.iam.RolePolicy(
                 f"{name}-storage", role=task_role.id,
                 policy=pulumi.Output.all(*[g.arn for g in args.storage]).apply(
                     lambda arns: json.dumps(task_role_policy(
                         [(arn, grant.operations) for arn, grant in zip(arns, args.storage)]))),
-                opts=child)
+                opts=child))
 
         environment: dict[str, pulumi.Input[str]] = {}
         if args.storage:
@@ -230,7 +243,7 @@ class Service(pulumi.ComponentResource):
             runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": args.cpu_architecture},
             execution_role_arn=execution_role.arn, task_role_arn=task_role.arn,
             container_definitions=definitions, volumes=[{"name": volume} for volume in task.volumes],
-            tags=args.tags, opts=child)
+            tags=args.tags, opts=pulumi.ResourceOptions(parent=self, depends_on=list(policies)))
 
         registry = aws.servicediscovery.Service(
             f"{name}-discovery", name=args.api,
@@ -245,8 +258,7 @@ class Service(pulumi.ComponentResource):
             force_destroy=True, tags=args.tags, opts=child)
 
         has_healthcheck = any(c.healthcheck is not None for c in app.containers)
-        launch = ({"capacity_provider_strategies": [{"capacity_provider": "FARGATE_SPOT", "weight": 1}]}
-                  if args.fargate_spot else {"launch_type": "FARGATE"})
+        timeout = f"{args.deploy_timeout_minutes}m"
         service = aws.ecs.Service(
             f"{name}-service", name=args.api, cluster=args.cluster_name, task_definition=task_definition.arn,
             desired_count=args.desired_count,
@@ -259,10 +271,16 @@ class Service(pulumi.ComponentResource):
                                 "container_port": app.routed_port},
             propagate_tags="SERVICE", enable_ecs_managed_tags=True, enable_execute_command=False,
             wait_for_steady_state=args.wait_for_steady_state, tags=args.tags,
-            # A service name is unique in its cluster, so a replacement (e.g. switching to Fargate Spot)
-            # must delete the old service first.
-            **launch, opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True,
-                                                  ignore_changes=["desiredCount"] if args.count_managed else None))
+            # Always a capacity-provider strategy (the cluster has both providers), never launch_type: launch_type
+            # forces a new service, and a replaced service (its name is unique in the cluster) means the API is
+            # down until new tasks are healthy. Switching between FARGATE and FARGATE_SPOT is then an in-place
+            # update; the AWS provider requires force_new_deployment for a strategy change (ECS applies a new
+            # strategy only with a new deployment). Consequence: every update of this service rolls its tasks.
+            capacity_provider_strategies=[{"capacity_provider": capacity_provider(args.fargate_spot), "weight": 1}],
+            force_new_deployment=True,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*policies, *args.after],
+                                        custom_timeouts=pulumi.CustomTimeouts(create=timeout, update=timeout),
+                                        ignore_changes=["desiredCount"] if args.count_managed else None))
 
         self.service_name = service.name
         self.service_arn = service.arn

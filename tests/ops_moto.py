@@ -26,7 +26,7 @@ STACK, API = "dev", "posts"
 CLUSTER = f"serverless-containers-{STACK}"
 FAMILY = f"serverless-containers-{STACK}-{API}"
 PIPELINE = f"serverless-containers-{STACK}-{API}"
-HASHES = ("a1b2c3d", "e4f5a6b", "c7d8e9f")     # oldest first; the last is deployed and tagged latest
+HASHES = ("a1b2c3d", "e4f5a6b", "c7d8e9f")     # oldest first; the last is deployed and tagged `deployed`
 
 
 def repository(container: str) -> str:
@@ -96,7 +96,7 @@ class World:
                                            imageManifest=manifest(container, build_hash), imageTag=build_hash)
                 self.digests[(container, build_hash)] = image["image"]["imageId"]["imageDigest"]
             self.ecr.put_image(repositoryName=repository(container), imageManifest=manifest(container, HASHES[-1]),
-                               imageTag="latest")
+                               imageTag="deployed")
         self.task_definition = self.register(HASHES[-1])
         self.ecs.create_service(cluster=CLUSTER, serviceName=API, taskDefinition=self.task_definition,
                                 desiredCount=self.replicas, launchType="FARGATE", networkConfiguration=self.network)

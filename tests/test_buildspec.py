@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from components.pipeline.buildspec import (IMAGE_DEFINITIONS_FILE, SOURCE_HASH_FILE, ImageBuild, buildspec, buildspec_yaml,
-                                  image_builds, image_definitions, phase_commands, repository_env_var)
+                                  image_builds, image_definitions, phase_commands, promote_buildspec_yaml,
+                                  repository_env_var)
 from components.errors import ConfigError
 from components.compose.model import App, BuildSpec, Container, PortMapping
 
@@ -84,30 +85,29 @@ def test_buildspec_for_one_container():
     assert list(spec["phases"]) == ["pre_build", "build", "post_build"]
     assert spec["phases"]["build"]["on-failure"] == "ABORT"
     assert spec["phases"]["build"]["commands"] == [
-        'docker pull "${IMAGE_REPO_WEB}:latest" || true',
-        'docker build --cache-from "${IMAGE_REPO_WEB}:latest" --build-arg BUILDKIT_INLINE_CACHE=1 '
+        'docker pull "${IMAGE_REPO_WEB}:deployed" || true',
+        'docker build --cache-from "${IMAGE_REPO_WEB}:deployed" --build-arg BUILDKIT_INLINE_CACHE=1 '
         '-f Dockerfile -t "${IMAGE_REPO_WEB}:$HASH" .',
-        'docker tag "${IMAGE_REPO_WEB}:$HASH" "${IMAGE_REPO_WEB}:latest"',
     ]
     post = spec["phases"]["post_build"]["commands"]
-    assert post[1:3] == ['docker push "${IMAGE_REPO_WEB}:$HASH"', 'docker push "${IMAGE_REPO_WEB}:latest"']
+    # only the hash tag is pushed: `deployed` moves in the Promote stage, after ECS deployed the build
+    assert [c for c in post if c.startswith("docker push")] == ['docker push "${IMAGE_REPO_WEB}:$HASH"']
     assert any("docker login --username AWS --password-stdin" in c for c in spec["phases"]["pre_build"]["commands"])
 
 
 def test_buildspec_for_two_containers_with_dockerfile_args_and_target():
     commands = phase_commands(TWO)["build"]
     assert commands[1] == (
-        'docker build --cache-from "${IMAGE_REPO_EXPRESS}:latest" --build-arg BUILDKIT_INLINE_CACHE=1 '
+        'docker build --cache-from "${IMAGE_REPO_EXPRESS}:deployed" --build-arg BUILDKIT_INLINE_CACHE=1 '
         "-f express/Dockerfile.prod --build-arg NODE_ENV=production --build-arg 'GREETING=hi there' "
         '--target runtime -t "${IMAGE_REPO_EXPRESS}:$HASH" express')
-    assert commands[4] == (
-        'docker build --cache-from "${IMAGE_REPO_WORKER}:latest" --build-arg BUILDKIT_INLINE_CACHE=1 '
+    assert commands[3] == (
+        'docker build --cache-from "${IMAGE_REPO_WORKER}:deployed" --build-arg BUILDKIT_INLINE_CACHE=1 '
         '-f worker/Dockerfile -t "${IMAGE_REPO_WORKER}:$HASH" worker')
     # every image is built before any is pushed
     post = phase_commands(TWO)["post_build"]
     assert [c.split()[-1] for c in post if c.startswith("docker push")] == [
-        '"${IMAGE_REPO_EXPRESS}:$HASH"', '"${IMAGE_REPO_EXPRESS}:latest"',
-        '"${IMAGE_REPO_WORKER}:$HASH"', '"${IMAGE_REPO_WORKER}:latest"']
+        '"${IMAGE_REPO_EXPRESS}:$HASH"', '"${IMAGE_REPO_WORKER}:$HASH"']
 
 
 def test_monorepo_path_changes_into_the_app_folder_first():
@@ -171,18 +171,14 @@ def test_commands_run_login_build_tag_push_and_write_image_definitions(tmp_path)
         "aws ecr get-login-password --region us-east-1",
         "docker login --username AWS --password-stdin 123456789012.dkr.ecr.us-east-1.amazonaws.com",
         "stdin=fake-password",
-        f"docker pull {express}:latest",
-        f"docker build --cache-from {express}:latest --build-arg BUILDKIT_INLINE_CACHE=1 -f express/Dockerfile.prod "
+        f"docker pull {express}:deployed",
+        f"docker build --cache-from {express}:deployed --build-arg BUILDKIT_INLINE_CACHE=1 -f express/Dockerfile.prod "
         f"--build-arg NODE_ENV=production --build-arg GREETING=hi there --target runtime -t {express}:9f86d08 express",
-        f"docker tag {express}:9f86d08 {express}:latest",
-        f"docker pull {worker}:latest",
-        f"docker build --cache-from {worker}:latest --build-arg BUILDKIT_INLINE_CACHE=1 -f worker/Dockerfile "
+        f"docker pull {worker}:deployed",
+        f"docker build --cache-from {worker}:deployed --build-arg BUILDKIT_INLINE_CACHE=1 -f worker/Dockerfile "
         f"-t {worker}:9f86d08 worker",
-        f"docker tag {worker}:9f86d08 {worker}:latest",
         f"docker push {express}:9f86d08",
-        f"docker push {express}:latest",
         f"docker push {worker}:9f86d08",
-        f"docker push {worker}:latest",
     ]
     written = (src / IMAGE_DEFINITIONS_FILE).read_text()
     assert json.loads(written) == [{"name": "express", "imageUri": f"{express}:9f86d08"},
@@ -302,3 +298,63 @@ def test_failed_docker_hub_login_stops_before_building(tmp_path):
     assert result.returncode != 0
     assert "docker login --username acme-ci --password-stdin" in calls
     assert not any(c.startswith(("docker build", "docker push")) for c in calls)
+
+
+# --- the Promote stage ----------------------------------------------------------------------------------------
+
+PROMOTE_FAKE = """#!/bin/bash
+printf '%s\\n' "aws $*" >> "$CALL_LOG"
+case "$*" in
+  *batch-get-image*imageManifestMediaType*) echo "application/vnd.docker.distribution.manifest.v2+json" ;;
+  *batch-get-image*missing*) echo None ;;
+  *batch-get-image*) echo '{"schemaVersion": 2, "layers": []}' ;;
+  *put-image*)
+    if [ -n "${ALREADY:-}" ]; then echo "An error occurred (ImageAlreadyExistsException)" >&2; exit 254; fi
+    if [ -n "${DENIED:-}" ]; then echo "An error occurred (AccessDeniedException)" >&2; exit 254; fi ;;
+esac
+exit 0
+"""
+
+
+def run_promote(tmp_path: Path, definitions: list[dict], **env: str) -> tuple[subprocess.CompletedProcess, list[str]]:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    (bin_dir / "aws").write_text(PROMOTE_FAKE)
+    (bin_dir / "aws").chmod(0o755)
+    src = tmp_path / "src"
+    src.mkdir(exist_ok=True)
+    (src / IMAGE_DEFINITIONS_FILE).write_text(json.dumps(definitions))
+    log = tmp_path / "calls.log"
+    spec = yaml.safe_load(promote_buildspec_yaml())
+    script = "\n".join(["set -e -o pipefail", *spec["phases"]["build"]["commands"]])
+    result = subprocess.run(["bash", "-c", script], cwd=src, capture_output=True, text=True, env={
+        "PATH": f"{bin_dir}:{os.environ['PATH']}", "CALL_LOG": str(log), "CODEBUILD_SRC_DIR": str(src), **env})
+    return result, (log.read_text().splitlines() if log.exists() else [])
+
+
+def test_promote_tags_each_deployed_build_deployed(tmp_path):
+    express, worker = f"{REPO}-express", f"{REPO}-worker"
+    result, calls = run_promote(tmp_path, [{"name": "express", "imageUri": f"{express}:9f86d08"},
+                                           {"name": "worker", "imageUri": f"{worker}:9f86d08"}])
+    assert result.returncode == 0, result.stderr
+    puts = [c for c in calls if "put-image" in c]
+    assert len(puts) == 2
+    for put, repository in zip(puts, (express, worker)):
+        name = repository.split("/", 1)[1]
+        assert put.startswith(f"aws ecr put-image --repository-name {name} --image-tag deployed --image-manifest ")
+        assert put.endswith("--image-manifest-media-type application/vnd.docker.distribution.manifest.v2+json")
+    gets = [c for c in calls if "batch-get-image" in c]
+    assert all("imageTag=9f86d08" in c for c in gets)
+    assert f"{express.split('/', 1)[1]}: deployed -> 9f86d08" in result.stdout
+
+
+def test_promote_is_idempotent_and_fails_on_real_errors(tmp_path):
+    uri = [{"name": "web", "imageUri": f"{REPO}-web:abcdef0"}]
+    retried, _ = run_promote(tmp_path, uri, ALREADY="1")
+    assert retried.returncode == 0, retried.stderr          # the tag already names the build: done
+    denied, _ = run_promote(tmp_path, uri, DENIED="1")
+    assert denied.returncode != 0 and "AccessDeniedException" in denied.stderr
+    missing, _ = run_promote(tmp_path, [{"name": "web", "imageUri": f"{REPO}-web:missing"}])
+    assert missing.returncode != 0 and "no image" in missing.stderr
+    empty, _ = run_promote(tmp_path, [])
+    assert empty.returncode != 0                            # nothing deployed is not a success

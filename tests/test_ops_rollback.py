@@ -52,9 +52,9 @@ def _rollback(project, tmp_path, capsys, world, *extra, to=OLD):
     return code, captured.out, captured.err
 
 
-def _latest_digest(world, container):
+def _deployed_digest(world, container):
     return world.ecr.batch_get_image(repositoryName=repository(container),
-                                     imageIds=[{"imageTag": "latest"}])["images"][0]["imageId"]["imageDigest"]
+                                     imageIds=[{"imageTag": "deployed"}])["images"][0]["imageId"]["imageDigest"]
 
 
 def test_rollback_retags_registers_a_pinned_revision_and_verifies_the_running_images(
@@ -63,9 +63,9 @@ def test_rollback_retags_registers_a_pinned_revision_and_verifies_the_running_im
     before = world.ecs.describe_task_definition(taskDefinition=world.task_definition, include=["TAGS"])
     code, out, err = _rollback(project, tmp_path, capsys, world)
     assert code == 0, out + err
-    # latest moved to the old build in every built container's repository
+    # `deployed` moved to the old build in every built container's repository, after the rollout was verified
     for container in world.containers:
-        assert _latest_digest(world, container) == world.digests[(container, OLD)]
+        assert _deployed_digest(world, container) == world.digests[(container, OLD)]
     # the new revision equals the old one except for the pinned images
     service = world.ecs.describe_services(cluster=CLUSTER, services=[API])["services"][0]
     new_arn = service["deployments"][0]["taskDefinition"]
@@ -82,7 +82,8 @@ def test_rollback_retags_registers_a_pinned_revision_and_verifies_the_running_im
     # and the tasks really run it
     assert simulated.sleeps == [15]
     assert f"done: {API} runs build {OLD} ({FAMILY}:2)" in out
-    assert f"web: latest -> {OLD}" in out and "rollout IN_PROGRESS: running 0/2" in out
+    assert f"web: deployed -> {OLD}" in out and "rollout IN_PROGRESS: running 0/2" in out
+    assert out.index("rollout IN_PROGRESS") < out.index(f"web: deployed -> {OLD}")
 
 
 def test_circuit_breaker_rollback_is_not_reported_as_success(world, project, tmp_path, capsys, monkeypatch):
@@ -94,6 +95,9 @@ def test_circuit_breaker_rollback_is_not_reported_as_success(world, project, tmp
     assert f"PRIMARY deployment uses {FAMILY}:1, not the rollback's {FAMILY}:2" in err
     assert "rolling back to deployment" in err       # ECS's own event, quoted
     assert "Traceback" not in err
+    # a failed rollback leaves `deployed` on the build that really runs
+    for container in world.containers:
+        assert _deployed_digest(world, container) == world.digests[(container, CURRENT)]
 
 
 def test_a_completed_deployment_on_the_wrong_image_is_caught(world, project, tmp_path, capsys, monkeypatch):
@@ -123,9 +127,9 @@ def test_an_unknown_hash_lists_recent_tags_and_changes_nothing(world, project, t
     assert f"web ({repository('web')}): recent tags, newest first:" in err
     for build_hash in HASHES:
         assert build_hash in err
-    assert "latest," not in err
+    assert "deployed," not in err
     for container in world.containers:
-        assert _latest_digest(world, container) == world.digests[(container, CURRENT)]
+        assert _deployed_digest(world, container) == world.digests[(container, CURRENT)]
     assert len(world.ecs.list_task_definitions(familyPrefix=FAMILY)["taskDefinitionArns"]) == 1
 
 
@@ -134,7 +138,7 @@ def test_a_hash_missing_in_one_repository_changes_nothing(world, project, tmp_pa
     world.ecr.batch_delete_image(repositoryName=repository("worker"), imageIds=[{"imageTag": OLD}])
     code, out, err = _rollback(project, tmp_path, capsys, world)
     assert code == 1 and f"worker ({repository('worker')})" in err and f"web ({repository('web')})" not in err
-    assert _latest_digest(world, "web") == world.digests[("web", CURRENT)]
+    assert _deployed_digest(world, "web") == world.digests[("web", CURRENT)]
 
 
 def test_a_bad_tag_and_an_unknown_api_are_clear_errors(world, project, tmp_path, capsys, monkeypatch):
@@ -163,7 +167,7 @@ def test_rollback_of_a_paused_service_says_nothing_runs_yet(world, project, tmp_
     assert runnable(f"but the service is paused, so nothing runs it yet: python -m ops resume --stack dev "
                     f"--api {API}") in out
     for container in world.containers:
-        assert _latest_digest(world, container) == world.digests[(container, OLD)]
+        assert _deployed_digest(world, container) == world.digests[(container, OLD)]
 
 
 def test_without_the_pulumi_cli_the_boto3_commands_point_at_outputs_json(project, capsys, monkeypatch, tmp_path):

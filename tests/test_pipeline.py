@@ -103,23 +103,25 @@ def test_lifecycle_policy_rule_by_rule(managed):
     lifecycle = managed.one("aws:ecr/lifecyclePolicy:LifecyclePolicy")
     text = lifecycle.inputs["policy"]
     assert botocore_errors("ecr", "PutLifecyclePolicy", {"repositoryName": "repo", "lifecyclePolicyText": text}) == ""
-    keep_latest, expire_others = json.loads(text)["rules"]
-    # rule 1 claims the image tagged latest; one image at most carries a tag, so it never expires anything
-    assert keep_latest["rulePriority"] == 1
-    assert keep_latest["selection"] == {"tagStatus": "tagged", "tagPatternList": ["latest"],
-                                        "countType": "imageCountMoreThan", "countNumber": 1}
-    assert keep_latest["action"] == {"type": "expire"}
-    # rule 2 (tagStatus any must be the last rule): everything else 7 days after push
-    assert expire_others["rulePriority"] == 2
+    keep_deployed, keep_latest, expire_others = json.loads(text)["rules"]
+    # rules 1-2 claim the images tagged deployed and (legacy) latest; one image at most carries a tag, so they
+    # never expire anything
+    for priority, (rule, tag) in enumerate(((keep_deployed, "deployed"), (keep_latest, "latest")), start=1):
+        assert rule["rulePriority"] == priority
+        assert rule["selection"] == {"tagStatus": "tagged", "tagPatternList": [tag],
+                                     "countType": "imageCountMoreThan", "countNumber": 1}
+        assert rule["action"] == {"type": "expire"}
+    # rule 3 (tagStatus any must be the last rule): everything else 7 days after push
+    assert expire_others["rulePriority"] == 3
     assert expire_others["selection"] == {"tagStatus": "any", "countType": "sinceImagePushed", "countUnit": "days",
                                           "countNumber": 7}
     assert expire_others["action"] == {"type": "expire"}
 
 
-def test_task_runs_the_hash_tag_of_latest(managed):
+def test_task_runs_the_deployed_build(managed):
     task = managed.one("aws:ecs/taskDefinition:TaskDefinition")
     web, = json.loads(task.inputs["containerDefinitions"])
-    assert web["image"] == f"{REPO_URL}-web-web:{mockrun.STEADY_STATE_IMAGE_TAG}"
+    assert web["image"] == f"{REPO_URL}-web-web:deployed"
     lookup = managed.one(LATEST_TYPE)
     assert lookup.inputs["repository"] == "serverless-containers-dev-web-web" and lookup.inputs["region"] == "us-east-1"
     assert managed.one("aws:ecs/service:Service").inputs["desiredCount"] == 1
@@ -171,7 +173,7 @@ def test_managed_source_zip_is_uploaded_and_starts_the_pipeline(managed, apps):
 # --- CodeBuild ------------------------------------------------------------------------------------------------
 
 def test_codebuild_x86(managed):
-    project = managed.one("aws:codebuild/project:Project").inputs
+    project = managed.one("aws:codebuild/project:Project", "web-pipeline-build").inputs
     assert project["name"] == "serverless-containers-dev-web"
     environment = project["environment"]
     assert (environment["type"], environment["image"], environment["computeType"], environment["privilegedMode"]) == \
@@ -186,12 +188,12 @@ def test_codebuild_x86(managed):
     assert group["name"] == logs["groupName"] and group["retentionInDays"] == 7
     spec = yaml.safe_load(project["source"]["buildspec"])
     assert spec["artifacts"] == {"files": ["imagedefinitions.json"]}
-    assert 'docker build --cache-from "${IMAGE_REPO_WEB}:latest" --build-arg BUILDKIT_INLINE_CACHE=1 -f Dockerfile ' \
+    assert 'docker build --cache-from "${IMAGE_REPO_WEB}:deployed" --build-arg BUILDKIT_INLINE_CACHE=1 -f Dockerfile ' \
            '-t "${IMAGE_REPO_WEB}:$HASH" .' in spec["phases"]["build"]["commands"]
 
 
 def test_codebuild_arm64_two_containers(managed_arm_two):
-    project = managed_arm_two.one("aws:codebuild/project:Project").inputs
+    project = managed_arm_two.one("aws:codebuild/project:Project", "shop-pipeline-build").inputs
     environment = project["environment"]
     assert (environment["type"], environment["image"], environment["privilegedMode"]) == \
         ("ARM_CONTAINER", "aws/codebuild/amazonlinux-aarch64-standard:3.0", True)
@@ -200,9 +202,9 @@ def test_codebuild_arm64_two_containers(managed_arm_two):
     commands = yaml.safe_load(project["source"]["buildspec"])["phases"]["build"]["commands"]
     builds = [c for c in commands if c.startswith("docker build")]
     assert builds == [
-        'docker build --cache-from "${IMAGE_REPO_API}:latest" --build-arg BUILDKIT_INLINE_CACHE=1 '
+        'docker build --cache-from "${IMAGE_REPO_API}:deployed" --build-arg BUILDKIT_INLINE_CACHE=1 '
         '-f api/Dockerfile.prod --build-arg NODE_ENV=production --target runtime -t "${IMAGE_REPO_API}:$HASH" api',
-        'docker build --cache-from "${IMAGE_REPO_WORKER}:latest" --build-arg BUILDKIT_INLINE_CACHE=1 '
+        'docker build --cache-from "${IMAGE_REPO_WORKER}:deployed" --build-arg BUILDKIT_INLINE_CACHE=1 '
         '-f worker/Dockerfile -t "${IMAGE_REPO_WORKER}:$HASH" worker']
     post = yaml.safe_load(project["source"]["buildspec"])["phases"]["post_build"]["commands"]
     assert json.loads(post[-1].split("'")[1].replace("\\n", "")) == [
@@ -235,7 +237,7 @@ def test_managed_pipeline_stages(managed):
         ("serverless-containers-dev-web", "V2", "SUPERSEDED")
     bucket = managed.one("aws:s3/bucket:Bucket").outputs["bucket"]
     assert inputs["artifactStores"] == [{"location": bucket, "type": "S3"}]
-    assert [s["name"] for s in inputs["stages"]] == ["Source", "Build", "Deploy"]
+    assert [s["name"] for s in inputs["stages"]] == ["Source", "Build", "Deploy", "Promote"]
     source = action(pipeline, "Source")
     assert (source["owner"], source["provider"]) == ("AWS", "S3")
     assert source["configuration"] == {"S3Bucket": bucket, "S3ObjectKey": "source/web.zip",
@@ -247,6 +249,9 @@ def test_managed_pipeline_stages(managed):
     assert (deploy["category"], deploy["provider"]) == ("Deploy", "ECS")
     assert deploy["configuration"] == {"ClusterName": "serverless-containers-dev", "ServiceName": "web",
                                        "FileName": "imagedefinitions.json", "DeploymentTimeout": "30"}
+    promote = action(pipeline, "Promote")
+    assert (promote["provider"], promote["inputArtifacts"]) == ("CodeBuild", ["imagedefinitions"])
+    assert promote["configuration"] == {"ProjectName": "serverless-containers-dev-web-promote"}
     assert botocore_errors("codepipeline", "CreatePipeline", as_api_pipeline(pipeline)) == ""
     outputs = managed.outputs["apis"]["web"]
     assert outputs["pipelineName"] == "serverless-containers-dev-web"
@@ -258,7 +263,9 @@ def test_managed_pipeline_stages(managed):
 def test_pipeline_role_is_least_privilege(managed):
     statements = {s["Sid"]: s for s in policy(named(managed, "aws:iam/rolePolicy:RolePolicy",
                                                     "-pipeline-pipeline"))["Statement"]}
-    assert statements["Build"]["Resource"] == [managed.one("aws:codebuild/project:Project").outputs["arn"]]
+    assert statements["Build"]["Resource"] == [
+        managed.one("aws:codebuild/project:Project", name).outputs["arn"]
+        for name in ("web-pipeline-build", "web-pipeline-promote")]
     assert statements["DeployService"]["Resource"] == [
         "arn:aws:ecs:us-east-1:123456789012:service/serverless-containers-dev/web"]
     roles = {r.name: r.outputs["arn"] for r in managed.of_type("aws:iam/role:Role")}
@@ -285,7 +292,7 @@ def test_first_deploy_holds_the_service_at_zero_and_the_waiter_scales_it(apps):
     assert result.one(RUN_TYPE).inputs["scaleTo"] == 1
     images = {d["name"]: d["image"] for d in json.loads(
         result.one("aws:ecs/taskDefinition:TaskDefinition").inputs["containerDefinitions"])}
-    assert images["api"] == f"{REPO_URL}-shop-api:latest"          # placeholder while no task runs
+    assert images["api"] == f"{REPO_URL}-shop-api:deployed"        # placeholder while no task runs
     assert images["cache"] == "public.ecr.aws/docker/library/redis:7"
 
 
@@ -299,13 +306,13 @@ def test_github_with_a_connection(apps):
     assert source["configuration"] == {"ConnectionArn": CONNECTION, "FullRepositoryId": "acme/mono",
                                        "BranchName": "release", "OutputArtifactFormat": "CODE_ZIP",
                                        "DetectChanges": "true"}
-    assert [s["name"] for s in pipeline.inputs["stages"]] == ["Source", "Build", "Deploy"]
+    assert [s["name"] for s in pipeline.inputs["stages"]] == ["Source", "Build", "Deploy", "Promote"]
     assert pipeline.inputs["triggers"] == [{"providerType": "CodeStarSourceConnection", "gitConfiguration": {
         "sourceActionName": "Source",
         "pushes": [{"branches": {"includes": ["release"]}, "filePaths": {"includes": ["services/web/**"]}}]}}]
     assert botocore_errors("codepipeline", "CreatePipeline", as_api_pipeline(pipeline)) == ""
     # monorepo: the build runs in the app's folder
-    spec = yaml.safe_load(result.one("aws:codebuild/project:Project").inputs["source"]["buildspec"])
+    spec = yaml.safe_load(result.one("aws:codebuild/project:Project", "web-pipeline-build").inputs["source"]["buildspec"])
     assert spec["phases"]["pre_build"]["commands"][0] == 'cd "$CODEBUILD_SRC_DIR"/services/web'
     statements = {s["Sid"]: s for s in policy(named(result, "aws:iam/rolePolicy:RolePolicy",
                                                     "-pipeline-pipeline"))["Statement"]}
@@ -378,3 +385,22 @@ def test_manual_image_for_an_image_container_is_ignored_with_a_warning(apps):
         result.one("aws:ecs/taskDefinition:TaskDefinition").inputs["containerDefinitions"])}
     assert images["cache"] == "public.ecr.aws/docker/library/redis:7"
     assert any("images.cache is ignored" in w for w in result.warnings)
+
+
+def test_promote_project_tags_the_deployed_build_without_docker(managed):
+    project = managed.one("aws:codebuild/project:Project", "web-pipeline-promote").inputs
+    build = managed.one("aws:codebuild/project:Project", "web-pipeline-build")
+    assert project["name"] == "serverless-containers-dev-web-promote"
+    assert project["serviceRole"] == build.inputs["serviceRole"]       # the build role may put images already
+    assert project["environment"]["privilegedMode"] is False
+    assert project["logsConfig"]["cloudwatchLogs"]["groupName"] == build.inputs["logsConfig"]["cloudwatchLogs"][
+        "groupName"]
+    spec = yaml.safe_load(project["source"]["buildspec"])
+    commands = " ".join(spec["phases"]["build"]["commands"])
+    assert "put-image" in commands and "--image-tag deployed" in commands
+    assert "docker push" not in commands and "docker pull" not in commands
+    request = {"name": project["name"], "source": {"type": "CODEPIPELINE", "buildspec": project["source"]["buildspec"]},
+               "artifacts": {"type": "CODEPIPELINE"}, "serviceRole": project["serviceRole"],
+               "environment": {"type": project["environment"]["type"], "image": project["environment"]["image"],
+                               "computeType": project["environment"]["computeType"]}}
+    assert botocore_errors("codebuild", "CreateProject", request) == ""

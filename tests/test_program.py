@@ -75,8 +75,11 @@ def test_first_deploy_runs_no_task_until_an_image_exists(apps):
     assert steady.one("aws:ecs/service:Service").inputs["desiredCount"] == 1
     images = {name: d["image"] for name, d in containers_of(steady, "-multi").items()}
     repositories = steady.outputs["apis"]["multi"]["repositories"]
-    # every built container runs the hash tag that ECR's `latest` points at (docs/design.md)
-    assert images == {name: f"{repositories[name]}:f00d123" for name in ("express", "python")}
+    # every built container runs the build ECS last deployed: the moving tag `deployed` (docs/design.md)
+    assert images == {name: f"{repositories[name]}:deployed" for name in ("express", "python")}
+    # a pipeline release moves `deployed` to another build: the task definition stays the same (no restart)
+    released = run(config, latest_image_tag="ba5eba1")
+    assert containers_of(released, "-multi") == containers_of(steady, "-multi")
 
 
 def test_image_containers_run_their_image(tmp_path):

@@ -60,9 +60,10 @@ def test_any_compose_service_name_gives_a_name_ecr_accepts(container):
 
 def test_lifecycle_policy_json_shape():
     rules = lifecycle_policy()["rules"]
-    assert [r["rulePriority"] for r in rules] == [1, 2]
+    assert [r["rulePriority"] for r in rules] == [1, 2, 3]
+    assert [r["selection"].get("tagPatternList") for r in rules] == [["deployed"], ["latest"], None]
     assert rules[-1]["selection"]["tagStatus"] == "any"          # ECR requires `any` to be the last rule
-    assert lifecycle_policy(14)["rules"][1]["selection"]["countNumber"] == 14
+    assert lifecycle_policy(14)["rules"][-1]["selection"]["countNumber"] == 14
 
 
 def test_manual_image_values():
@@ -79,44 +80,54 @@ def test_manual_image_values():
 
 # --- the lookup -------------------------------------------------------------------------------------------------
 
-def test_no_latest_is_the_first_deploy(ecr):
+def test_no_moving_tag_is_the_first_deploy(ecr):
     assert find_latest(ecr, REPOSITORY) == NO_IMAGE
     assert find_latest(ecr, "serverless-containers-dev-posts-missing") == NO_IMAGE
-    assert image_reference("r", NO_IMAGE) == "r:latest"
+    assert image_reference("r", NO_IMAGE) == "r:deployed"          # placeholder while the service runs 0 tasks
 
 
-def test_latest_resolves_to_the_hash_tag_sharing_its_digest(ecr):
+def test_deployed_is_named_by_tag_and_resolved_to_its_hash(ecr):
     push(ecr, "a", "1111111")
+    digest = push(ecr, "b", "2222222", "deployed")
+    current = find_latest(ecr, REPOSITORY)
+    assert current == CurrentImage(tag="2222222", digest=digest, moving="deployed")
+    # the task definition names the moving tag: a later pipeline release changes no revision
+    assert image_reference("r", current) == "r:deployed"
+
+
+def test_deployed_wins_over_a_legacy_latest(ecr):
+    deployed = push(ecr, "a", "1111111", "deployed")
+    push(ecr, "b", "2222222", "latest")                           # a build whose deploy was never promoted
+    assert find_latest(ecr, REPOSITORY) == CurrentImage(tag="1111111", digest=deployed, moving="deployed")
+
+
+def test_legacy_latest_is_pinned_by_its_hash_or_digest(ecr):
+    """Stacks deployed before the Promote stage have only `latest`: pinned as before."""
     digest = push(ecr, "b", "2222222", "latest")
+    assert image_reference("r", find_latest(ecr, REPOSITORY)) == "r:2222222"
+    hand_made = push(ecr, "d", "latest", "hand-made")
     current = find_latest(ecr, REPOSITORY)
-    assert current == CurrentImage(tag="2222222", digest=digest)
-    assert image_reference("r", current) == "r:2222222"
+    assert current == CurrentImage(tag="", digest=hand_made, moving="latest") and digest != hand_made
+    assert image_reference("r", current) == f"r@{hand_made}"
 
 
-def test_rollback_moves_latest_and_the_lookup_follows(ecr):
+def test_rollback_moves_deployed_and_the_lookup_follows(ecr):
     old = push(ecr, "a", "1111111")
-    push(ecr, "b", "2222222", "latest")
-    push(ecr, "a", "latest")                        # what `ops rollback` does: re-tag the old build
-    assert find_latest(ecr, REPOSITORY) == CurrentImage(tag="1111111", digest=old)
+    push(ecr, "b", "2222222", "deployed")
+    push(ecr, "a", "deployed")                        # what `ops rollback` does: re-tag the old build
+    assert find_latest(ecr, REPOSITORY) == CurrentImage(tag="1111111", digest=old, moving="deployed")
 
 
-def test_latest_without_a_hash_tag_is_pinned_by_digest(ecr):
-    digest = push(ecr, "d", "latest", "hand-made")
-    current = find_latest(ecr, REPOSITORY)
-    assert current == CurrentImage(tag="", digest=digest)
-    assert image_reference("r", current) == f"r@{digest}"
-
-
-def test_provider_reports_a_change_only_when_latest_moved(ecr):
+def test_provider_reports_a_change_only_when_deployed_moved(ecr):
     provider = LatestImageProvider(client_factory=lambda _props: ecr)
     props = {"repository": REPOSITORY, "region": "us-east-1", "profile": ""}
     created = provider.create(props)
-    assert created.id == REPOSITORY and created.outs["tag"] == "" and created.outs["digest"] == ""
+    assert created.id == REPOSITORY and created.outs["tag"] == "" and created.outs["movingTag"] == ""
 
-    push(ecr, "b", "2222222", "latest")
-    assert provider.diff(created.id, created.outs, props).changes is True          # first build landed
+    push(ecr, "b", "2222222", "deployed")
+    assert provider.diff(created.id, created.outs, props).changes is True          # first build promoted
     updated = provider.update(created.id, created.outs, props).outs
-    assert updated["tag"] == "2222222"
+    assert (updated["tag"], updated["movingTag"]) == ("2222222", "deployed")
     assert provider.diff(created.id, updated, props).changes is False              # nothing moved since
     assert provider.diff(created.id, updated, {**props, "repository": "other-repo"}).changes is True
     assert provider.read(created.id, updated).outs["tag"] == "2222222"

@@ -247,7 +247,9 @@ def test_ecs_service(multi_run):
     service = multi_run.one("aws:ecs/service:Service").inputs
     discovery = multi_run.one("aws:servicediscovery/service:Service")
     assert service["name"] == "multi" and service["cluster"] == "serverless-containers-dev"
-    assert service["launchType"] == "FARGATE" and "capacityProviderStrategies" not in service
+    # always a strategy, never launch_type (which forces a new service); the provider wants a forced deployment
+    assert service["capacityProviderStrategies"] == [{"capacityProvider": "FARGATE", "weight": 1}]
+    assert "launchType" not in service and service["forceNewDeployment"] is True
     assert service["desiredCount"] == 2
     assert (service["deploymentMinimumHealthyPercent"], service["deploymentMaximumPercent"]) == (100, 200)
     assert service["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}

@@ -8,10 +8,12 @@ are checked by a test with fake ``aws``/``docker`` and run against a real Docker
    as anonymous pulls from CodeBuild's shared addresses are). CodeBuild reads the secret's
    ``username``/``password`` into variables (``env.secrets-manager``) and masks them in the logs; the
    password reaches ``docker login`` on stdin, never in a command line.
-2. ``build``: per built container, pull the previous ``latest`` as a layer cache, ``docker build`` with
-   the compose context, dockerfile, args and target, tagged ``<hash>``; then tag it ``latest``.
-3. ``post_build``: push both tags of every image (only after all of them built), then write
-   ``imagedefinitions.json`` naming every built container with its hash-tagged image.
+2. ``build``: per built container, pull the image tagged ``deployed`` as a layer cache, ``docker build``
+   with the compose context, dockerfile, args and target, tagged ``<hash>``.
+3. ``post_build``: push the ``<hash>`` tag of every image (only after all of them built), then write
+   ``imagedefinitions.json`` naming every built container with its hash-tagged image. No moving tag is
+   pushed: ``deployed`` moves only in the Promote stage, after ECS deployed the build (docs/design.md,
+   "Who moves which tag"; ``promote_commands`` below).
 
 The build hash, 7 lowercase hex characters in every case, so ``components/providers/image_lookup.py`` finds it:
 
@@ -45,6 +47,10 @@ from components.compose.model import App
 SOURCE_HASH_FILE = ".serverless-containers-source-hash"
 IMAGE_DEFINITIONS_FILE = "imagedefinitions.json"
 HASH_LENGTH = 7
+DEPLOYED_TAG = "deployed"          # the moving tag (docs/design.md, "Who moves which tag")
+MANIFEST_MEDIA_TYPES = ("application/vnd.docker.distribution.manifest.v2+json",
+                        "application/vnd.docker.distribution.manifest.list.v2+json",
+                        "application/vnd.oci.image.manifest.v1+json", "application/vnd.oci.image.index.v1+json")
 DOCKER_HUB_USERNAME_VAR = "DOCKERHUB_USERNAME"
 DOCKER_HUB_PASSWORD_VAR = "DOCKERHUB_PASSWORD"
 _REMOTE_CONTEXT = re.compile(r"^(https?://|git://|git@|ssh://|github\.com/)")
@@ -144,7 +150,7 @@ def _hash_command() -> str:
 
 
 def _build_command(build: ImageBuild, inline_path: str | None) -> str:
-    parts = ["docker", "build", "--cache-from", _repo(build, "latest"),
+    parts = ["docker", "build", "--cache-from", _repo(build, DEPLOYED_TAG),
              # the pushed image carries its cache metadata, so the next build can use it with BuildKit
              "--build-arg", "BUILDKIT_INLINE_CACHE=1"]
     dockerfile = inline_path or build.dockerfile
@@ -195,9 +201,8 @@ def phase_commands(builds: list[ImageBuild], *, subdirectory: str = "",
             inline_path = f'"${{TMPDIR:-/tmp}}/{build.container}.Dockerfile"'
             build_phase.append(f"printf '%s' {shlex.quote(build.dockerfile_inline)} > {inline_path}")
         build_phase += [
-            f"docker pull {_repo(build, 'latest')} || true",
+            f"docker pull {_repo(build, DEPLOYED_TAG)} || true",
             _build_command(build, inline_path),
-            f"docker tag {_repo(build, '$HASH')} {_repo(build, 'latest')}",
         ]
     template = json.dumps(image_definitions({b.container: "%s" for b in builds}))
     post_build = [
@@ -205,7 +210,7 @@ def phase_commands(builds: list[ImageBuild], *, subdirectory: str = "",
         '[ "${CODEBUILD_BUILD_SUCCEEDING:-1}" = "1" ]',
     ]
     for build in builds:
-        post_build += [f"docker push {_repo(build, '$HASH')}", f"docker push {_repo(build, 'latest')}"]
+        post_build.append(f"docker push {_repo(build, '$HASH')}")
     arguments = " ".join(_repo(b, "$HASH") for b in builds)
     post_build.append(f"printf {shlex.quote(template + chr(92) + 'n')} {arguments} "
                       f'> "$CODEBUILD_SRC_DIR/{IMAGE_DEFINITIONS_FILE}"')
@@ -235,3 +240,44 @@ def buildspec_yaml(builds: list[ImageBuild], *, subdirectory: str = "",
                    docker_hub_credentials: str | None = None) -> str:
     return yaml.safe_dump(buildspec(builds, subdirectory=subdirectory, docker_hub_credentials=docker_hub_credentials),
                           sort_keys=False, width=1000)
+
+
+def promote_commands(tag: str = DEPLOYED_TAG) -> list[str]:
+    """The Promote stage (after Deploy): point ``tag`` at the build ECS just deployed, in every repository.
+
+    Reads each ``imageUri`` (``<registry>/<repository>:<hash>``) of ``imagedefinitions.json``, fetches that
+    manifest and puts it again under ``tag`` (no image is pulled or pushed). ECR answers
+    ImageAlreadyExistsException when ``tag`` already names that manifest (a retried run): that is success.
+    Any other failure fails the stage, and so the run.
+    """
+    accepted = " ".join(MANIFEST_MEDIA_TYPES)
+    read_uris = ("import json,sys; print(' '.join(d['imageUri'] for d in json.load(open(sys.argv[1]))))")
+    return [
+        f"URIS=$(python3 -c {shlex.quote(read_uris)} \"$CODEBUILD_SRC_DIR/{IMAGE_DEFINITIONS_FILE}\")",
+        '[ -n "$URIS" ]',
+        'for URI in $URIS; do '
+        'REF="${URI#*/}"; REPOSITORY="${REF%:*}"; HASH="${REF##*:}"; '
+        'MANIFEST=$(aws ecr batch-get-image --repository-name "$REPOSITORY" --image-ids imageTag="$HASH" '
+        f'--accepted-media-types {accepted} '
+        "--query 'images[0].imageManifest' --output text) || exit 1; "
+        'MEDIA=$(aws ecr batch-get-image --repository-name "$REPOSITORY" --image-ids imageTag="$HASH" '
+        f'--accepted-media-types {accepted} '
+        "--query 'images[0].imageManifestMediaType' --output text) || exit 1; "
+        '{ [ -n "$MANIFEST" ] && [ "$MANIFEST" != None ]; } || { echo "no image $REPOSITORY:$HASH" >&2; exit 1; }; '
+        f'OUT=$(aws ecr put-image --repository-name "$REPOSITORY" --image-tag {tag} '
+        '--image-manifest "$MANIFEST" --image-manifest-media-type "$MEDIA" 2>&1) '
+        '|| echo "$OUT" | grep -q ImageAlreadyExistsException '
+        '|| { echo "$OUT" >&2; exit 1; }; '
+        f'echo "$REPOSITORY: {tag} -> $HASH"; '
+        'done',
+    ]
+
+
+def promote_buildspec(tag: str = DEPLOYED_TAG) -> dict:
+    """The Promote project's buildspec (version 0.2): no Docker, only ECR API calls."""
+    return {"version": 0.2, "env": {"shell": "bash"},
+            "phases": {"build": {"on-failure": "ABORT", "commands": promote_commands(tag)}}}
+
+
+def promote_buildspec_yaml(tag: str = DEPLOYED_TAG) -> str:
+    return yaml.safe_dump(promote_buildspec(tag), sort_keys=False, width=1000)

@@ -1,6 +1,6 @@
 """The build pipeline of one API: source/artifact bucket, CodeBuild, CodePipeline V2, and the awaited run.
 
-Source -> Build -> Deploy:
+Source -> Build -> Deploy -> Promote:
 
 * **Source**. ``build: managed``: the program zips the API folder (components/pipeline/source_bundle.py) and
   uploads it to the versioned bucket; a new object version starts the pipeline through an EventBridge
@@ -12,7 +12,10 @@ Source -> Build -> Deploy:
 * **Build**. CodeBuild, privileged Docker, the image matching the task's CPU architecture, the
   buildspec from components/pipeline/buildspec.py (signed in to Docker Hub with ``dockerHubCredentials`` when set),
   logs in CloudWatch with the stack's retention.
-* **Deploy**. ECS's standard deploy action with ``imagedefinitions.json`` (hash-tagged images).
+* **Deploy**. ECS's standard deploy action with ``imagedefinitions.json`` (hash-tagged images). It waits for
+  the ECS rollout and fails when the rollout fails or exceeds ``DeploymentTimeout``.
+* **Promote**. A small CodeBuild project (no Docker, the build's role) moves the ``deployed`` tag to the build
+  just deployed. Only a successful Deploy gets here (docs/design.md, "Who moves which tag").
 
 Execution mode SUPERSEDED: when sources arrive faster than builds, only the newest is built and
 deployed; nothing waits in a queue to roll out a version that is already stale. The waiter follows a
@@ -32,7 +35,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.pipeline.buildspec import IMAGE_DEFINITIONS_FILE, buildspec_yaml, image_builds, repository_env_var
+from components.pipeline.buildspec import (IMAGE_DEFINITIONS_FILE, buildspec_yaml, image_builds,
+                                           promote_buildspec_yaml, repository_env_var)
 from components.config import GithubSource
 from components.compose.model import App
 from components.providers.pipeline_run import DEFAULT_TIMEOUT_SECONDS, PipelineRun, pipeline_console_url
@@ -50,6 +54,7 @@ BUILD_IMAGES = {
 }
 BUILD_COMPUTE_TYPE = "BUILD_GENERAL1_SMALL"
 ECS_DEPLOY_TIMEOUT_MINUTES = 30
+PROMOTE_SUFFIX = "-promote"
 
 
 def pipeline_name(stack: str, api: str) -> str:
@@ -126,7 +131,7 @@ def build_role_policy(log_group_arn: str, bucket_arn: str, repository_arns: list
 
 
 def pipeline_role_policy(*, bucket_arn: str, project_arn: str, service_arn: str, passed_role_arns: list[str],
-                         connection_arn: str | None = None) -> dict:
+                         connection_arn: str | None = None, promote_project_arn: str | None = None) -> dict:
     """CodePipeline: its bucket, its CodeBuild project, its ECS service, and passing the task's two roles
     to ECS (the deploy action registers a task definition revision that names them)."""
     statements = [
@@ -136,7 +141,7 @@ def pipeline_role_policy(*, bucket_arn: str, project_arn: str, service_arn: str,
         {"Sid": "ArtifactBucket", "Effect": "Allow",
          "Action": ["s3:GetBucketVersioning", "s3:GetBucketLocation", "s3:ListBucket"], "Resource": [bucket_arn]},
         {"Sid": "Build", "Effect": "Allow", "Action": ["codebuild:StartBuild", "codebuild:BatchGetBuilds"],
-         "Resource": [project_arn]},
+         "Resource": [project_arn] + ([promote_project_arn] if promote_project_arn else [])},
         {"Sid": "DeployService", "Effect": "Allow", "Action": ["ecs:DescribeServices", "ecs:UpdateService"],
          "Resource": [service_arn]},
         # These ECS calls take no resource-level permissions.
@@ -185,8 +190,15 @@ def source_action(mode: str, *, bucket: Any = None, key: str = "", github: Githu
                               "OAuthToken": token, "PollForSourceChanges": "true"}}
 
 
-def pipeline_stages(source: dict, *, project_name: Any, cluster_name: Any, service_name: Any) -> list[dict]:
-    return [
+def promote_project_name(stack: str, api: str) -> str:
+    return f"{pipeline_name(stack, api)}{PROMOTE_SUFFIX}"
+
+
+def pipeline_stages(source: dict, *, project_name: Any, cluster_name: Any, service_name: Any,
+                    promote_project_name: Any = None) -> list[dict]:
+    """Source -> Build -> Deploy -> Promote. Promote runs only when Deploy succeeded (a failed stage ends the
+    run): it moves the ``deployed`` tag to the build ECS just rolled out (docs/design.md, "Who moves which tag")."""
+    stages = [
         {"name": "Source", "actions": [source]},
         {"name": "Build", "actions": [{
             "name": "BuildImages", "category": "Build", "owner": "AWS", "provider": "CodeBuild", "version": "1",
@@ -199,6 +211,11 @@ def pipeline_stages(source: dict, *, project_name: Any, cluster_name: Any, servi
                               "FileName": IMAGE_DEFINITIONS_FILE,
                               "DeploymentTimeout": str(ECS_DEPLOY_TIMEOUT_MINUTES)}}]},
     ]
+    if promote_project_name is not None:
+        stages.append({"name": "Promote", "actions": [{
+            "name": "TagDeployed", "category": "Build", "owner": "AWS", "provider": "CodeBuild", "version": "1",
+            "input_artifacts": ["imagedefinitions"], "configuration": {"ProjectName": promote_project_name}}]})
+    return stages
 
 
 def github_triggers(github: GithubSource) -> list[dict]:
@@ -322,6 +339,25 @@ class BuildPipeline(pulumi.ComponentResource):
             logs_config={"cloudwatch_logs": {"status": "ENABLED", "group_name": log_group.name},
                          "s3_logs": {"status": "DISABLED"}},
             tags=args.tags, opts=pulumi.ResourceOptions(parent=self, depends_on=[build_policy]))
+        # Promote: re-tags the deployed build `deployed` (ECR API calls only). Same role and log group as the
+        # build: the role may already read and put images in exactly these repositories.
+        promote_environment = {**build_environment(args.architecture, {"AWS_REGION": args.region}),
+                               "privileged_mode": False}
+        promote = aws.codebuild.Project(
+            f"{name}-promote", name=promote_project_name(args.stack, args.api),
+            description=f"tags the build ECS deployed for {args.api} (stack {args.stack}) as deployed",
+            service_role=build_role.arn, build_timeout=5, environment=promote_environment,
+            source={"type": "CODEPIPELINE", "buildspec": promote_buildspec_yaml()},
+            artifacts={"type": "CODEPIPELINE"},
+            logs_config={"cloudwatch_logs": {"status": "ENABLED", "group_name": log_group.name,
+                                             "stream_name": "promote"},
+                         "s3_logs": {"status": "DISABLED"}},
+            tags=args.tags, opts=pulumi.ResourceOptions(parent=self, depends_on=[build_policy]))
+
+        partition = aws.get_partition().partition
+        # From the Service's outputs, so everything that takes it waits for the service update.
+        service_arn = pulumi.Output.all(args.cluster_name, args.service_name).apply(
+            lambda parts: f"arn:{partition}:ecs:{args.region}:{args.account_id}:service/{parts[0]}/{parts[1]}")
 
         # --- the source ---
         source_object = None
@@ -331,7 +367,9 @@ class BuildPipeline(pulumi.ComponentResource):
             source_object = aws.s3.BucketObjectv2(
                 f"{name}-source", bucket=bucket.id, key=source_key(args.api),
                 source=pulumi.FileAsset(str(bundle.path)), source_hash=bundle.sha256,
-                content_type="application/zip", tags=args.tags,
+                # The service's ARN as a tag makes the upload wait for this update's ECS service update: a build
+                # started earlier could finish first and then be rolled back to the old image by that update.
+                content_type="application/zip", tags={**args.tags, "deploys-service": service_arn},
                 # the S3 source action needs a version id: versioning must be on before the first upload
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]))
             source = source_action("managed", bucket=bucket.bucket, key=source_key(args.api))
@@ -339,9 +377,6 @@ class BuildPipeline(pulumi.ComponentResource):
             source = source_action("github", github=args.github, token=args.github_token)
 
         # --- CodePipeline ---
-        partition = aws.get_partition().partition
-        service_arn = pulumi.Output.all(args.cluster_name, args.service_name).apply(
-            lambda parts: f"arn:{partition}:ecs:{args.region}:{args.account_id}:service/{parts[0]}/{parts[1]}")
         pipeline_role = aws.iam.Role(
             f"{name}-pipeline", description=f"CodePipeline builds and deploys {args.api} (stack {args.stack})",
             assume_role_policy=assume_role_policy("codepipeline.amazonaws.com", args.account_id), tags=args.tags,
@@ -349,9 +384,11 @@ class BuildPipeline(pulumi.ComponentResource):
         connection = args.github.connection_arn if args.build_mode == "github" and args.github else None
         pipeline_policy = aws.iam.RolePolicy(
             f"{name}-pipeline", role=pipeline_role.id,
-            policy=pulumi.Output.all(bucket.arn, project.arn, service_arn, list(args.task_role_arns)).apply(
+            policy=pulumi.Output.all(bucket.arn, project.arn, service_arn, list(args.task_role_arns),
+                                     promote.arn).apply(
                 lambda parts: json.dumps(pipeline_role_policy(
                     bucket_arn=parts[0], project_arn=parts[1], service_arn=parts[2], passed_role_arns=parts[3],
+                    promote_project_arn=parts[4],
                     connection_arn=connection))),
             opts=child)
         triggers = github_triggers(args.github) if connection else None
@@ -360,7 +397,8 @@ class BuildPipeline(pulumi.ComponentResource):
             f"{name}-pipeline", name=physical, pipeline_type="V2", execution_mode="SUPERSEDED",
             role_arn=pipeline_role.arn,
             artifact_stores=[{"location": bucket.bucket, "type": "S3"}],
-            stages=pipeline_stages(source, project_name=project.name, cluster_name=args.cluster_name,
+            stages=pipeline_stages(source, project_name=project.name, promote_project_name=promote.name,
+                                   cluster_name=args.cluster_name,
                                    service_name=args.service_name),
             triggers=triggers, tags=args.tags,
             # the run CodePipeline starts on creation must find the source zip and its permissions

@@ -1,9 +1,9 @@
 """Roll an API back to an earlier build, and prove that the service really runs it.
 
-The seed's way, kept because the drift rule (docs/design.md, "Images and the task definition")
-depends on it: the build hash is re-tagged ``latest`` in every built container's ECR repository,
-so the next ``pulumi up`` registers the same images. Then a task-definition revision equal to the
-current one, with the images pinned to ``repo:HASH``, is rolled out and awaited.
+A task-definition revision equal to the current one, with the built images pinned to ``repo:HASH``, is
+rolled out and awaited. Only when the service really runs it does the moving tag ``deployed`` move to that
+build in every built container's repository (docs/design.md, "Who moves which tag"), so the next
+``pulumi up`` keeps it; a rollback that fails leaves ``deployed`` where it was.
 
 ECS can report a finished deployment while the old images still run: the deployment circuit
 breaker rolls a failing deployment back and the service settles "successfully" on the previous
@@ -21,6 +21,8 @@ from ops.cloud import ecs as ecs_view
 from ops.errors import OpsError
 from ops.stack.outputs import ApiOutputs
 
+DEPLOYED_TAG = "deployed"                     # components/providers/image_lookup.py, the moving tag
+MOVING_TAGS = (DEPLOYED_TAG, "latest")        # latest: the legacy moving tag of stacks from before `deployed`
 TAG_PATTERN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")   # Docker's rule for image tags
 MANIFEST_TYPES = [
     "application/vnd.docker.distribution.manifest.v2+json",
@@ -94,13 +96,13 @@ def recent_tags(ecr, repository: str, count: int = 10) -> list[str]:
     details.sort(key=lambda d: d.get("imagePushedAt") or 0, reverse=True)
     tags = []
     for detail in details:
-        tags += [tag for tag in detail.get("imageTags", []) if tag != "latest"]
+        tags += [tag for tag in detail.get("imageTags", []) if tag not in MOVING_TAGS]
     return tags[:count]
 
 
-def retag_latest(ecr, image: BuildImage) -> bool:
-    """Point ``latest`` at the build; False when it already did."""
-    kwargs = {"repositoryName": image.repository, "imageManifest": image.manifest, "imageTag": "latest"}
+def retag_deployed(ecr, image: BuildImage) -> bool:
+    """Point ``deployed`` at the build; False when it already did."""
+    kwargs = {"repositoryName": image.repository, "imageManifest": image.manifest, "imageTag": DEPLOYED_TAG}
     if image.media_type:
         kwargs["imageManifestMediaType"] = image.media_type
     try:
@@ -108,7 +110,7 @@ def retag_latest(ecr, image: BuildImage) -> bool:
     except ecr.exceptions.ImageAlreadyExistsException:
         return False
     except ecr.exceptions.ImageTagAlreadyExistsException:
-        raise OpsError(f"ECR repository {image.repository} has immutable tags, so 'latest' cannot move. "
+        raise OpsError(f"ECR repository {image.repository} has immutable tags, so '{DEPLOYED_TAG}' cannot move. "
                        "The pipeline needs mutable tags; set imageTagMutability to MUTABLE.") from None
     return True
 
@@ -175,10 +177,6 @@ def rollback(*, ecs, ecr, codepipeline, api: ApiOutputs, build_hash: str, timeou
     _warn_about_running_pipeline(codepipeline, api, report)
 
     current = ecs_view.describe_service(ecs, api.cluster, api.service)
-    for image in images:
-        moved = retag_latest(ecr, image)
-        report(f"{image.container}: latest -> {build_hash} ({image.digest})" + ("" if moved else ", already"))
-
     result.task_definition = register_pinned_revision(ecs, current["taskDefinition"], images)
     report(f"registered {ecs_view.revision_label(result.task_definition)} "
            f"(from {ecs_view.revision_label(current['taskDefinition'])})")
@@ -193,6 +191,12 @@ def rollback(*, ecs, ecr, codepipeline, api: ApiOutputs, build_hash: str, timeou
         result.problems.append(f"rollout {rollout.outcome}: {rollout.message}")
         result.problems += [f"service event: {message}" for message in ecs_view.recent_events(rollout.service, 3)]
     result.problems += verify_running(ecs, api.cluster, api.service, result.task_definition, images)
+    if result.verified:
+        # only now: `deployed` names what ECS really runs (a failed rollback leaves it where it was)
+        for image in images:
+            moved = retag_deployed(ecr, image)
+            report(f"{image.container}: {DEPLOYED_TAG} -> {build_hash} ({image.digest})"
+                   + ("" if moved else ", already"))
     return result
 
 

@@ -24,8 +24,8 @@ def build_hash(value: str) -> str:
 
 
 def register(subparsers) -> None:
-    text = ("deploy an earlier build of an API: re-tag its hash as latest in ECR, roll out a task definition "
-            "pinned to it, wait, and verify the running tasks use it")
+    text = ("deploy an earlier build of an API: roll out a task definition pinned to its hash, wait, verify the "
+            "running tasks use it, then move the `deployed` tag in ECR to it")
     parser = subparsers.add_parser("rollback", help=text, description=text)
     add_stack_args(parser)
     add_outputs_args(parser)
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if result.verified:
         say(f"done: {api.name} runs build {args.to} ({revision_label(result.task_definition)}); "
-            "latest points at it, so the next `up` keeps it.")
+            "`deployed` points at it, so the next `up` keeps it.")
         return 0
     problems = "\n".join(f"  - {problem}" for problem in result.problems)
     raise OpsError(f"rollback of {api.name} to {args.to} is NOT running as asked "

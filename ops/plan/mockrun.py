@@ -44,6 +44,13 @@ class RecordedResource:
     secret_paths: set[str] = field(default_factory=set)
     ignore_changes: list[str] = field(default_factory=list)
     custom_timeouts: dict[str, str] = field(default_factory=dict)   # create/update/delete, as registered
+    dependencies: set[str] = field(default_factory=set)
+    """URNs the engine orders this resource after: ``depends_on`` and every resource whose output is an input."""
+    property_dependencies: dict[str, set[str]] = field(default_factory=dict)
+    """Input name -> URNs that input's value came from."""
+    options: dict = field(default_factory=dict)
+    """What the register request carried besides inputs: deleteBeforeReplace, protect, replaceOnChanges,
+    ignoreChanges, retainOnDelete, customTimeouts (only the ones set)."""
 
     @property
     def parent_name(self) -> str:
@@ -75,6 +82,27 @@ class RunResult:
 
     def by_name(self, name: str) -> RecordedResource:
         return next(r for r in self.resources if r.name == name)
+
+    def depends_on(self, resource: RecordedResource, other: RecordedResource) -> bool:
+        """Does the engine create/update ``resource`` only after ``other`` (directly or through others)?
+
+        A dependency on a component counts as one on each of its children, as in the engine."""
+        by_urn = {r.urn: r for r in self.resources}
+        seen: set[str] = set()
+        todo = list(resource.dependencies)
+        while todo:
+            urn = todo.pop()
+            if urn in seen:
+                continue
+            seen.add(urn)
+            if urn == other.urn:
+                return True
+            found = by_urn.get(urn)
+            if found is not None:
+                todo += list(found.dependencies)
+                if not found.custom:
+                    todo += [r.urn for r in self.resources if r.parent_urn == urn]
+        return False
 
     def children_of(self, parent: RecordedResource) -> list[RecordedResource]:
         return [r for r in self.resources if r.parent_urn == parent.urn]
@@ -297,12 +325,39 @@ class RecordingMocks(pulumi_mocks.Mocks):
         """The program's dynamic resources (components/providers/image_lookup.py, components/providers/pipeline_run.py)."""
         if typ.endswith(":LatestImage"):
             tag = self.latest_image_tag
-            return {"tag": tag, "digest": f"sha256:{hashlib.sha256(tag.encode()).hexdigest()}" if tag else ""}
+            return {"tag": tag, "digest": f"sha256:{hashlib.sha256(tag.encode()).hexdigest()}" if tag else "",
+                    "movingTag": "deployed" if tag else ""}
         if typ.endswith(":CertificateWait"):
             return {"status": "ISSUED", "notAfter": "2027-01-01 00:00:00+00:00"}
         if typ.endswith(":PipelineRun"):
             return {"executionId": "mock-execution-id", "status": "Succeeded"}
         return {}
+
+
+def _options(request) -> dict:
+    """The resource options the engine would act on, as the register request carries them (only those set)."""
+    options: dict = {}
+    if request.deleteBeforeReplaceDefined or request.deleteBeforeReplace:
+        options["deleteBeforeReplace"] = bool(request.deleteBeforeReplace)
+    for key in ("protect", "retainOnDelete"):
+        if _has_presence(request, key) or getattr(request, key):
+            options[key] = bool(getattr(request, key))
+    for key in ("replaceOnChanges", "ignoreChanges"):
+        if list(getattr(request, key)):
+            options[key] = sorted(getattr(request, key))
+    if request.HasField("customTimeouts"):
+        timeouts = {k: getattr(request.customTimeouts, k) for k in ("create", "update", "delete")
+                    if getattr(request.customTimeouts, k)}
+        if timeouts:
+            options["customTimeouts"] = timeouts
+    return options
+
+
+def _has_presence(message, field_name: str) -> bool:
+    try:
+        return message.HasField(field_name)
+    except ValueError:          # a plain field (older SDKs) has no presence: only a true value is "set"
+        return False
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
@@ -326,7 +381,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             outputs=_unwrap_secrets(outputs, "", set()), secret_paths=secret_paths,
             ignore_changes=list(request.ignoreChanges),
             custom_timeouts={k: v for k in ("create", "update", "delete")
-                             if (v := getattr(request.customTimeouts, k, ""))}))
+                             if (v := getattr(request.customTimeouts, k, ""))},
+            dependencies=set(request.dependencies),
+            property_dependencies={key: set(value.urns) for key, value in request.propertyDependencies.items()},
+            options=_options(request)))
         return response
 
     def RegisterResourceOutputs(self, request):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import urllib.parse
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -689,7 +690,8 @@ def _bucket_object(i: Inputs) -> list:
     return [("s3", "PutObject", compact({
         "Bucket": i.get("bucket"), "Key": i.get("key"), "Body": body,
         **{renames.get(k, k[:1].upper() + k[1:]): v for k, v in compact({k: i.get(k) for k in keys}).items()},
-        "Tagging": "&".join(f"{k}={v}" for k, v in tags.items()) if tags else None}), True)]
+        # S3 takes object tags as a URL query string (the SDK sends them encoded: an ARN's ':' and '/')
+        "Tagging": urllib.parse.urlencode(tags) if tags else None}), True)]
 
 
 def _bucket_policy(i: Inputs) -> list:
