@@ -6,6 +6,7 @@ import json
 import sys
 
 from ops.cli_args import add_stack_args, endpoint_lines, note, say
+from ops import automation
 from ops.cloud import aws
 from ops.errors import OpsError
 from ops.plan.mockrun import load_stack_config
@@ -73,8 +74,13 @@ def run_operation(args: argparse.Namespace) -> int:
     aws.for_stack(args.stack, project_dir=args.project_dir).require_credentials()
 
     progress = workspace.EngineProgress()
-    result = workspace.run(operation, args.stack, project_dir=args.project_dir, progress=progress,
-                           use_policies=not getattr(args, "no_policy", False))
+    use_policies = not getattr(args, "no_policy", False)
+    if operation == "up":   # the function a user's own script calls too (ops/automation.py)
+        result, raw = None, automation.deploy(args.stack, project_dir=args.project_dir, progress=progress,
+                                              policies=use_policies)
+    else:
+        result = workspace.run(operation, args.stack, project_dir=args.project_dir, progress=progress,
+                               use_policies=use_policies)
     for line in progress.summary():
         say(line)
 
@@ -86,7 +92,8 @@ def run_operation(args: argparse.Namespace) -> int:
             f"(remove it with `pulumi stack rm {args.stack}`).")
         return 0
 
-    raw = result.outputs if operation == "up" else _current_outputs(args)
+    if operation != "up":
+        raw = _current_outputs(args)
     if raw is not None:
         outputs = parse_outputs(args.stack, raw)
         lines = endpoint_lines(outputs)

@@ -173,10 +173,12 @@ def policy_packs(project_dir: Path) -> list[str]:
 
 
 def run(operation: str, stack: str, *, project_dir: Path = PROJECT_DIR, progress: EngineProgress | None = None,
-        use_policies: bool = True) -> Any:
-    """Run ``up``, ``preview``, ``refresh`` or ``destroy`` on ``stack``, streaming the engine's output."""
+        use_policies: bool = True, handle: Any = None) -> Any:
+    """Run ``up``, ``preview``, ``refresh`` or ``destroy`` on ``stack``, streaming the engine's output.
+
+    handle: the stack, when the caller opened it already (ops/automation.py sets config on it first)."""
     progress = progress or EngineProgress()
-    handle = open_stack(stack, project_dir=project_dir, create=operation in ("up", "preview"))
+    handle = handle or open_stack(stack, project_dir=project_dir, create=operation in ("up", "preview"))
     color = "always" if getattr(progress.out, "isatty", lambda: False)() else "never"
     kwargs: dict[str, Any] = {"on_output": progress.on_output, "on_event": progress.on_event, "color": color}
     if operation in ("up", "preview") and use_policies:
