@@ -416,3 +416,60 @@ def test_lifecycle_policy_checks():
         assert validate.lifecycle_policy_problems({"rules": [changed]}), broken
     assert validate.lifecycle_policy_problems({"rules": [{**rule, "action": {"type": "delete"}}]})
     assert validate.lifecycle_policy_problems({"rules": []})
+
+
+# --- custom domains (issue 16) -------------------------------------------------------------------------
+
+DOMAIN_OPERATIONS = {
+    "domain-zone-here": {("acm", "RequestCertificate"), ("acm", "DescribeCertificate"),
+                         ("route53", "ChangeResourceRecordSets"), ("apigatewayv2", "CreateDomainName"),
+                         ("apigatewayv2", "CreateApiMapping")},
+    "domain-elsewhere": {("acm", "RequestCertificate"), ("apigatewayv2", "CreateDomainName"),
+                         ("apigatewayv2", "CreateApiMapping")},
+    "domain-own-certificate": {("route53", "ChangeResourceRecordSets"), ("apigatewayv2", "CreateDomainName"),
+                               ("apigatewayv2", "CreateApiMapping")},
+}
+
+
+@pytest.mark.parametrize("case_id", sorted(DOMAIN_OPERATIONS))
+def test_custom_domain_requests_are_made_and_valid(case_id):
+    result = cases.run_case(CASES[case_id])
+    found, translation = findings(result)
+    assert not new_findings(found)
+    made = operations(translation)
+    assert DOMAIN_OPERATIONS[case_id] <= made, sorted(DOMAIN_OPERATIONS[case_id] - made)
+    if case_id == "domain-elsewhere":
+        assert ("route53", "ChangeResourceRecordSets") not in made
+    if case_id == "domain-own-certificate":
+        assert ("acm", "RequestCertificate") not in made
+        create_api = next(r for r in translation.requests if r.operation == "CreateApi" and "posts" in r.params["Name"])
+        assert create_api.params["DisableExecuteApiEndpoint"] is True
+    records = [r.params for r in translation.requests if r.operation == "ChangeResourceRecordSets"]
+    if case_id == "domain-zone-here":
+        kinds = sorted(c["ResourceRecordSet"]["Type"] for p in records for c in p["ChangeBatch"]["Changes"])
+        assert kinds == ["A", "A", "AAAA", "AAAA", "CNAME", "CNAME"]       # two APIs
+        assert {p["HostedZoneId"] for p in records} == {cases.ZONE_ID}
+
+
+@pytest.fixture(scope="module")
+def domain_run():
+    return cases.run_case(CASES["domain-zone-here"])
+
+
+@pytest.mark.parametrize("what, type_token, change, expected", [
+    ("TLS policy API Gateway does not offer", "aws:apigatewayv2/domainName:DomainName",
+     lambda i: {**i, "domainNameConfiguration": {**i["domainNameConfiguration"], "securityPolicy": "TLS_1_1"}},
+     "'TLS_1_1' is not one of"),
+    ("endpoint type of REST APIs' edge domains", "aws:apigatewayv2/domainName:DomainName",
+     lambda i: {**i, "domainNameConfiguration": {**i["domainNameConfiguration"], "endpointType": "EDGE_OPTIMIZED"}},
+     "is not one of"),
+    ("record type Route 53 does not have", "aws:route53/record:Record", lambda i: {**i, "type": "ALIAS"},
+     "'ALIAS' is not one of"),
+    ("validation method ACM does not have", "aws:acm/certificate:Certificate",
+     lambda i: {**i, "validationMethod": "SMS"}, "'SMS' is not one of"),
+    ("API mapping without a stage", "aws:apigatewayv2/apiMapping:ApiMapping",
+     lambda i: {k: v for k, v in i.items() if k != "stage"}, "Stage"),
+])
+def test_broken_domain_payload_is_caught(domain_run, what, type_token, change, expected):
+    found, _ = findings(_mutate(domain_run, type_token, change))
+    assert any(expected in f for f in found), f"{what}: expected {expected!r} in:\n" + "\n".join(found)

@@ -485,6 +485,58 @@ def _stage(i: Inputs) -> list:
         "Tags": i.get("tags") or None}), True)]
 
 
+def _domain_name(i: Inputs) -> list:
+    configuration = i.get("domainNameConfiguration")
+    return [("apigatewayv2", "CreateDomainName", compact({
+        "DomainName": i.get("domainName"), "DomainNameConfigurations": [pascal(configuration)] if configuration else None,
+        "MutualTlsAuthentication": pascal(i.get("mutualTlsAuthentication")), "RoutingMode": i.get("routingMode"),
+        "Tags": i.get("tags") or None}), True)]
+
+
+def _api_mapping(i: Inputs) -> list:
+    return [("apigatewayv2", "CreateApiMapping", compact({
+        "ApiId": i.get("apiId"), "DomainName": i.get("domainName"), "Stage": i.get("stage"),
+        "ApiMappingKey": i.get("apiMappingKey")}), True)]
+
+
+# --- ACM and Route 53 (custom domains, components/domain.py) ------------------------------------------
+
+def _certificate(i: Inputs) -> list:
+    options = i.get("options")
+    return [("acm", "RequestCertificate", compact({
+        "DomainName": i.get("domainName"), "ValidationMethod": i.get("validationMethod"),
+        "SubjectAlternativeNames": i.get("subjectAlternativeNames"),
+        "CertificateAuthorityArn": i.get("certificateAuthorityArn"), "KeyAlgorithm": i.get("keyAlgorithm"),
+        "Options": {"CertificateTransparencyLoggingPreference": options["certificateTransparencyLoggingPreference"]}
+        if options and options.get("certificateTransparencyLoggingPreference") else None,
+        "Tags": tag_list(i.get("tags"))}), True)]
+
+
+def _certificate_validation(i: Inputs) -> list:
+    # No request of its own: the provider polls the certificate until it is issued (validationRecordFqdns are
+    # only compared with what ACM asks for).
+    i.provider_only("validationRecordFqdns")
+    return [("acm", "DescribeCertificate", {"CertificateArn": i.get("certificateArn")})]
+
+
+def _record(i: Inputs) -> list:
+    i.provider_only("allowOverwrite")
+    record_set = {"Name": i.get("name"), "Type": i.get("type"), "TTL": i.get("ttl"),
+                  "SetIdentifier": i.get("setIdentifier"), "HealthCheckId": i.get("healthCheckId")}
+    if i.get("records"):
+        record_set["ResourceRecords"] = [{"Value": value} for value in i.data["records"]]
+    aliases = i.get("aliases") or []
+    if aliases:
+        alias = aliases[0]
+        record_set["AliasTarget"] = {"HostedZoneId": alias.get("zoneId"), "DNSName": alias.get("name"),
+                                     "EvaluateTargetHealth": alias.get("evaluateTargetHealth", False)}
+    # allowOverwrite: the provider sends UPSERT instead of CREATE.
+    action = "UPSERT" if i.data.get("allowOverwrite") else "CREATE"
+    return [("route53", "ChangeResourceRecordSets", {
+        "HostedZoneId": i.get("zoneId"),
+        "ChangeBatch": {"Changes": [{"Action": action, "ResourceRecordSet": compact(record_set)}]}}, True)]
+
+
 # --- Cognito -------------------------------------------------------------------------------------
 
 _COGNITO_POOL_KEYS = ("usernameAttributes", "aliasAttributes", "autoVerifiedAttributes", "accountRecoverySetting",
@@ -901,6 +953,11 @@ MAPPERS: dict[str, Mapper] = {
     "aws:apigatewayv2/route:Route": _route_v2,
     "aws:apigatewayv2/authorizer:Authorizer": _authorizer,
     "aws:apigatewayv2/stage:Stage": _stage,
+    "aws:apigatewayv2/domainName:DomainName": _domain_name,
+    "aws:apigatewayv2/apiMapping:ApiMapping": _api_mapping,
+    "aws:acm/certificate:Certificate": _certificate,
+    "aws:acm/certificateValidation:CertificateValidation": _certificate_validation,
+    "aws:route53/record:Record": _record,
     "aws:cognito/userPool:UserPool": _user_pool,
     "aws:cognito/userPoolClient:UserPoolClient": _user_pool_client,
     "aws:cognito/userPoolDomain:UserPoolDomain": _user_pool_domain,
@@ -939,7 +996,8 @@ MAPPERS: dict[str, Mapper] = {
 # Type-token prefixes that make no AWS request the models could check, and why.
 NOT_CHECKABLE: dict[str, str] = {
     "pulumi-python:dynamic/": "a Pulumi dynamic resource: its provider is our own Python code calling boto3 at "
-                              "deploy time (components/providers/image_lookup.py, components/providers/pipeline_run.py), tested "
+                              "deploy time (components/providers/image_lookup.py, components/providers/pipeline_run.py, "
+                              "components/providers/certificate_wait.py), tested "
                               "against moto by its own tests; it sends no request from recorded inputs",
     "pulumi:providers:": "a provider configuration: no AWS request",
 }

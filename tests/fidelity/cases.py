@@ -26,6 +26,7 @@ class StackCase:
     secrets: dict[str, str] = field(default_factory=dict, hash=False, compare=False)  # key -> value, set secret
     latest_image_tag: str = mockrun.STEADY_STATE_IMAGE_TAG
     why: str = ""
+    hosted_zones: dict[str, str] = field(default_factory=dict, hash=False, compare=False)  # name -> id (mockrun)
 
 
 def stack_apis(stack: str) -> dict:
@@ -77,6 +78,18 @@ def _scaled() -> dict:
     return apis
 
 
+ZONE_ID = "Z0123456789EXAMPLEAB"
+CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+
+
+def _domains(**per_api) -> dict:
+    """The dev APIs with custom domains (components/domain.py): per_api maps an API to its extra keys."""
+    apis = stack_apis("dev")
+    for name, extra in per_api.items():
+        apis[name].update(copy.deepcopy(extra))
+    return apis
+
+
 STACK_CASES: list[StackCase] = [
     StackCase("dev"),
     StackCase("prod", stack="prod"),
@@ -92,6 +105,15 @@ STACK_CASES: list[StackCase] = [
               secrets={f"{NS}:githubToken": "ghp_mockmockmockmockmockmockmockmock0000"}),
     StackCase("scaling-sleep-alerts", overrides={f"{NS}:apis": _scaled(), f"{NS}:alerts": {"email": "ops@example.com"}},
               why="autoscaling, sleep, awake hours and alerts together"),
+    StackCase("domain-zone-here", overrides={f"{NS}:apis": _domains(
+        posts={"domain": {"name": "posts.example.com"}}, multi={"domain": {"name": "api.multi.example.com"}})},
+        hosted_zones={"example.com": ZONE_ID}, why="public zone found by name: validation and alias records"),
+    StackCase("domain-elsewhere", overrides={f"{NS}:apis": _domains(
+        posts={"domain": {"name": "posts.example.com", "validationTimeoutMinutes": 5}})},
+        why="no zone in the account: certificate and custom domain, no record"),
+    StackCase("domain-own-certificate", overrides={f"{NS}:apis": _domains(
+        posts={"domain": {"name": "posts.example.com", "hostedZoneId": ZONE_ID, "certificateArn": CERTIFICATE_ARN},
+               "disableDefaultEndpoint": True})}, why="the user's certificate, given zone, execute-api address off"),
     StackCase("existing-vpc", overrides={f"{NS}:existingVpc": {
         "vpcId": "vpc-0a1b2c3d4e5f67890", "subnetIds": ["subnet-0a1b2c3d4e5f67890", "subnet-0fedcba9876543210"]}}),
 ]
@@ -112,7 +134,8 @@ def run_config(stack: str, overrides: dict, secrets: dict | None = None, **kwarg
 
 def run_case(case: StackCase) -> mockrun.RunResult:
     if case.id not in _RUNS:
-        _RUNS[case.id] = run_config(case.stack, case.overrides, case.secrets, latest_image_tag=case.latest_image_tag)
+        _RUNS[case.id] = run_config(case.stack, case.overrides, case.secrets, latest_image_tag=case.latest_image_tag,
+                                    hosted_zones=case.hosted_zones)
     return _RUNS[case.id]
 
 
