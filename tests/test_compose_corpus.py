@@ -18,7 +18,9 @@ from components.compose import LoaderBugError, load_app
 from components.compose.dockerfile import container_name_for
 from components.errors import ConfigError
 from components.compose.model import App, PortMapping
-from tests.conftest import CORPUS_DIR
+from tests.conftest import CORPUS_DIR, requires_corpus
+
+pytestmark = requires_corpus
 
 
 @dataclass

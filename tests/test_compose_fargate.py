@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import pytest
 
+
 from components.compose import describe_fargate_handling
 from components.compose.fargate import HONORED, REJECTED, SERVICE_KEYS, TOP_LEVEL_KEYS, WARNED
 from components.compose.schema import compose_schema, service_properties
 from components.errors import ConfigError
 from tests.compose_helpers import load, warnings_for
+from tests.conftest import requires_corpus
 
 
 def test_every_service_key_of_the_schema_has_a_rule():
@@ -95,6 +97,7 @@ def test_default_values_do_not_warn(tmp_path, fragment):
     assert app.warnings == []
 
 
+@requires_corpus
 def test_full_example_without_impossible_keys_loads_and_warns_for_every_ignored_key(tmp_path):
     """compose-go's all-attributes example, minus what Fargate refuses: nothing is silently dropped."""
     import shutil

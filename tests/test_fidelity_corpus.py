@@ -10,11 +10,12 @@ from __future__ import annotations
 import pytest
 
 from components.errors import ConfigError
-from tests.conftest import CORPUS_DIR
+from tests.conftest import CORPUS_DIR, requires_corpus
 from tests.fidelity import aws_requests, cases, moto_smoke
 from tests.fidelity.checks import findings, new_findings, operations
 
 CORPUS = cases.corpus_cases()
+pytestmark = requires_corpus
 
 
 @pytest.fixture(scope="module")
