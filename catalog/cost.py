@@ -18,6 +18,8 @@ from catalog.resources import (
     DYNAMODB_TABLE,
     ECR_REPOSITORY,
     ECS_SERVICE,
+    EFS_ACCESS_POINT,
+    EFS_FILE_SYSTEM,
     EIP,
     HOSTED_ZONES,
     HTTP_API,
@@ -250,6 +252,13 @@ def estimate(resources: Iterable[Any], region: str = DEFAULT_REGION, prices: Map
     if apis:
         add("API Gateway HTTP APIs and VPC links", "no charge while idle (billed per request)", len(apis), "API", 0.0)
 
+    file_systems = _count(resources, EFS_FILE_SYSTEM)
+    if file_systems:
+        points = len(_count(resources, EFS_ACCESS_POINT))
+        add("EFS file system (persistent volumes)",
+            f"{len(file_systems)} file system(s), {points} volume(s): $0 while empty; "
+            f"${_g(table['efsStandardGbMonth'])} per GB-month stored, ${_g(table['efsInfrequentAccessGbMonth'])} "
+            "once unread for 30 days", 0, "GB-month", table["efsStandardGbMonth"])
     repositories = _count(resources, ECR_REPOSITORY)
     if repositories:
         size = prices["assumptions"]["ecrStorageGbPerRepository"]

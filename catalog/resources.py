@@ -65,6 +65,8 @@ AUTHORIZER = "aws:apigatewayv2/authorizer:Authorizer"
 CLOUD_MAP_SERVICE = "aws:servicediscovery/service:Service"
 USER_POOL = "aws:cognito/userPool:UserPool"
 CODEBUILD = "aws:codebuild/project:Project"
+EFS_FILE_SYSTEM = "aws:efs/fileSystem:FileSystem"
+EFS_ACCESS_POINT = "aws:efs/accessPoint:AccessPoint"
 
 
 def known(value: Any) -> bool:

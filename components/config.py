@@ -95,6 +95,11 @@ class ApiSettings:
     awake: AwakeSettings | None = None
     domain: DomainSettings | None = None     # custom domain (components/domain_config.py)
     disable_default_endpoint: bool = False   # turn off the execute-api address (needs a domain)
+    volumes: dict[str, str] = field(default_factory=dict)  # compose volume -> "ephemeral" (default: on EFS)
+
+    @property
+    def ephemeral_volumes(self) -> tuple[str, ...]:
+        return tuple(sorted(v for v, mode in self.volumes.items() if mode == "ephemeral"))
 
 
 @dataclass(frozen=True)
@@ -146,7 +151,8 @@ TOP_LEVEL_KEYS = {
     "secretArns": "map {API: {SECRET: ARN}}: compose secrets from existing Secrets Manager secrets",
 }
 API_KEYS = ("type", "source", "composeFiles", "entrypoint", "auth", "access", "build", "github", "images",
-            "replicas", "scaling", "sleep", "awake", "domain", "disableDefaultEndpoint")
+            "replicas", "scaling", "sleep", "awake", "domain", "disableDefaultEndpoint", "volumes")
+VOLUME_MODES = ("ephemeral",)
 TABLE_KEYS = ("partitionKey", "sortKey", "pointInTimeRecovery")
 KEY_ATTRIBUTE_KEYS = ("name", "type")
 GITHUB_KEYS = ("owner", "repo", "branch", "path", "connectionArn")
@@ -392,6 +398,10 @@ def _api(check: _Validator, name: str, value: Any, project_dir: Path,
         values["images"] = {str(container): check.string(f"{path}.images.{container}", image,
                                                          what="an image reference or a tag")
                             for container, image in images.items()}
+    if spec.get("volumes") is not None:
+        volumes = check.mapping(f"{path}.volumes", spec["volumes"])
+        values["volumes"] = {str(volume): check.choice(f"{path}.volumes.{volume}", mode, VOLUME_MODES)
+                             for volume, mode in volumes.items()}
     replicas, scaling, sleep, awake = parse_count(check.error, path, spec)
     values.update(_domain(check, path, spec))
     return ApiSettings(name=name, source_dir=source_dir, replicas=replicas, scaling=scaling, sleep=sleep, awake=awake,

@@ -23,10 +23,12 @@ from components.auth import Auth, AuthArgs
 from components.compose import load_app
 from components.compose.model import App
 from components.config_secrets import provided_hint
+from components.compose.volumes import database_volumes, persistent_volumes, volume_owner
 from components.config import NAMESPACE, TOP_LEVEL_KEYS, ApiSettings, StackSettings, load_settings
 from components.domain import CustomDomain, CustomDomainArgs, resolve_zones
 from components.errors import ConfigError
 from components.regions import check_region
+from components.filesystem import ApiVolumes, ApiVolumesArgs, FileSystem, FileSystemArgs, VolumeSpec
 from components.network import ApiSecurityGroups, ApiSecurityGroupsArgs, Network, NetworkArgs
 from components.pipeline import BuildPipeline, BuildPipelineArgs
 from components.pipeline.buildspec import image_builds
@@ -34,7 +36,7 @@ from components.registry import ImageRepositories, ImageRepositoriesArgs
 from components.scaling import ApiScaling, ApiScalingArgs, describe as describe_scaling
 from components.scaling_config import count_plan
 from components.secrets import Secrets, SecretsArgs
-from components.service import Cluster, ClusterArgs, Service, ServiceArgs, TableGrant
+from components.service import Cluster, ClusterArgs, EfsVolume, Service, ServiceArgs, TableGrant
 from components.storage import Storage, StorageArgs, storage_environment, table_physical_name
 from components.task_plan import TaskPlan, plan_task
 
@@ -99,6 +101,7 @@ def prepare(settings: StackSettings, region: str | None = None) -> list[Prepared
     prepared = []
     for api in settings.apis.values():
         app = _load_app(settings, api)
+        _check_volumes(settings, api, app)
         _check_routed_port(app)
         _check_manual_images(settings, api, app)
         if api.build != "manual":
@@ -114,7 +117,8 @@ def _load_app(settings: StackSettings, api: ApiSettings) -> App:
     try:
         app = load_app(api.source_dir, list(api.compose_files), api.entrypoint,
                        stack_secrets={name: secret.config_key for name, secret in provided.items()},
-                       secret_hint=lambda secret: provided_hint(settings.stack, api.name, secret))
+                       secret_hint=lambda secret: provided_hint(settings.stack, api.name, secret),
+                       ephemeral_volumes=api.ephemeral_volumes)
     except ConfigError as error:
         if error.key != "entrypoint":
             raise
@@ -128,6 +132,44 @@ def _load_app(settings: StackSettings, api: ApiSettings) -> App:
                               fix=f"use a secret the services list ({', '.join(app.secrets) or 'none'}), or remove "
                                   "the key.")
     return app
+
+
+def _check_volumes(settings: StackSettings, api: ApiSettings, app: App) -> None:
+    """`apis.NAME.volumes` names only the app's volumes; a database's volume never gets two writers."""
+    mounted = {m.volume for c in app.containers for m in c.mounts}
+    for volume in api.volumes:
+        if volume not in mounted:
+            raise ConfigError(f"volumes names {volume!r}, which no service of the app mounts.",
+                              file=settings.config_file, key=f"{NAMESPACE}:apis.{api.name}.volumes.{volume}",
+                              fix=f"use one of: {', '.join(sorted(mounted))}." if mounted else
+                                  "remove it: the app mounts no named volume.")
+    count = count_plan(api.replicas, api.scaling, api.sleep, api.awake, app.replicas)
+    if api.scaling is not None:
+        check_database_replicas(app, count.max, f"{NAMESPACE}:apis.{api.name}.scaling.max", settings.config_file)
+    elif api.replicas is not None:
+        check_database_replicas(app, count.max, f"{NAMESPACE}:apis.{api.name}.replicas", settings.config_file)
+    else:
+        check_database_replicas(app, count.max, "deploy.replicas")
+
+
+def check_database_replicas(app: App, tasks: int, key: str, config_file: str | None = None) -> None:
+    """More than one task on a database's persistent volume is a ConfigError: two database processes on one
+    data directory corrupt it. ``tasks``: the most tasks the API may run (replicas, or autoscaling's maximum);
+    ``key`` names where that number comes from (a compose key, or a stack key with ``config_file``)."""
+    if tasks <= 1:
+        return
+    databases = database_volumes(app)
+    if not databases:
+        return
+    volume, why = next(iter(databases.items()))
+    service = next(c.name for c in app.containers if any(m.volume == volume for m in c.mounts))
+    compose = str(app.compose_files[0]) if app.compose_files else str(app.source_dir)
+    raise ConfigError(f"the API may run {tasks} tasks, but the volume {volume!r} holds a database ({why}); it is kept "
+                      f"on EFS, so {tasks} database processes would share one data directory and corrupt it.",
+                      file=config_file or compose, service=None if config_file else service,
+                      key=key,
+                      fix=f"run 1 task ({key}: 1), move the database to its own API with 1 task, or mark the "
+                          f"volume ephemeral (apis.<api>.volumes: {{{volume}: ephemeral}}) if its data may be lost.")
 
 
 def _check_routed_port(app: App) -> None:
@@ -174,6 +216,8 @@ class SharedResources:
     cluster: Cluster
     alerted: list[AlertedApi] = field(default_factory=list)
     """Filled by create_api; the stack's Alerts watch these APIs (components/alerts.py)."""
+    file_system: FileSystem | None = None
+    """The stack's EFS file system; only when some API has a persistent named volume."""
 
 
 def deploy(settings: StackSettings, prepared: list[PreparedApi]) -> None:
@@ -181,7 +225,7 @@ def deploy(settings: StackSettings, prepared: list[PreparedApi]) -> None:
         for warning in item.app.warnings:
             pulumi.log.warn(f"API {item.settings.name}: {warning}")
     zones = _resolve_zones(settings)     # before the first resource: a bad certificate region stops here
-    shared = create_shared_resources(settings)
+    shared = create_shared_resources(settings, needs_file_system=any(persistent_volumes(i.app) for i in prepared))
     outputs = {item.settings.name: create_api(settings, shared, item, zones.get(item.settings.name))
                for item in prepared}
     if settings.alerts:
@@ -204,7 +248,7 @@ def _resolve_zones(settings: StackSettings) -> dict[str, str | None]:
                                fix=error.fix) from None
 
 
-def create_shared_resources(settings: StackSettings) -> SharedResources:
+def create_shared_resources(settings: StackSettings, needs_file_system: bool = False) -> SharedResources:
     stack = settings.stack
     region = aws.get_region().region
     account_id = aws.get_caller_identity().account_id
@@ -216,8 +260,26 @@ def create_shared_resources(settings: StackSettings) -> SharedResources:
     storage = Storage("storage", StorageArgs(stack=stack, tables=settings.storage, tags=tags))
     cluster = Cluster("cluster", ClusterArgs(stack=stack, vpc_id=network.vpc_id,
                                              fargate_spot=settings.fargate_spot, tags=tags))
+    file_system = FileSystem("volumes", FileSystemArgs(
+        stack=stack, vpc_id=network.vpc_id, subnet_ids=network.subnet_ids, tags=tags)) if needs_file_system else None
     return SharedResources(region=region, account_id=account_id, tags=tags, network=network, auth=auth,
-                           storage=storage, cluster=cluster)
+                           storage=storage, cluster=cluster, file_system=file_system)
+
+
+def _api_volumes(shared: SharedResources, item: PreparedApi, task_security_group_id: pulumi.Input[str],
+                 tags: dict[str, str]) -> dict[str, EfsVolume]:
+    """The API's persistent named volumes as access points of the stack's file system (none: {})."""
+    volumes = persistent_volumes(item.app)
+    if not volumes or shared.file_system is None:
+        return {}
+    file_system, name = shared.file_system, item.settings.name
+    access = ApiVolumes(f"{name}-volumes", ApiVolumesArgs(
+        stack=shared.tags["stack"], api=name, file_system_id=file_system.file_system_id,
+        nfs_security_group_id=file_system.security_group_id, task_security_group_id=task_security_group_id,
+        volumes=[VolumeSpec(volume, *volume_owner(item.app, volume)) for volume in volumes], tags=tags))
+    return {volume: EfsVolume(file_system_id=file_system.file_system_id, file_system_arn=file_system.file_system_arn,
+                              access_point_id=access.access_point_ids[volume],
+                              access_point_arn=access.access_point_arns[volume]) for volume in volumes}
 
 
 def create_api(settings: StackSettings, shared: SharedResources, item: PreparedApi,
@@ -243,6 +305,7 @@ def create_api(settings: StackSettings, shared: SharedResources, item: PreparedA
     if settings.high_availability and count.max < 2:
         pulumi.log.warn(f"API {name}: highAvailability spreads tasks over 3 AZs, but this API runs {count.max} task. "
                         f"Set apis.{name}.replicas: 2 (or scaling.max) in {settings.config_file}.")
+    efs = _api_volumes(shared, item, firewall.task_security_group_id, tags)
     service = Service(name, ServiceArgs(
         stack=stack, api=name, app=app, task=item.task, region=region, account_id=shared.account_id,
         cluster_name=cluster.cluster_name, namespace_id=cluster.namespace_id,
@@ -257,6 +320,7 @@ def create_api(settings: StackSettings, shared: SharedResources, item: PreparedA
         cpu_architecture=settings.cpu_architecture, fargate_spot=settings.fargate_spot,
         log_retention_days=settings.log_retention_days,
         docker_hub_credentials_arn=settings.docker_hub_credentials, count_managed=count.managed,
+        efs_volumes=efs,
         after=list(network.internet_path), tags=tags))
     for warning in service.warnings:
         pulumi.log.warn(f"API {name}: {warning}")

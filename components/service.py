@@ -15,7 +15,7 @@ from components.compose.model import App
 from components.docker_hub import uses_docker_hub
 from components.errors import LoadWarning
 from components.storage import dynamodb_statements, env_name
-from components.task_plan import TaskPlan, plan_task
+from components.task_plan import TaskPlan, efs_volumes, plan_task
 
 ECS_TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
 
@@ -75,6 +75,38 @@ def execution_role_policy(repository_arns: list[str], log_group_arns: list[str],
 def task_role_policy(grants: list[tuple[str, tuple[str, ...]]]) -> dict:
     """What the app's own code may do: the granted DynamoDB operations, nothing else."""
     return {"Version": "2012-10-17", "Statement": dynamodb_statements(grants)}
+
+
+@dataclass(frozen=True)
+class EfsVolume:
+    """A persistent named volume: an access point of the stack's EFS file system (components.filesystem)."""
+
+    file_system_id: pulumi.Input[str]
+    file_system_arn: pulumi.Input[str]
+    access_point_id: pulumi.Input[str]
+    access_point_arn: pulumi.Input[str]
+
+
+def volume_mount_policy(file_system_arn: str, access_points: list[str], writable: list[str]) -> dict:
+    """The task may mount the stack's file system only through its own access points (IAM authorization),
+    and write only through those some container mounts read-write."""
+    statements = [{"Sid": "MountOwnVolumes", "Effect": "Allow", "Action": ["elasticfilesystem:ClientMount"],
+                   "Resource": file_system_arn,
+                   "Condition": {"StringEquals": {"elasticfilesystem:AccessPointArn": sorted(access_points)}}}]
+    if writable:
+        statements.append({"Sid": "WriteOwnVolumes", "Effect": "Allow", "Action": ["elasticfilesystem:ClientWrite"],
+                           "Resource": file_system_arn,
+                           "Condition": {"StringEquals": {"elasticfilesystem:AccessPointArn": sorted(writable)}}})
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def task_volume_config(name: str, volume: EfsVolume | None) -> dict:
+    """One entry of the task definition's volumes: task-scoped, or EFS through an access point with TLS and IAM."""
+    if volume is None:
+        return {"name": name}
+    return {"name": name, "efs_volume_configuration": {
+        "file_system_id": volume.file_system_id, "transit_encryption": "ENABLED",
+        "authorization_config": {"access_point_id": volume.access_point_id, "iam": "ENABLED"}}}
 
 
 @dataclass
@@ -163,6 +195,9 @@ class ServiceArgs:
     """Ordering only: what the service must wait for besides its own inputs. The network's internet route and
     route-table associations (Network.internet_path), so that a task with a ready image can pull it on the first
     deploy (IAM and routes are eventually consistent; an input-less dependency is invisible to the engine)."""
+    efs_volumes: dict[str, EfsVolume] = field(default_factory=dict)
+    """Compose volume -> its EFS access point, for every persistent named volume the app mounts (the others are
+    task-scoped). The task role may mount exactly these."""
     task: TaskPlan | None = None
     """The app's task, checked once by the program (components.task_plan.plan_task); its warnings become the
     Service's. None: the Service plans (and checks) the task itself."""
@@ -189,6 +224,10 @@ class Service(pulumi.ComponentResource):
 
         task = args.task or plan_task(app, stack_environment={"REGION": args.region} if args.storage else {})
         self.warnings = list(task.warnings)
+        on_efs = efs_volumes(app)
+        missing = sorted(set(on_efs.values()) - set(args.efs_volumes))
+        if missing:
+            raise ValueError(f"ServiceArgs.efs_volumes lacks the persistent volumes {', '.join(missing)}")
 
         log_groups = {
             container.name: aws.cloudwatch.LogGroup(
@@ -223,6 +262,17 @@ class Service(pulumi.ComponentResource):
                         [(arn, grant.operations) for arn, grant in zip(arns, args.storage)]))),
                 opts=child))
 
+        if args.efs_volumes:
+            volumes = list(args.efs_volumes.items())
+            writable = {m.volume for c in app.containers for m in c.mounts if not m.read_only}
+            policies.append(aws.iam.RolePolicy(
+                f"{name}-volumes", role=task_role.id,
+                policy=pulumi.Output.all(volumes[0][1].file_system_arn, *[v.access_point_arn for _, v in volumes]).apply(
+                    lambda arns: json.dumps(volume_mount_policy(
+                        arns[0], list(arns[1:]),
+                        [arn for (volume, _), arn in zip(volumes, arns[1:]) if volume in writable]))),
+                opts=child))
+
         environment: dict[str, pulumi.Input[str]] = {}
         if args.storage:
             environment["REGION"] = args.region
@@ -242,7 +292,9 @@ class Service(pulumi.ComponentResource):
             network_mode="awsvpc", requires_compatibilities=["FARGATE"],
             runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": args.cpu_architecture},
             execution_role_arn=execution_role.arn, task_role_arn=task_role.arn,
-            container_definitions=definitions, volumes=[{"name": volume} for volume in task.volumes],
+            container_definitions=definitions,
+            volumes=[task_volume_config(volume, args.efs_volumes.get(on_efs.get(volume, "")))
+                     for volume in task.volumes],
             tags=args.tags, opts=pulumi.ResourceOptions(parent=self, depends_on=list(policies)))
 
         registry = aws.servicediscovery.Service(

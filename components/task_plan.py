@@ -96,9 +96,14 @@ def ecs_volume_name(volume: str) -> str:
 
 
 def task_volumes(app: App) -> list[str]:
-    """The task's volumes: every named volume a container mounts. On Fargate each is task-scoped
-    storage shared by the task's containers (the loader has warned that the data does not survive)."""
+    """The task's volumes: every named volume a container mounts (ECS names)."""
     return sorted({ecs_volume_name(m.volume) for c in app.containers for m in c.mounts})
+
+
+def efs_volumes(app: App) -> dict[str, str]:
+    """ECS volume name -> compose volume, for the volumes on EFS; the others are task-scoped storage shared by
+    the task's containers (the loader warned that their data does not survive the task)."""
+    return {ecs_volume_name(m.volume): m.volume for c in app.containers for m in c.mounts if m.persistent}
 
 
 def port_mapping_name(container: str, port: int, protocol: str) -> str:

@@ -686,7 +686,7 @@ def test_alias_bomb_is_refused(tmp_path):
         load(tmp_path, "\n".join(lines) + "\n")
 
 
-def test_named_volume_becomes_a_mount_with_a_warning(tmp_path):
+def test_named_volume_becomes_a_persistent_mount_and_the_rest_warn(tmp_path):
     app = load(tmp_path, """
         services:
           web:
@@ -694,11 +694,12 @@ def test_named_volume_becomes_a_mount_with_a_warning(tmp_path):
             volumes: ["data:/var/data:ro", "./src:/src", "/anon", {type: tmpfs, target: /tmp}]
         volumes: {data: {}}
     """)
-    assert app.container("web").mounts == [VolumeMount("data", "/var/data", True)]
+    assert app.container("web").mounts == [VolumeMount("data", "/var/data", True, persistent=True)]
     messages = warnings_for(app, "volumes", "web")
-    assert any("task-scoped" in m and "lost" in m for m in messages)
+    assert not any("'data'" in m for m in messages)           # on EFS: nothing to warn about
     assert any("bind mount" in m and "not deployed" in m for m in messages)
-    assert len(messages) == 4
+    assert any("anonymous volume" in m and "lost" in m for m in messages)
+    assert len(messages) == 3
 
 
 def test_undeclared_named_volume_is_an_error(tmp_path):

@@ -52,9 +52,10 @@ SERVICE_KEYS: dict[str, KeyRule] = {
     "scale": KeyRule(HONORED, "task count, like deploy.replicas (the whole task is replicated)"),
     "profiles": KeyRule(HONORED, "services outside COMPOSE_PROFILES are not deployed (with a warning)"),
     "extends": KeyRule(HONORED, "resolved at load time, same file or another file"),
-    "volumes": KeyRule(HONORED, "named volumes become task-scoped volumes shared by the task's containers (data "
-                                "lost when the task stops); bind mounts, tmpfs and anonymous volumes are not "
-                                "deployed; each case warns"),
+    "volumes": KeyRule(HONORED, "named volumes persist on the stack's encrypted EFS file system (one access point "
+                                "each); apis.NAME.volumes: {VOLUME: ephemeral} keeps one task-scoped, with a warning; "
+                                "bind mounts, tmpfs and anonymous volumes are not deployed (each warns); a bind mount "
+                                "of the Docker socket is an error"),
     "privileged": KeyRule(REJECTED, "privileged: true is refused by Fargate"),
     "network_mode": KeyRule(REJECTED, "host, service:, container: are impossible on Fargate (awsvpc); "
                                       "other modes are ignored with a warning"),
@@ -131,7 +132,7 @@ SERVICE_KEYS: dict[str, KeyRule] = {
     "tty": KeyRule(WARNED, "not applied: ECS tasks have no terminal"),
     "ulimits": KeyRule(WARNED, "not applied: the container gets Fargate's default limits (nofile 65535)"),
     "userns_mode": KeyRule(WARNED, "not applied on Fargate"),
-    "volumes_from": KeyRule(WARNED, "not applied: share a named volume instead (it becomes task-scoped)"),
+    "volumes_from": KeyRule(WARNED, "not applied: share a named volume instead (the task's containers share it)"),
 }
 
 TOP_LEVEL_KEYS: dict[str, KeyRule] = {
@@ -140,7 +141,7 @@ TOP_LEVEL_KEYS: dict[str, KeyRule] = {
     "include": KeyRule(HONORED, "included files are loaded with their own paths and .env"),
     "services": KeyRule(HONORED, "one container each, all in one Fargate task"),
     "secrets": KeyRule(HONORED, "file: secrets only (.secret-* files outside the source folder), stored in Secrets Manager"),
-    "volumes": KeyRule(WARNED, "drivers and external volumes are not used: named volumes are task-scoped"),
+    "volumes": KeyRule(HONORED, "each named volume is an EFS access point (drivers, external and name are not used)"),
     "networks": KeyRule(WARNED, "not created: the task has one network namespace"),
     "configs": KeyRule(WARNED, "not deployed: COPY config files into the image"),
     "models": KeyRule(WARNED, "not deployed: Docker Model Runner does not exist on Fargate"),

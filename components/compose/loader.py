@@ -30,7 +30,7 @@ differ from ``docker compose up`` on purpose:
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from components.compose.checks import TaskChecks
@@ -66,7 +66,8 @@ class LoaderBugError(ConfigError):
 def load_app(source_dir: str | Path, compose_files: list[str | Path] | None = None,
              entrypoint: str | None = None, environ: Mapping[str, str] | None = None,
              stack_secrets: Mapping[str, str] | None = None,
-             secret_hint: Callable[[str], str] | None = None) -> App:
+             secret_hint: Callable[[str], str] | None = None, *,
+             ephemeral_volumes: Iterable[str] = ()) -> App:
     """Load one API's source folder into an ``App``.
 
     source_dir: folder with the compose file(s) or a lone Dockerfile.
@@ -77,11 +78,14 @@ def load_app(source_dir: str | Path, compose_files: list[str | Path] | None = No
     stack_secrets: compose secret name -> the stack config key that provides its value (secretValues/secretArns,
         components/config_secrets.py); their `.secret-*` files are neither needed nor read.
     secret_hint: secret name -> the text that tells how to provide it from the stack, added to file errors.
+    ephemeral_volumes: named volumes the stack keeps task-scoped (``apis.NAME.volumes: {VOLUME: ephemeral}``);
+        every other named volume persists on EFS.
     """
     try:
         loader = _Loader(source_dir, environ)
         loader.stack_secrets = dict(stack_secrets or {})
         loader.secret_hint = secret_hint
+        loader.ephemeral_volumes = frozenset(ephemeral_volumes)
         return loader.load(compose_files, entrypoint)
     except ConfigError:
         raise
@@ -377,7 +381,9 @@ class _Loader(ServiceTranslation, TaskChecks):
     def _top_level_warnings(self, project: dict, volumes: dict, file: str) -> None:
         for name, spec in volumes.items():
             if isinstance(spec, dict) and any(spec.get(key) for key in ("driver", "driver_opts", "external", "name")):
+                where = "a task-scoped volume" if name in self.ephemeral_volumes else \
+                    "a directory (access point) on the stack's EFS file system"
                 self._warn(f"the volume {name!r} has driver/external/name settings, which are not used: on Fargate it "
-                           "is a task-scoped volume.", file=file, key=f"volumes.{name}")
+                           f"is {where}.", file=file, key=f"volumes.{name}")
         if project.get("models"):
             self._warn(f"models: {TOP_LEVEL_KEYS['models'].note}.", file=file, key="models")

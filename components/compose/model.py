@@ -97,12 +97,14 @@ class Secret:
 
 @dataclass(frozen=True)
 class VolumeMount:
-    """A compose named volume, mounted into a container. On Fargate it is task-scoped: the task's
-    containers share it, and its data is gone when the task stops."""
+    """A compose named volume, mounted into a container. Persistent: an EFS access point of the stack's file
+    system (its data survives the task). Not persistent (``apis.NAME.volumes: {VOLUME: ephemeral}``): task-scoped,
+    shared by the task's containers, gone when the task stops."""
 
     volume: str                      # the compose volume name (the task definition's volume name)
     target: str                      # absolute path in the container
     read_only: bool = False
+    persistent: bool = True
 
 
 @dataclass
@@ -124,7 +126,7 @@ class Container:
     cpu: int | None = None           # CPU units (1 vCPU = 1024), from deploy.resources / cpus
     memory: int | None = None        # MiB, from deploy.resources / mem_limit
     essential: bool = True
-    mounts: list[VolumeMount] = field(default_factory=list)   # named volumes (task-scoped on Fargate)
+    mounts: list[VolumeMount] = field(default_factory=list)   # named volumes (EFS, or task-scoped when ephemeral)
 
     @property
     def is_built(self) -> bool:

@@ -13,7 +13,8 @@ from components.compose.documents import exists, is_dir, is_file, read_text, rea
 from components.compose.fargate import check_deploy, check_service
 from components.compose.interpolate import read_env_file
 from components.compose.merge import is_remote_context
-from components.compose.model import BuildSpec, Container, Dependency, HealthCheck, PortMapping, Secret, VolumeMount
+from components.compose.model import BuildSpec, Container, Dependency, HealthCheck, PortMapping, Secret
+from components.compose.volumes import VolumeTranslation
 from components.compose.values import (
     FieldError,
     as_bool,
@@ -36,8 +37,8 @@ ECS_MIN_CONTAINER_MEMORY = 6      # MiB; ECS refuses a container memory limit be
 BUILD_KEYS_USED = {"context", "dockerfile", "dockerfile_inline", "args", "target"}
 
 
-class ServiceTranslation:
-    """Needs ``self._warn``, ``self.variables`` and ``self.source_dir`` from the loader."""
+class ServiceTranslation(VolumeTranslation):
+    """Needs ``self._warn``, ``self.variables`` and ``self.source_dir`` from the loader (volumes: ``VolumeTranslation``)."""
 
     def _error(self, problem: str, file: str, service: str, key: str, fix: str | None = None) -> ConfigError:
         return ConfigError(problem, file=file, service=service, key=key, fix=fix)
@@ -277,42 +278,6 @@ class ServiceTranslation:
                            file=file, service=name, key=f"depends_on.{dependency}.restart")
             dependencies.append(Dependency(str(dependency), condition))
         return dependencies
-
-    def _mounts(self, name: str, entries: list, volumes: dict, file: str) -> list[VolumeMount]:
-        mounts: list[VolumeMount] = []
-        for index, volume in enumerate(entries):
-            key = f"volumes[{index}]"
-            if not isinstance(volume, dict):
-                raise self._error(f"volume {short(volume)} is not SOURCE:TARGET[:MODE] or the long form.", file, name, key)
-            kind = volume.get("type")
-            target = volume.get("target")
-            source = volume.get("source")
-            if kind == "invalid" or (kind != "volume" and not target) or (kind == "volume" and not target):
-                raise self._error(f"volume {short(volume.get('text', volume))} is not SOURCE:TARGET[:MODE].", file, name, key,
-                                  "write named-volume:/path/in/container or ./folder:/path/in/container.")
-            target = as_text(target)
-            if kind == "volume" and source:
-                if source not in volumes:
-                    raise self._error(f"the named volume {source!r} is not declared under the top-level volumes:.",
-                                      file, name, key, f"add volumes: {{{source}: {{}}}} at the top level.")
-                try:
-                    read_only = as_bool(volume.get("read_only") or False)
-                except ValueError as error:
-                    raise self._error(f"read_only: {error}.", file, name, key) from None
-                mounts.append(VolumeMount(str(source), target, read_only))
-                self._warn(f"the named volume {source!r} becomes a task-scoped volume at {target}: the containers of "
-                           "this task share it, and its data is lost whenever the task stops (every deploy, scale-in "
-                           "or crash). Keep lasting data in a database or S3.", file=file, service=name, key=key)
-            elif kind == "volume":
-                self._warn(f"the anonymous volume at {target} is the container's own ephemeral storage on Fargate; "
-                           "its data is lost when the task stops.", file=file, service=name, key=key)
-            elif kind == "bind":
-                self._warn(f"the bind mount of {source} is not deployed: on Fargate the container sees the image's own "
-                           f"files at {target}. COPY what it needs into the image.", file=file, service=name, key=key)
-            else:
-                self._warn(f"the {kind} mount at {target} is not deployed on Fargate; the path is ordinary ephemeral "
-                           "storage in the container.", file=file, service=name, key=key)
-        return mounts
 
     def _resources(self, name: str, service: dict, file: str) -> tuple[int | None, int | None]:
         deploy = service.get("deploy") or {}

@@ -20,6 +20,7 @@ from catalog.resources import (
     DYNAMODB_TABLE,
     ECR_REPOSITORY,
     ECS_SERVICE,
+    EFS_FILE_SYSTEM,
     HTTP_API,
     PIPELINE,
     SECRET,
@@ -62,7 +63,12 @@ def build_graph(resources: Iterable[Any], stack: str) -> graphviz.Digraph:
     tables = {str(t.props.get("name")): t for t in _of(resources, DYNAMODB_TABLE) if known(t.props.get("name"))}
     secrets = {str(s.props.get("arn")): s for s in _of(resources, SECRET) if known(s.props.get("arn"))}
     pools = _of(resources, USER_POOL)
+    file_systems = {str(f.props.get("id")): f for f in _of(resources, EFS_FILE_SYSTEM) if known(f.props.get("id"))}
     with graph.subgraph(name="cluster_storage", graph_attr={"label": "storage", "style": "dashed"}) as box:
+        for file_system_id, file_system in file_systems.items():
+            encrypted = "encrypted" if file_system.props.get("encrypted") is True else "NOT encrypted"
+            box.node(_id("efs", file_system_id), f"EFS file system\n{file_system_id}\n(persistent volumes, {encrypted})",
+                     shape="cylinder")
         for name, table in tables.items():
             box.node(_id("table", name), f"DynamoDB table\n{name}", shape="cylinder")
     # The user pool stands beside the client, left of every API: its "verifies tokens" edges then enter each API box
@@ -74,7 +80,23 @@ def build_graph(resources: Iterable[Any], stack: str) -> graphviz.Digraph:
     apis = sorted({_api_of(r) for r in _of(resources, ECS_SERVICE) + _of(resources, HTTP_API)} - {""})
     for api in apis:
         _draw_api(graph, resources, api, tables, secrets, pools)
+        _draw_volumes(graph, api, next(iter(_of(resources, TASK_DEFINITION, api)), None), file_systems)
     return graph
+
+
+def _draw_volumes(graph: graphviz.Digraph, api: str, task: Any | None, file_systems: dict) -> None:
+    """A dashed edge from each container to the EFS file system its named volumes live on, labelled
+    volume:path."""
+    if task is None:
+        return
+    on_efs = {str(v.get("name")): str(block(v.get("efsVolumeConfiguration")).get("fileSystemId"))
+              for v in as_list(task.props.get("volumes")) if block(v.get("efsVolumeConfiguration"))}
+    for container in _containers(task):
+        for mount in container.get("mountPoints") or []:
+            file_system_id = on_efs.get(str(mount.get("sourceVolume")))
+            if file_system_id in file_systems:
+                graph.edge(_id("c", api, str(container.get("name"))), _id("efs", file_system_id),
+                           label=f"{mount.get('sourceVolume')}:{mount.get('containerPath')}", style="dashed")
 
 
 def _draw_api(graph: graphviz.Digraph, resources: list[Any], api: str, tables: dict, secrets: dict, pools: list) -> None:

@@ -154,6 +154,8 @@ _ARN_SHAPES = {
     "cloudwatch/metricAlarm": ("cloudwatch", "alarm:{name}"),
     "appautoscaling/policy": ("autoscaling", "scalingPolicy:{uuid}:resource/ecs/{resource}:policyName/{name}"),
     "appautoscaling/target": ("application-autoscaling", "scalable-target/{hash}"),
+    "efs/fileSystem": ("elasticfilesystem", "file-system/{id}"),
+    "efs/accessPoint": ("elasticfilesystem", "access-point/{id}"),
 }
 
 _ID_PREFIXES = {
@@ -164,6 +166,7 @@ _ID_PREFIXES = {
     "cognito/userPoolClient": "", "apigatewayv2/vpcLink": "", "apigatewayv2/api": "",
     # Unique like AWS's: the name would give every API's authorizer the same id.
     "apigatewayv2/integration": "", "apigatewayv2/authorizer": "",
+    "efs/fileSystem": "fs-", "efs/accessPoint": "fsap-", "efs/mountTarget": "fsmt-",
 }
 
 

@@ -816,6 +816,50 @@ def _pipeline(i: Inputs) -> list:
         "pipeline": pipeline, "tags": tag_list(i.get("tags"), "key", "value")}), True)]
 
 
+# --- EFS -----------------------------------------------------------------------------------------
+
+def _efs_file_system(i: Inputs) -> list:
+    policies = i.get("lifecyclePolicies") or []
+    lifecycle = [compact({"TransitionToIA": p.get("transitionToIa"),
+                          "TransitionToPrimaryStorageClass": p.get("transitionToPrimaryStorageClass"),
+                          "TransitionToArchive": p.get("transitionToArchive")}) for p in policies]
+    out = [("efs", "CreateFileSystem", compact({
+        # The provider generates a unique creation token when none is given.
+        "CreationToken": i.get("creationToken") or "terraform-" + PREFIX_SUFFIX,
+        "PerformanceMode": i.get("performanceMode"), "Encrypted": i.get("encrypted"), "KmsKeyId": i.get("kmsKeyId"),
+        "ThroughputMode": i.get("throughputMode"),
+        "ProvisionedThroughputInMibps": i.get("provisionedThroughputInMibps"),
+        "AvailabilityZoneName": i.get("availabilityZoneName"), "Tags": tag_list(i.get("tags"))}), True)]
+    if lifecycle:
+        out.append(("efs", "PutLifecycleConfiguration", {"FileSystemId": i.resource.outputs.get("id"),
+                                                         "LifecyclePolicies": lifecycle}))
+    if i.get("protection"):
+        out.append(("efs", "UpdateFileSystemProtection", {"FileSystemId": i.resource.outputs.get("id"),
+                                                          **pascal(i.get("protection"))}))
+    return out
+
+
+def _efs_mount_target(i: Inputs) -> list:
+    return [("efs", "CreateMountTarget", compact({
+        "FileSystemId": i.get("fileSystemId"), "SubnetId": i.get("subnetId"), "IpAddress": i.get("ipAddress"),
+        "Ipv6Address": i.get("ipv6Address"), "IpAddressType": i.get("ipAddressType"),
+        "SecurityGroups": i.get("securityGroups")}), True)]
+
+
+def _efs_access_point(i: Inputs) -> list:
+    root = i.get("rootDirectory")
+    return [("efs", "CreateAccessPoint", compact({
+        "ClientToken": i.resource.name + AUTONAME_SUFFIX, "FileSystemId": i.get("fileSystemId"),
+        "PosixUser": pascal(i.get("posixUser")) if i.get("posixUser") else None,
+        "RootDirectory": pascal(root) if root else None, "Tags": tag_list(i.get("tags"))}), True)]
+
+
+def _efs_file_system_policy(i: Inputs) -> list:
+    return [("efs", "PutFileSystemPolicy", compact({
+        "FileSystemId": i.get("fileSystemId"), "Policy": i.get("policy"),
+        "BypassPolicyLockoutSafetyCheck": i.get("bypassPolicyLockoutSafetyCheck")}), True)]
+
+
 def _connection(i: Inputs) -> list:
     return [("codestar-connections", "CreateConnection", compact({
         "ConnectionName": i.get("name"), "ProviderType": i.get("providerType"), "HostArn": i.get("hostArn"),
@@ -991,6 +1035,10 @@ MAPPERS: dict[str, Mapper] = {
     "aws:sns/topic:Topic": _sns_topic,
     "aws:sns/topicSubscription:TopicSubscription": _sns_subscription,
     "aws:sns/topicPolicy:TopicPolicy": _sns_topic_policy,
+    "aws:efs/fileSystem:FileSystem": _efs_file_system,
+    "aws:efs/mountTarget:MountTarget": _efs_mount_target,
+    "aws:efs/accessPoint:AccessPoint": _efs_access_point,
+    "aws:efs/fileSystemPolicy:FileSystemPolicy": _efs_file_system_policy,
 }
 
 # Type-token prefixes that make no AWS request the models could check, and why.

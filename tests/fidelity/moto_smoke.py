@@ -23,7 +23,7 @@ from tests.fidelity.validate import prepared_params
 
 # Services whose requests moto emulates (moto 5.2); the others are checked against the models only.
 MOTO_SERVICES = {"ec2", "iam", "logs", "events", "servicediscovery", "apigatewayv2", "cognito-idp", "dynamodb",
-                 "secretsmanager", "ecr", "s3", "ecs", "codebuild", "codepipeline"}
+                 "secretsmanager", "ecr", "s3", "ecs", "codebuild", "codepipeline", "efs"}
 # Requests sent when the stack is destroyed, not when it is created.
 DESTROY_TIME = {("secretsmanager", "DeleteSecret")}
 
@@ -72,6 +72,9 @@ ID_OUTPUTS: dict[str, dict[str, Callable[[dict, Any], Any]]] = {
     "aws:dynamodb/table:Table": {"arn": _get("TableDescription.TableArn")},
     "aws:codebuild/project:Project": {"arn": _get("project.arn")},
     "aws:cloudwatch/eventRule:EventRule": {"arn": _get("RuleArn")},
+    "aws:efs/fileSystem:FileSystem": {"id": _get("FileSystemId"), "arn": _get("FileSystemArn")},
+    "aws:efs/mountTarget:MountTarget": {"id": _get("MountTargetId")},
+    "aws:efs/accessPoint:AccessPoint": {"id": _get("AccessPointId"), "arn": _get("AccessPointArn")},
 }
 
 
@@ -137,6 +140,7 @@ class SmokeReport:
     failures: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)   # "service.Operation" -> why
     real_ids: dict[str, str] = field(default_factory=dict)  # mock value -> moto's
+    inspected: Any = None                                   # what smoke_deploy's inspect returned
 
 
 def _snake(operation: str) -> str:
@@ -207,7 +211,10 @@ def _client(service: str, region: str):
 
 
 def smoke_deploy(result, translation: Translation, *, region: str = "us-east-1",
-                 existing_vpc: dict | None = None) -> SmokeReport:
+                 existing_vpc: dict | None = None, inspect: Callable[[Callable[[str], Any]], Any] | None = None
+                 ) -> SmokeReport:
+    """inspect: called with a client factory (service name -> boto3 client) once everything is sent, while moto
+    still holds the state; its result is ``report.inspected``."""
     report = SmokeReport()
     by_key = {(r.type, r.name): r for r in result.resources}
     mock_refs = _mock_references(result.resources, translation.renames)
@@ -235,6 +242,8 @@ def smoke_deploy(result, translation: Translation, *, region: str = "us-east-1",
                     report.failures.append(f"{request.where}: names {missing}, which nothing created before it")
             if request.primary:
                 created.update(_arns_made(request, params, response, region, reals))
+        if inspect is not None:
+            report.inspected = inspect(client)
     for where, named in late:
         missing = sorted(a for a in named if not _names_created(a, created))
         if missing:

@@ -301,6 +301,7 @@ IAM_PREFIX_SERVICES: dict[str, tuple[str, ...]] = {
     "ssm": ("ssm",), "events": ("events",), "cloudwatch": ("cloudwatch",), "xray": ("xray",),
     "elasticloadbalancing": ("elbv2", "elb"), "route53": ("route53",), "ecr-public": ("ecr-public",),
     "sns": ("sns",), "sqs": ("sqs",), "lambda": ("lambda",), "cloudformation": ("cloudformation",),
+    "elasticfilesystem": ("efs",),
 }
 
 # Actions IAM knows that are no API operation (permissions checked inside other calls), with why.
@@ -317,6 +318,9 @@ IAM_ONLY_ACTIONS: dict[str, str] = {
     "codestar-connections:PassConnection": "lets the caller hand a connection to a service",
     "codeconnections:UseConnection": "lets CodePipeline/CodeBuild use a connection's credentials",
     "codeconnections:PassConnection": "lets the caller hand a connection to a service",
+    "elasticfilesystem:ClientMount": "an NFS client (an ECS task with IAM authorization) mounting a file system",
+    "elasticfilesystem:ClientWrite": "an NFS client writing to a file system it mounted",
+    "elasticfilesystem:ClientRootAccess": "an NFS client acting as root on a file system it mounted",
     "dynamodb:ConditionCheckItem": "the condition-check part of TransactWriteItems",
     "dynamodb:PartiQLSelect": "ExecuteStatement with SELECT",
     "dynamodb:PartiQLInsert": "ExecuteStatement with INSERT",
