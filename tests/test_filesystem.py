@@ -281,3 +281,11 @@ def test_picture_shows_the_file_system(result):
     source = build_graph(_resources(result), "dev").source
     file_system = result.one("aws:efs/fileSystem:FileSystem").outputs["id"]
     assert f"EFS file system\n{file_system}" in source and "pgdata:/var/lib/postgresql/data" in source
+
+
+@pytest.mark.parametrize("keys, where", [({"replicas": 2}, "replicas"), ({"scaling": {"min": 1, "max": 3}}, "scaling.max")])
+def test_database_volume_with_stack_replicas_or_autoscaling_is_an_error(folder, keys, where):
+    with pytest.raises(ConfigError) as raised:
+        run({"apis": {"app": {"source": str(folder), "auth": False, **keys}}})
+    assert raised.value.key == f"serverless-containers:apis.app.{where}"
+    assert raised.value.file == "stacks/Pulumi.dev.yaml" and "'pgdata'" in raised.value.problem

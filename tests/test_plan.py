@@ -45,7 +45,7 @@ def test_dev_plan_prints_everything_writes_json_and_the_picture(tmp_path, capsys
     assert "Policies (policies/config/dev.json): 13 of 13 pass." in printed
     assert "fargate-spot                 mandatory pass" not in printed
     assert "TOTAL" in printed and "$   14.18 a month" in printed
-    assert "not included: 6 usage-priced items" in printed and "CloudWatch Logs ingestion" not in printed
+    assert "not included: 7 usage-priced items" in printed and "CloudWatch Logs ingestion" not in printed
     assert "plan ok" in printed
 
     report = json.loads(report_file.read_text())
