@@ -301,3 +301,14 @@ def test_the_dynamic_provider_fails_the_update_with_the_message(acm, monkeypatch
     assert created.outs["status"] == "ISSUED" and created.outs["certificateArn"] == arn
     assert not provider.diff(created.id, created.outs, props).changes
     assert provider.diff(created.id, created.outs, {**props, "certificateArn": CERT_ARN}).replaces == ["certificateArn"]
+
+
+def test_the_provider_signs_in_with_the_stack_settings(monkeypatch):
+    used = []
+    monkeypatch.setattr(certificate_wait, "session", lambda settings, props: used.append((settings, props)) or
+                        type("S", (), {"client": staticmethod(lambda name: name)})())
+    provider = certificate_wait.CertificateWaitProvider()
+    config = {"aws:region": "eu-west-1", "aws:profile": "deployer"}
+    provider.configure(type("Req", (), {"config": config})())
+    assert certificate_wait._acm_client({"region": "us-east-1"}, provider.aws) == "acm"
+    assert used[0][0].region == "eu-west-1" and used[0][0].profile == "deployer"

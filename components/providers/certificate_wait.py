@@ -18,6 +18,8 @@ from typing import Any, Callable
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider, UpdateResult
 
+from components.providers.aws_session import AwsSettings, session, settings_from_config
+
 DYNAMIC_TYPE = "pulumi-python:dynamic/serverless-containers:CertificateWait"
 ISSUED = "ISSUED"
 PENDING = "PENDING_VALIDATION"
@@ -118,11 +120,9 @@ def wait_for_certificate(acm, arn: str, domain: str, *, timeout_seconds: float,
 
 # --- the Pulumi dynamic resource ---------------------------------------------------------------------------
 
-def _acm_client(props: dict[str, Any]):
-    import boto3  # imported here: the provider runs in Pulumi's dynamic-provider process
-
-    session = boto3.Session(profile_name=props.get("profile") or None, region_name=props.get("region") or None)
-    return session.client("acm")
+def _acm_client(props: dict[str, Any], settings: AwsSettings | None = None):
+    """ACM, signed in as the stack's AWS provider (components/providers/aws_session.py)."""
+    return session(settings or AwsSettings(), props).client("acm")
 
 
 def _stderr(message: str) -> None:
@@ -136,12 +136,17 @@ OUTPUTS = ("status", "notAfter")
 class CertificateWaitProvider(ResourceProvider):
     serialize_as_secret_always = False
 
+    aws = AwsSettings()      # the stack's AWS settings, set by configure() in the provider process
+
     def __init__(self, client_factory=_acm_client, clock: Clock | None = None):
         self.client_factory = client_factory
         self.clock = clock
 
+    def configure(self, req) -> None:
+        self.aws = settings_from_config(req.config.get)
+
     def _wait(self, props: dict[str, Any]) -> dict[str, Any]:
-        acm = self.client_factory(props)
+        acm = _acm_client(props, self.aws) if self.client_factory is _acm_client else self.client_factory(props)
         try:
             certificate = wait_for_certificate(
                 acm, props["certificateArn"], props["domainName"],
