@@ -120,6 +120,7 @@ class StackSettings:
     cpu_architecture: str = "X86_64"
     fargate_spot: bool = False
     log_retention_days: int = 7
+    deploy_timeout_minutes: int = 30    # how long `pulumi up` waits for a rollout (service update, first scale-up)
     cors_origins: tuple[str, ...] = ("*",)
     existing_vpc: ExistingVpc | None = None
     storage: dict[str, TableSettings] = field(default_factory=dict)
@@ -140,6 +141,7 @@ TOP_LEVEL_KEYS = {
     "cpuArchitecture": "X86_64 | ARM64, default X86_64",
     "fargateSpot": "bool, default false",
     "logRetentionDays": "days, default 7",
+    "deployTimeoutMinutes": "minutes, 5-60, default 30: how long a rollout may take before `pulumi up` fails",
     "corsOrigins": "list of origins, default [\"*\"]",
     "existingVpc": "{vpcId, subnetIds}",
     "storage": "map of tables",
@@ -251,6 +253,8 @@ def load_settings(raw: dict[str, Any], project_dir: Path, stack: str) -> StackSe
         values["cpu_architecture"] = check.choice("cpuArchitecture", raw["cpuArchitecture"], CPU_ARCHITECTURES)
     if raw.get("fargateSpot") is not None:
         values["fargate_spot"] = check.boolean("fargateSpot", raw["fargateSpot"])
+    if raw.get("deployTimeoutMinutes") is not None:
+        values["deploy_timeout_minutes"] = _deploy_timeout(check, raw["deployTimeoutMinutes"])
     if raw.get("logRetentionDays") is not None:
         values["log_retention_days"] = check.choice("logRetentionDays", raw["logRetentionDays"], LOG_RETENTION_DAYS)
     if raw.get("corsOrigins") is not None:
@@ -285,6 +289,18 @@ def load_settings(raw: dict[str, Any], project_dir: Path, stack: str) -> StackSe
     values["stack_secrets"] = stack_secrets(check, raw, apis, _secret_arn)
     return StackSettings(stack=stack, project_dir=project_dir, config_file=check.file, apis=apis,
                          github_token=token, **values)
+
+
+DEPLOY_TIMEOUT_MINUTES = (5, 60)    # CodePipeline's ECS deploy action accepts a DeploymentTimeout of 1-60 minutes
+
+
+def _deploy_timeout(check: _Validator, value: Any) -> int:
+    low, high = DEPLOY_TIMEOUT_MINUTES
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise check.error("deployTimeoutMinutes", f"{_describe(value)} is not a number of minutes from {low} to {high}.",
+                          f"set a whole number of minutes from {low} to {high} (the pipeline's ECS deploy action "
+                          f"allows at most {high}); the default is 30.")
+    return value
 
 
 def _secret_arn(check: _Validator, path: str, value: Any, what: str | None = None) -> str:

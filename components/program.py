@@ -320,7 +320,7 @@ def create_api(settings: StackSettings, shared: SharedResources, item: PreparedA
         cpu_architecture=settings.cpu_architecture, fargate_spot=settings.fargate_spot,
         log_retention_days=settings.log_retention_days,
         docker_hub_credentials_arn=settings.docker_hub_credentials, count_managed=count.managed,
-        efs_volumes=efs,
+        efs_volumes=efs, deploy_timeout_minutes=settings.deploy_timeout_minutes,
         after=list(network.internet_path), tags=tags))
     for warning in service.warnings:
         pulumi.log.warn(f"API {name}: {warning}")
@@ -349,7 +349,8 @@ def create_api(settings: StackSettings, shared: SharedResources, item: PreparedA
         architecture=settings.cpu_architecture, log_retention_days=settings.log_retention_days,
         replicas=replicas, images_ready=repositories.ready, github=api.github,
         github_token=settings.github_token, docker_hub_credentials_arn=settings.docker_hub_credentials,
-        tags=tags))
+        deploy_timeout_minutes=settings.deploy_timeout_minutes,
+        repository_names=list(repositories.repository_names.values()), tags=tags))
     shared.alerted.append(AlertedApi(
         api=name, cluster_name=cluster.cluster_name, cluster_arn=cluster.cluster_arn, service_name=service.service_name,
         service_arn=service.service_arn, http_api_id=http_api.api_id,

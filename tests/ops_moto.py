@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import dataclass, field
 
 import boto3
@@ -182,7 +183,10 @@ class World:
 
 
 class FakeScheduler:
-    """ECS's rollout, on top of moto. ``mode``: healthy | circuit-breaker | wrong-image | stuck."""
+    """ECS's rollout, on top of moto. ``mode``: healthy | circuit-breaker | wrong-image | stuck | crash-loop.
+
+    crash-loop is a first deploy of a broken image: raising the desired count starts tasks whose essential
+    container exits 1 (after logging why), and the circuit breaker fails the deployment."""
 
     def __init__(self, world: World, monkeypatch, mode: str = "healthy"):
         self.world, self.mode = world, mode
@@ -219,8 +223,14 @@ class FakeScheduler:
 
     def _scale(self, desired: int) -> None:
         service = self.world.service_record
+        if self.mode == "crash-loop" and desired > 0:
+            primary = next(d for d in service.deployments if d.get("status", "PRIMARY") == "PRIMARY")
+            primary.update(desiredCount=desired, runningCount=0, pendingCount=desired, rolloutState="IN_PROGRESS",
+                           rolloutStateReason="ECS deployment in progress.")
+            self.rollout = {"crash": desired}
+            return
         for deployment in service.deployments:
-            deployment.update(desiredCount=desired, runningCount=desired, pendingCount=0)
+            deployment.update(desiredCount=desired, runningCount=desired, pendingCount=0, rolloutState="COMPLETED")
         hash_now = self._hash_of(service.task_definition)
         if desired == 0:
             self.world.stop_running_tasks("Scaling activity initiated by (deployment ecs-svc/1)")
@@ -228,6 +238,22 @@ class FakeScheduler:
             missing = desired - len(self.world.running_tasks())
             if missing > 0:
                 self.world.start_tasks(service.task_definition, hash_now, missing)
+
+    def _crash(self) -> None:
+        world, service = self.world, self.world.service_record
+        arns = world.start_tasks(service.task_definition, self._hash_of(service.task_definition), 1, exit_code=1,
+                                 reason="Essential container in task exited",
+                                 stopped_reason="Essential container in task exited")
+        container, task_id = world.containers[0], arns[0].rsplit("/", 1)[-1]
+        group, stream = f"/serverless-containers/dev/{API}/{container}", f"ecs/{container}/{task_id}"
+        world.logs.create_log_stream(logGroupName=group, logStreamName=stream)
+        world.logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=[
+            {"timestamp": int(time.time() * 1000) + i, "message": line} for i, line in enumerate(
+                ("starting", "Error: Cannot find module 'express'"))])
+        primary = next(d for d in service.deployments if d.get("status", "PRIMARY") == "PRIMARY")
+        primary.update(runningCount=0, failedTasks=1, rolloutState="FAILED",
+                       rolloutStateReason="ECS deployment circuit breaker: tasks failed to start.")
+        self.rollout = None
 
     def _hash_of(self, task_definition: str) -> str:
         definition = self.world.backend.describe_task_definition(task_definition)
@@ -237,6 +263,9 @@ class FakeScheduler:
         """Time passes: the rollout ends the way ``mode`` says."""
         self.ticks += 1
         if self.rollout is None or self.mode == "stuck":
+            return
+        if "crash" in self.rollout:
+            self._crash()
             return
         world, service, rollout = self.world, self.world.service_record, self.rollout
         desired = service.desired_count

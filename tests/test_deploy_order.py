@@ -102,3 +102,28 @@ def test_the_force_new_table_catches_a_replacement(apps, graph):
     changed = mockrun.run(main, config=config(apps, storage={"posts": {"partitionKey": {"name": "pk", "type": "S"}}}))
     table = graph.one("aws:dynamodb/table:Table")
     assert replacing_changes(graph, changed) == {table.urn: ["hashKey"]}
+
+
+def test_deploy_timeout_bounds_every_wait(apps):
+    result = mockrun.run(main, config=config(apps, deployTimeoutMinutes=45))
+    service = result.one("aws:ecs/service:Service")
+    assert service.options["customTimeouts"] == {"create": "45m", "update": "45m"}
+    pipeline = result.one("aws:codepipeline/pipeline:Pipeline")
+    deploy = next(s for s in pipeline.inputs["stages"] if s["name"] == "Deploy")["actions"][0]
+    assert deploy["configuration"]["DeploymentTimeout"] == "45"
+    run = result.one("pulumi-python:dynamic/serverless-containers:PipelineRun")
+    assert run.inputs["rolloutTimeoutSeconds"] == 45 * 60
+    assert sorted(run.inputs["repositories"]) == sorted(
+        r.inputs["name"] for r in result.of_type("aws:ecr/repository:Repository"))
+
+
+@pytest.mark.parametrize("value", [4, 61, "30", True, 12.5])
+def test_deploy_timeout_outside_what_codepipeline_allows_is_a_config_error(tmp_path, value):
+    from components.config import load_settings
+    from components.errors import ConfigError
+
+    (tmp_path / "app").mkdir()
+    with pytest.raises(ConfigError) as error:
+        load_settings({"deployTimeoutMinutes": value, "apis": {"web": {"source": "app"}}}, tmp_path, "dev")
+    assert error.value.key == "serverless-containers:deployTimeoutMinutes"
+    assert "5 to 60" in str(error.value) and error.value.file == "stacks/Pulumi.dev.yaml"

@@ -147,10 +147,22 @@ def test_first_deploy_scales_the_service_up_after_success(clients):
     state(stub, EXECUTION, "Succeeded")
     ecs_stub.add_response("update_service", {"service": {"serviceName": "posts", "desiredCount": 3}},
                           {"cluster": "serverless-containers-dev", "service": "posts", "desiredCount": 3})
-    printed = []
-    outcome = run_pipeline(codepipeline, ecs, props(scaleTo=3), clock=FakeClock(), report=printed.append)
+    # then it waits for the rollout: validated against botocore's ECS model by the Stubber
+    def described(state: str, running: int) -> dict:
+        return {"services": [{"serviceName": "posts", "status": "ACTIVE", "desiredCount": 3, "deployments": [
+            {"id": "ecs-svc/1", "status": "PRIMARY", "desiredCount": 3, "runningCount": running,
+             "pendingCount": 3 - running, "rolloutState": state}]}]}
+    request = {"cluster": "serverless-containers-dev", "services": ["posts"]}
+    for state_, running in (("IN_PROGRESS", 0), ("IN_PROGRESS", 0), ("IN_PROGRESS", 2), ("COMPLETED", 3)):
+        ecs_stub.add_response("describe_services", described(state_, running), request)
+    printed, clock = [], FakeClock()
+    outcome = run_pipeline(codepipeline, ecs, props(scaleTo=3), clock=clock, report=printed.append)
     assert outcome.scaled_to == 3
-    assert printed[-1] == "service posts scaled to 3 task(s) after the first build"
+    assert printed[1] == ("service posts scaled to 3 task(s) after the first build; waiting until its tasks are "
+                          "running and healthy")
+    assert "service posts: rollout IN_PROGRESS, running 2/3, pending 1" in printed
+    assert printed[-1] == "service posts is stable with 3 task(s)"
+    assert clock.now() == 20
 
 
 def test_github_follows_the_newest_run_and_retries_after_a_failure(clients):

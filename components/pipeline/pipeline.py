@@ -195,7 +195,8 @@ def promote_project_name(stack: str, api: str) -> str:
 
 
 def pipeline_stages(source: dict, *, project_name: Any, cluster_name: Any, service_name: Any,
-                    promote_project_name: Any = None) -> list[dict]:
+                    promote_project_name: Any = None,
+                    deploy_timeout_minutes: int = ECS_DEPLOY_TIMEOUT_MINUTES) -> list[dict]:
     """Source -> Build -> Deploy -> Promote. Promote runs only when Deploy succeeded (a failed stage ends the
     run): it moves the ``deployed`` tag to the build ECS just rolled out (docs/design.md, "Who moves which tag")."""
     stages = [
@@ -209,7 +210,7 @@ def pipeline_stages(source: dict, *, project_name: Any, cluster_name: Any, servi
             "input_artifacts": ["imagedefinitions"],
             "configuration": {"ClusterName": cluster_name, "ServiceName": service_name,
                               "FileName": IMAGE_DEFINITIONS_FILE,
-                              "DeploymentTimeout": str(ECS_DEPLOY_TIMEOUT_MINUTES)}}]},
+                              "DeploymentTimeout": str(deploy_timeout_minutes)}}]},
     ]
     if promote_project_name is not None:
         stages.append({"name": "Promote", "actions": [{
@@ -265,6 +266,11 @@ class BuildPipelineArgs:
     wait: bool = True
     """`pulumi up` waits for the run of its upload and fails when it fails."""
     wait_timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS
+    deploy_timeout_minutes: int = ECS_DEPLOY_TIMEOUT_MINUTES
+    """The stack's deployTimeoutMinutes: the ECS deploy action's DeploymentTimeout and, on the first deploy, how
+    long the waiter waits for the scaled-up service to become stable."""
+    repository_names: list[str] = field(default_factory=list)
+    """The built containers' ECR repositories: a failed first deploy takes `deployed` off them again."""
     profile: str | None = None
     """AWS profile for the waiter (it runs out of process); default: the stack's `aws:profile`."""
     tags: dict[str, str] = field(default_factory=dict)
@@ -398,7 +404,7 @@ class BuildPipeline(pulumi.ComponentResource):
             role_arn=pipeline_role.arn,
             artifact_stores=[{"location": bucket.bucket, "type": "S3"}],
             stages=pipeline_stages(source, project_name=project.name, promote_project_name=promote.name,
-                                   cluster_name=args.cluster_name,
+                                   cluster_name=args.cluster_name, deploy_timeout_minutes=args.deploy_timeout_minutes,
                                    service_name=args.service_name),
             triggers=triggers, tags=args.tags,
             # the run CodePipeline starts on creation must find the source zip and its permissions
@@ -439,6 +445,7 @@ class BuildPipeline(pulumi.ComponentResource):
                 source_revision=source_object.version_id if source_object is not None else "",
                 cluster=args.cluster_name, service=args.service_name, scale_to=scale_to,
                 timeout_seconds=args.wait_timeout_seconds,
+                rollout_timeout_seconds=args.deploy_timeout_minutes * 60, repositories=list(args.repository_names),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[pipeline, project]))
         self.register_outputs({"pipelineName": self.pipeline_name, "pipelineUrl": self.pipeline_url,
                                "bucket": bucket.bucket})

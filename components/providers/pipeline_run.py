@@ -18,8 +18,17 @@ Which run is "ours":
 The pipeline runs in SUPERSEDED mode, so a newer run may replace ours; the waiter then follows the
 newer run (it carries our change or a later one).
 
-First deploy: no image existed, so the program created the ECS service with 0 tasks. After the first
-successful run the waiter sets the service's desired count to the app's replicas (``scale_to``).
+First deploy: no image existed, so the program created the ECS service with 0 tasks, and the pipeline's
+ECS deploy ran with 0 tasks too: it proved nothing about the image. After the first successful run the
+waiter sets the service's desired count to the app's replicas (``scale_to``) and waits until the service is
+stable and its rollout COMPLETED (components/providers/service_rollout.py, bounded by ``rolloutTimeoutSeconds``,
+the stack's ``deployTimeoutMinutes``). When it is not, the waiter scales the service back to 0, removes the
+``deployed`` tag the run's Promote stage set (so it points where it was: nowhere), and fails `pulumi up` with
+the stopped tasks' reasons, exit codes and the failing containers' last log lines.
+
+The provider signs in as the stack's AWS provider does (components/providers/aws_session.py). Progress lines
+(the console URL, the rollout) are printed by the provider process; the program itself also logs the
+pipeline's console URL before the update starts waiting.
 """
 from __future__ import annotations
 
@@ -31,12 +40,17 @@ from typing import Any, Callable
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider, UpdateResult
 
+from components.providers.aws_session import AwsSettings, session, settings_from_config
+from components.providers.service_rollout import (RolloutFailed, Waiting, remove_deployed_tag, stopped_task_report,
+                                                  wait_until_stable)
+
 DYNAMIC_TYPE = "pulumi-python:dynamic/serverless-containers:PipelineRun"
 RUNNING = frozenset({"InProgress", "Stopping"})
 FAILED = frozenset({"Failed", "Stopped", "Cancelled"})
 DEFAULT_TIMEOUT_SECONDS = 3600
 DEFAULT_POLL_SECONDS = 15
 DEFAULT_START_GRACE_SECONDS = 60
+DEFAULT_ROLLOUT_TIMEOUT_SECONDS = 1800
 
 
 class PipelineRunError(Exception):
@@ -162,9 +176,33 @@ def scale_service(ecs, cluster: str, service: str, replicas: int) -> None:
     ecs.update_service(cluster=cluster, service=service, desiredCount=replicas)
 
 
+def first_rollout(ecs, props: dict[str, Any], *, clock: Clock, report: Callable[[str], None], ecr=None,
+                  logs=None) -> None:
+    """After the first scale-up: wait for a stable service; on failure undo the scale-up and ``deployed``."""
+    cluster, service = props["cluster"], props["service"]
+    timeout = float(props.get("rolloutTimeoutSeconds") or DEFAULT_ROLLOUT_TIMEOUT_SECONDS)
+    try:
+        wait_until_stable(ecs, cluster, service, timeout_seconds=timeout,
+                          poll_seconds=float(props.get("pollSeconds") or DEFAULT_POLL_SECONDS),
+                          waiting=Waiting(now=clock.now, sleep=clock.sleep), report=report)
+    except RolloutFailed as failure:
+        details = stopped_task_report(ecs, logs, cluster, service)
+        ecs.update_service(cluster=cluster, service=service, desiredCount=0)
+        undone = f"service {service} is scaled back to 0 tasks"
+        repositories = [r for r in props.get("repositories") or [] if r]
+        if ecr is not None and repositories:
+            remove_deployed_tag(ecr, repositories)
+            undone += " and its images are no longer tagged deployed"
+        raise PipelineRunError(
+            f"the first deploy of service {service} did not start: {str(failure).rstrip('.')}. {undone}; fix the "
+            f"app and run "
+            f"`pulumi up` again (`python -m ops status` shows the same details).\n" + "\n".join(details)) from None
+
+
 def run_pipeline(codepipeline, ecs, props: dict[str, Any], *, clock: Clock = Clock(),
-                 report: Callable[[str], None] = lambda _message: None) -> RunOutcome:
-    """Find (or start) the run of ``props['sourceRevision']``, wait for it, and scale up on the first deploy."""
+                 report: Callable[[str], None] = lambda _message: None, ecr=None, logs=None) -> RunOutcome:
+    """Find (or start) the run of ``props['sourceRevision']``, wait for it, and on the first deploy scale up and
+    wait until the service is stable."""
     pipeline, region, revision = props["pipelineName"], props["region"], props.get("sourceRevision") or ""
     poll = float(props.get("pollSeconds") or DEFAULT_POLL_SECONDS)
     execution_id = find_or_start(codepipeline, pipeline, revision, poll_seconds=poll, clock=clock,
@@ -176,18 +214,21 @@ def run_pipeline(codepipeline, ecs, props: dict[str, Any], *, clock: Clock = Clo
     scale_to = int(props.get("scaleTo") or 0)
     if scale_to > 0:
         scale_service(ecs, props["cluster"], props["service"], scale_to)
-        report(f"service {props['service']} scaled to {scale_to} task(s) after the first build")
+        report(f"service {props['service']} scaled to {scale_to} task(s) after the first build; waiting until "
+               "its tasks are running and healthy")
+        first_rollout(ecs, props, clock=clock, report=report, ecr=ecr, logs=logs)
+        report(f"service {props['service']} is stable with {scale_to} task(s)")
         return RunOutcome(outcome.execution_id, outcome.status, outcome.console_url, scaled_to=scale_to)
     return outcome
 
 
 # --- the Pulumi dynamic resource ---------------------------------------------------------------------------
 
-def _clients(props: dict[str, Any]):
-    import boto3  # imported here: the provider runs in Pulumi's dynamic-provider process
-
-    session = boto3.Session(profile_name=props.get("profile") or None, region_name=props.get("region") or None)
-    return session.client("codepipeline"), session.client("ecs")
+def _clients(props: dict[str, Any], settings: AwsSettings | None = None):
+    """CodePipeline, ECS, ECR and CloudWatch Logs, signed in as the stack's AWS provider."""
+    signed_in = session(settings or AwsSettings(), props)
+    return (signed_in.client("codepipeline"), signed_in.client("ecs"), signed_in.client("ecr"),
+            signed_in.client("logs"))
 
 
 def _stderr(message: str) -> None:
@@ -201,14 +242,22 @@ RUN_TRIGGERS = ("pipelineName", "sourceRevision")
 class PipelineRunProvider(ResourceProvider):
     serialize_as_secret_always = False
 
+    aws = AwsSettings()      # the stack's AWS settings, set by configure() in the provider process
+
     def __init__(self, clients=_clients, clock: Clock | None = None):
         self.clients = clients
         self.clock = clock
 
+    def configure(self, req) -> None:
+        self.aws = settings_from_config(req.config.get)
+
     def _run(self, props: dict[str, Any]) -> dict[str, Any]:
-        codepipeline, ecs = self.clients(props)
+        made = _clients(props, self.aws) if self.clients is _clients else self.clients(props)
+        codepipeline, ecs, *more = made           # tests may hand in (codepipeline, ecs) only
+        ecr, logs = (list(more) + [None, None])[:2]
         try:
-            outcome = run_pipeline(codepipeline, ecs, props, clock=self.clock or Clock(), report=_stderr)
+            outcome = run_pipeline(codepipeline, ecs, props, clock=self.clock or Clock(), report=_stderr, ecr=ecr,
+                                   logs=logs)
         except PipelineRunError as error:
             # Raised from create/update, Pulumi fails the update with this message (and keeps no state,
             # so the next `pulumi up` waits again).
@@ -240,11 +289,14 @@ class PipelineRun(Resource, module="serverless-containers", name="PipelineRun"):
     def __init__(self, name: str, *, pipeline_name: pulumi.Input[str], region: str, source_revision: pulumi.Input[str],
                  cluster: pulumi.Input[str], service: pulumi.Input[str], scale_to: pulumi.Input[int],
                  profile: str | None = None, timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS,
-                 poll_seconds: int = DEFAULT_POLL_SECONDS, opts: pulumi.ResourceOptions | None = None):
+                 poll_seconds: int = DEFAULT_POLL_SECONDS,
+                 rollout_timeout_seconds: int = DEFAULT_ROLLOUT_TIMEOUT_SECONDS,
+                 repositories: list[pulumi.Input[str]] | None = None, opts: pulumi.ResourceOptions | None = None):
         super().__init__(PipelineRunProvider(), name, {
             "pipelineName": pipeline_name, "region": region, "profile": profile or "",
             "sourceRevision": source_revision, "cluster": cluster, "service": service, "scaleTo": scale_to,
             "timeoutSeconds": timeout_seconds, "pollSeconds": poll_seconds,
+            "rolloutTimeoutSeconds": rollout_timeout_seconds, "repositories": list(repositories or []),
             "startGraceSeconds": DEFAULT_START_GRACE_SECONDS,
             "executionId": None, "status": None, "consoleUrl": None,
         }, opts)

@@ -1,0 +1,139 @@
+"""The first deploy's scale-up, driven through the PipelineRun waiter against moto and the fake ECS scheduler
+(tests/ops_moto.py): the pipeline's own ECS deploy ran with 0 tasks, so only this wait shows whether the image
+starts. A crash-looping app fails `pulumi up` with the stop reason, exit code and last log lines, is scaled back
+to 0, and leaves no `deployed` tag behind (where it was: nowhere)."""
+from __future__ import annotations
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from components.providers.pipeline_run import Clock, PipelineRunError, PipelineRunProvider, run_pipeline
+from tests.ops_fixtures import REGION, fake_credentials  # noqa: F401
+from tests.ops_moto import API, CLUSTER, PIPELINE, FakeScheduler, World, patch_moto, repository
+
+
+class SimulatedClock(Clock):
+    def __init__(self, scheduler: FakeScheduler):
+        object.__setattr__(self, "elapsed", [0.0])
+        object.__setattr__(self, "now", lambda: self.elapsed[0])
+
+        def sleep(seconds: float) -> None:
+            self.elapsed[0] += seconds
+            scheduler.tick(seconds)
+        object.__setattr__(self, "sleep", sleep)
+
+
+@pytest.fixture
+def world(fake_credentials, monkeypatch):
+    with mock_aws():
+        patch_moto(monkeypatch)
+        world = World().deploy()
+        # the first deploy: the service was created (and deployed by the pipeline) with 0 tasks
+        world.ecs.update_service(cluster=CLUSTER, service=API, desiredCount=0)
+        world.stop_running_tasks("Scaling activity initiated by (deployment ecs-svc/1)")
+        world.run_pipeline("Succeeded")
+        yield world
+
+
+def props(world: World, **overrides) -> dict:
+    return {"pipelineName": PIPELINE, "region": REGION, "sourceRevision": "", "cluster": CLUSTER, "service": API,
+            "scaleTo": 2, "timeoutSeconds": 600, "pollSeconds": 10, "startGraceSeconds": 0,
+            "rolloutTimeoutSeconds": 300, "repositories": [repository(c) for c in world.containers], **overrides}
+
+
+def deployed_tags(world: World) -> dict[str, bool]:
+    found = {}
+    for container in world.containers:
+        try:
+            world.ecr.describe_images(repositoryName=repository(container), imageIds=[{"imageTag": "deployed"}])
+            found[container] = True
+        except world.ecr.exceptions.ImageNotFoundException:
+            found[container] = False
+    return found
+
+
+def test_a_healthy_first_deploy_waits_for_the_running_tasks(world, monkeypatch):
+    scheduler = FakeScheduler(world, monkeypatch, "healthy")
+    printed = []
+    outcome = run_pipeline(world.codepipeline, world.ecs, props(world), clock=SimulatedClock(scheduler),
+                           report=printed.append, ecr=world.ecr, logs=world.logs)
+    assert outcome.scaled_to == 2
+    service = world.ecs.describe_services(cluster=CLUSTER, services=[API])["services"][0]
+    assert service["desiredCount"] == 2 and len(world.running_tasks()) == 2
+    assert printed[-1] == f"service {API} is stable with 2 task(s)"
+    assert all(deployed_tags(world).values())
+
+
+def test_a_crash_looping_first_deploy_fails_with_the_reason_and_leaves_nothing_deployed(world, monkeypatch):
+    scheduler = FakeScheduler(world, monkeypatch, "crash-loop")
+    clock = SimulatedClock(scheduler)
+    with pytest.raises(PipelineRunError) as failure:
+        run_pipeline(world.codepipeline, world.ecs, props(world), clock=clock, ecr=world.ecr, logs=world.logs)
+    message = str(failure.value)
+    assert f"the first deploy of service {API} did not start" in message
+    assert "ECS deployment circuit breaker: tasks failed to start." in message
+    assert "Essential container in task exited" in message and "exit code 1" in message
+    assert "Error: Cannot find module 'express'" in message                 # the failing container's last log line
+    assert "scaled back to 0 tasks" in message and "no longer tagged deployed" in message
+    # undone: no task loop keeps running, and `deployed` points where it was before the run (nowhere)
+    service = world.ecs.describe_services(cluster=CLUSTER, services=[API])["services"][0]
+    assert service["desiredCount"] == 0
+    assert deployed_tags(world) == {c: False for c in world.containers}
+    # the builds themselves stay (their hash tags), so a fixed app can be rolled out or rolled back to
+    for container in world.containers:
+        tags = {t for d in world.ecr.describe_images(repositoryName=repository(container))["imageDetails"]
+                for t in d.get("imageTags", [])}
+        assert "c7d8e9f" in tags
+    assert clock.now() <= 300
+
+
+def test_a_rollout_that_never_settles_stops_at_the_deploy_timeout(world, monkeypatch):
+    scheduler = FakeScheduler(world, monkeypatch, "crash-loop")
+    scheduler.mode = "stuck"
+    world.ecs.update_service(cluster=CLUSTER, service=API, desiredCount=0)
+    clock = SimulatedClock(scheduler)
+    original = type(world.backend).update_service
+
+    def stuck_scale(backend, properties):       # the count rises, the tasks stay pending forever
+        service = original(backend, dict(properties))
+        if properties.get("desired_count"):
+            for deployment in service.deployments:
+                deployment.update(desiredCount=properties["desired_count"], runningCount=0, rolloutState="IN_PROGRESS")
+        return service
+    monkeypatch.setattr(type(world.backend), "update_service", stuck_scale)
+    with pytest.raises(PipelineRunError) as failure:
+        run_pipeline(world.codepipeline, world.ecs, props(world, rolloutTimeoutSeconds=120), clock=clock,
+                     ecr=world.ecr, logs=world.logs)
+    assert "no steady state within 120 s (rollout IN_PROGRESS, running 0/2)" in str(failure.value)
+    assert 120 <= clock.now() <= 130
+
+
+def test_the_provider_hands_its_own_clients_to_the_waiter(world, monkeypatch):
+    scheduler = FakeScheduler(world, monkeypatch, "crash-loop")
+    provider = PipelineRunProvider(
+        clients=lambda _props: (world.codepipeline, world.ecs, world.ecr, world.logs), clock=SimulatedClock(scheduler))
+    with pytest.raises(Exception) as failure:
+        provider.create(props(world))
+    assert "Cannot find module 'express'" in str(failure.value)
+    assert deployed_tags(world) == {c: False for c in world.containers}
+
+
+def test_the_waiter_signs_in_as_the_stack_does():
+    """aws:region, explicit keys and assumeRoles from the stack config reach the provider's session."""
+    from components.providers.aws_session import session, settings_from_config
+
+    config = {"aws:region": "eu-west-1", "aws:accessKey": "AKIAEXAMPLE", "aws:secretKey": "secret",
+              "aws:assumeRoles": '[{"roleArn": "arn:aws:iam::123456789012:role/deployer", "sessionName": "ci", '
+                                 '"externalId": "x-1", "duration": "1h"}]'}
+    settings = settings_from_config(config.get)
+    assert settings.region == "eu-west-1" and settings.assume_roles[0]["roleArn"].endswith("role/deployer")
+    assert "AKIA" not in settings.describe() and "secret" not in settings.describe()
+    with mock_aws():
+        signed_in = session(settings, {"region": "us-east-1", "profile": ""}, boto3)
+        identity = signed_in.client("sts").get_caller_identity()
+        assert ":assumed-role/deployer/ci" in identity["Arn"]
+        assert signed_in.region_name == "eu-west-1"            # the stack's region wins over the resource input
+    legacy = settings_from_config({"aws:assumeRole": '{"roleArn": "arn:aws:iam::1:role/r"}'}.get)
+    assert [r["roleArn"] for r in legacy.assume_roles] == ["arn:aws:iam::1:role/r"]
+    assert settings_from_config({}.get).describe() == "default chain"
