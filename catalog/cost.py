@@ -268,7 +268,41 @@ def estimate(resources: Iterable[Any], region: str = DEFAULT_REGION, prices: Map
 
     return CostReport(region=region, priced_as=priced_as, items=items, excluded=list(prices["excluded"]),
                       notes=notes + [table.get("note", "")],
-                      source=f"catalog/pricing.json (prices as of {prices['pricesAsOf']}; recorded {prices['recordedOn']})")
+                      source=f"catalog/pricing.json, checked {prices.get('checkedOn', prices['recordedOn'])} against "
+                             f"the AWS pricing pages: {check_summary(prices, priced_as)}")
+
+
+STATUSES = ("corroborated", "unverified", "estimate")
+
+
+def price_paths(table: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """Every price of one region's table as a dotted path (``fargate.X86_64.onDemand.vcpuHour``)."""
+    paths = []
+    for key, value in table.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            paths += price_paths(value, f"{path}.")
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            paths.append(path)
+    return paths
+
+
+def check_of(prices: Mapping[str, Any], region: str, path: str) -> Mapping[str, Any] | None:
+    """The entry of ``checks`` that records where ``path`` of ``region`` was checked (region first, then "*")."""
+    checks = [c for c in prices.get("checks", []) if path in c.get("prices", [])]
+    return next((c for c in checks if region in c.get("regions", [])), None) or \
+        next((c for c in checks if "*" in c.get("regions", [])), None)
+
+
+def check_summary(prices: Mapping[str, Any], region: str) -> str:
+    """"14 of 20 us-east-1 prices corroborated, 6 unverified": how far the region's figures were checked."""
+    statuses = [str((check_of(prices, region, path) or {}).get("status", "unverified"))
+                for path in price_paths(prices["regions"][region])]
+    counts = {status: statuses.count(status) for status in STATUSES if statuses.count(status)}
+    words = {"unverified": "unverified", "estimate": "estimated"}
+    rest = ", ".join(f"{count} {words[status]}" for status, count in counts.items() if status != "corroborated")
+    return (f"{counts.get('corroborated', 0)} of {len(statuses)} {region} prices corroborated"
+            + (f", {rest}" if rest else "") + " (page, date and evidence per price under checks)")
 
 
 __all__ = ["CostItem", "CostReport", "DEFAULT_REGION", "UNKNOWN", "estimate", "load_prices", "running_tasks"]

@@ -163,7 +163,8 @@ def test_the_price_file_names_its_sources_and_dates():
     prices = json.loads((ROOT / "catalog" / "pricing.json").read_text())
     assert prices["hoursPerMonth"] == 730 and prices["currency"] == "USD"
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", prices["recordedOn"]) and prices["pricesAsOf"]
-    assert "memory" in prices["about"] and "NOT fetched" in prices["about"]
+    assert "NOT fetched" in prices["about"] and "checks" in prices["about"]
+    assert "memory" not in (ROOT / "catalog" / "pricing.json").read_text().lower()   # checked against the pages
     assert all(url.startswith("https://aws.amazon.com/") for url in prices["sources"].values())
     reference = prices["regions"]["us-east-1"]
     for region, table in prices["regions"].items():
@@ -174,3 +175,30 @@ def test_the_price_file_names_its_sources_and_dates():
             spot = table["fargate"][arch]["spot"]
             assert spot is None or spot["vcpuHour"] < on_demand["vcpuHour"]
     assert prices["excluded"]
+
+
+def test_every_price_of_every_region_cites_its_page_date_and_evidence():
+    """Issue 17: each figure says where it was checked, when, and how far that check got."""
+    prices = json.loads((ROOT / "catalog" / "pricing.json").read_text())
+    missing = []
+    for region, table in prices["regions"].items():
+        for path in cost.price_paths(table):
+            check = cost.check_of(prices, region, path)
+            if check is None:
+                missing.append(f"{region} {path}")
+                continue
+            assert check["page"].startswith("https://aws.amazon.com/"), check
+            assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", check["checked"]), check
+            assert check["status"] in cost.STATUSES and len(check["evidence"]) > 30, check
+    assert not missing, ("add an entry to checks in catalog/pricing.json (page, checked date, status, evidence) "
+                         "for: " + ", ".join(missing))
+    assert all(set(c) == {"prices", "regions", "page", "checked", "status", "evidence"} for c in prices["checks"])
+
+
+def test_the_cost_report_says_how_far_its_prices_were_checked():
+    report = cost.estimate([service(), task()], "us-east-1")
+    assert "checked 2026-11-29" in report.source
+    assert re.search(r"\d+ of \d+ us-east-1 prices corroborated, \d+ unverified", report.source), report.source
+    assert "estimated" not in report.source                                          # us-east-1 has no estimates
+    frankfurt = cost.estimate([service(), task()], "eu-central-1")
+    assert re.search(r"\d+ estimated", frankfurt.source), frankfurt.source
