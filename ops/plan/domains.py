@@ -36,9 +36,10 @@ def domain_lines(domains: dict[str, Any], region: str) -> list[str]:
             lines.append(f"    zone {domain['hostedZoneId']} in this account: `pulumi up` writes the certificate's "
                          "validation record and alias A/AAAA records there itself.")
             continue
-        lines.append(f"    no Route 53 zone given: `pulumi up` first looks for a public zone of {name} or a parent in "
-                     "the account (offline none is known) and writes the records there; without one, add these at "
-                     "your DNS provider:")
+        lines.append(f"    no hostedZoneId: `pulumi up` looks for a public Route 53 zone of {name} or a parent in the "
+                     "account")
+        lines.append("    (offline none is known) and writes the records there; without one, add these at your DNS "
+                     "provider:")
         for record in domain.get("dnsRecords") or []:
             kind, record_name, value = _placeholder(record, name, region)
             lines.append(f"      {kind:<5} {record_name}  ->  {value}   ({record.get('purpose', '')})")
