@@ -86,6 +86,8 @@ def endpoint_lines(outputs: StackOutputs) -> list[str]:
     lines = []
     for api in outputs.select(None) if outputs.apis else []:
         lines.append(f"API {api.name} ({api.type}): {api.url or '(no URL yet)'}")
+        for record in api.dns_records:      # a custom domain whose zone is elsewhere (components/domain.py)
+            lines.append(f"  add at your DNS provider: {record.type} {record.name} -> {record.value}")
         if api.pipeline_url:
             lines.append(f"  pipeline: {api.pipeline_url}")
         elif api.build in ("", "manual"):

@@ -104,3 +104,27 @@ def test_plan_shows_the_dns_records_and_the_picture_the_domain(apps, tmp_path):
     dot = (tmp_path / "picture" / "architecture-dev.dot").read_text()
     assert "client -> domain_web" in dot and "domain_web -> api_web" in dot and "https://api.example.com" in dot
     assert "client -> api_plain" in dot and "execute-api address off" in dot
+
+
+def test_after_a_deploy_the_cli_prints_the_records_to_add(result):
+    from ops.cli_args import endpoint_lines
+
+    outputs = parse("dev", json.loads(json.dumps(result.outputs)))
+    lines = endpoint_lines(outputs)
+    web = outputs.api("web")
+    assert "API web (rest): https://api.example.com" in lines
+    assert f"  add at your DNS provider: CNAME {web.dns_records[1].name} -> {web.dns_records[1].value}" in lines
+    assert not any("graph.example.org ->" in line for line in lines)
+
+
+def test_cors_and_the_jwt_authorizer_are_unchanged_by_a_domain(result, apps):
+    plain = mockrun.run(program.main, config={"apis": {"web": {"source": str(apps / "web"), "auth": True}}})
+    for run in (result, plain):
+        api = next(r for r in run.of_type("aws:apigatewayv2/api:Api") if r.inputs["tags"]["api"] == "web")
+        assert api.inputs["corsConfiguration"]["allowOrigins"] == ["*"]
+        authorizer = next(r for r in run.of_type("aws:apigatewayv2/authorizer:Authorizer")
+                          if r.inputs["apiId"] == api.id)
+        assert authorizer.inputs["authorizerType"] == "JWT"
+        routes = {r.inputs["routeKey"]: r.inputs["authorizationType"] for r in run.of_type("aws:apigatewayv2/route:Route")
+                  if r.inputs["apiId"] == api.id}
+        assert routes == {"$default": "JWT", "OPTIONS /": "NONE", "OPTIONS /{proxy+}": "NONE"}
