@@ -14,6 +14,7 @@ from typing import Any
 from components.config_secrets import StackSecret, stack_secrets
 from components.domain_config import DomainSettings, check_unique, parse_domain
 from components.errors import ConfigError
+from components.names import too_long
 from components.scaling_config import (AlertSettings, AwakeSettings, ScalingSettings, SleepSettings, parse_alerts,
                                        parse_count)
 
@@ -277,6 +278,7 @@ def load_settings(raw: dict[str, Any], project_dir: Path, stack: str) -> StackSe
     apis = {check.name(f"apis.{name}", name, "API"): _api(check, name, spec, project_dir, storage)
             for name, spec in apis_raw.items()}
     check_unique(check, {api.name: api.domain for api in apis.values() if api.domain})
+    check_name_lengths(check.file, stack, list(apis), list(storage))
     token = raw.get("githubToken")
     for api in apis.values():
         if api.build == "github" and api.github and not api.github.connection_arn and token is None:
@@ -292,6 +294,29 @@ def load_settings(raw: dict[str, Any], project_dir: Path, stack: str) -> StackSe
 
 
 DEPLOY_TIMEOUT_MINUTES = (5, 60)    # CodePipeline's ECS deploy action accepts a DeploymentTimeout of 1-60 minutes
+
+
+def check_name_lengths(file: str, stack: str, apis: list[str], tables: list[str], *,
+                       containers: tuple[str, ...] = (), secrets: tuple[str, ...] = ()) -> None:
+    """Every physical name the stack, its tables and these APIs give AWS fits AWS's limit (components/names.py),
+    or a ConfigError names the first that does not and what to shorten."""
+    shared = too_long(stack, tables=tuple(tables))
+    if shared:
+        worst = shared[0]
+        table = worst.limit.what.startswith("DynamoDB")
+        raise ConfigError(f"stack '{stack}': {worst.describe()}.", file=file,
+                          key=f"{NAMESPACE}:storage" if table else None,
+                          fix=f"shorten the {'table name or the ' if table else ''}stack name by {worst.excess} "
+                              "character(s).")
+    stack_names = {item.name for item in too_long(stack, tables=tuple(tables))}
+    for api in apis:
+        long = [item for item in too_long(stack, api, containers=containers, secrets=secrets)
+                if item.name not in stack_names]
+        if long:
+            worst = long[0]
+            raise ConfigError(f"stack '{stack}' and API '{api}': {worst.describe()}.", file=file,
+                              key=f"{NAMESPACE}:apis.{api}",
+                              fix=f"shorten the API name (or the stack name) by {worst.excess} character(s).")
 
 
 def _deploy_timeout(check: _Validator, value: Any) -> int:

@@ -24,7 +24,7 @@ from components.compose import load_app
 from components.compose.model import App
 from components.config_secrets import provided_hint
 from components.compose.volumes import database_volumes, persistent_volumes, volume_owner
-from components.config import NAMESPACE, TOP_LEVEL_KEYS, ApiSettings, StackSettings, load_settings
+from components.config import NAMESPACE, TOP_LEVEL_KEYS, ApiSettings, StackSettings, check_name_lengths, load_settings
 from components.domain import CustomDomain, CustomDomainArgs, resolve_zones
 from components.errors import ConfigError
 from components.regions import check_region
@@ -101,6 +101,9 @@ def prepare(settings: StackSettings, region: str | None = None) -> list[Prepared
     prepared = []
     for api in settings.apis.values():
         app = _load_app(settings, api)
+        # names that only the app decides (ECR repositories, log groups, secrets) must fit AWS's limits too
+        check_name_lengths(settings.config_file, settings.stack, [api.name], list(settings.storage),
+                           containers=tuple(c.name for c in app.containers), secrets=tuple(app.secrets))
         _check_volumes(settings, api, app)
         _check_routed_port(app)
         _check_manual_images(settings, api, app)

@@ -1,0 +1,117 @@
+"""Every physical name the stack gives AWS, and AWS's limit for each. Pure Python (no Pulumi).
+
+One table (``NAME_LIMITS``) so a long stack or API name is refused before anything is created, naming
+the resource that would not fit, instead of failing halfway through ``pulumi up``. The names are built
+by the same functions the components use; ``physical_names`` lists them for one stack and API.
+
+Limits (AWS API references, as botocore's models encode them where they do; checked 2026-11):
+
+* CodePipeline pipeline name: 1-100 characters (CreatePipeline ``PipelineName``).
+* CodeBuild project name: 2-150 (CreateProject ``name``).
+* IAM role name: 1-64 (CreateRole ``RoleName``). Pulumi auto-names roles: the logical name plus ``-`` and
+  7 random characters, so the logical name may be at most 56.
+* ECR repository name: 2-256 (CreateRepository ``RepositoryName``).
+* CloudWatch log group name: 1-512 (CreateLogGroup ``LogGroupName``).
+* Cloud Map service name: one DNS label of at most 63 for a DNS namespace (CreateService ``Name`` pattern).
+* Cloud Map private DNS namespace: a DNS name of at most 253, labels of at most 63.
+* API Gateway HTTP API and VPC link names: 1-128 (CreateApi/CreateVpcLink ``Name``; API Gateway quotas).
+* Cognito user pool name: 1-128 (CreateUserPool ``PoolName``).
+* DynamoDB table name: 3-255 (CreateTable ``TableName``).
+* Secrets Manager secret name: 1-512 (CreateSecret ``Name``).
+* ECS cluster, service and task family: 1-255 (CreateCluster/CreateService/RegisterTaskDefinition).
+* EventBridge rule name: 1-64 (PutRule ``Name``); auto-named like roles.
+* S3 bucket prefix: the bucket name is 3-63 and Pulumi adds 26 characters to a ``bucket_prefix``, so the
+  prefix is cut to 37 characters (deterministic: the same stack and API always give the same prefix).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PROJECT = "serverless-containers"
+AUTONAME_SUFFIX = 8            # Pulumi's auto-naming adds "-" and 7 random characters
+BUCKET_PREFIX_MAX = 37         # bucket names are at most 63; Pulumi adds 26 characters to a bucket_prefix
+
+
+@dataclass(frozen=True)
+class NameLimit:
+    what: str                  # "CodePipeline pipeline"
+    maximum: int
+    source: str                # where the limit comes from
+
+
+NAME_LIMITS: dict[str, NameLimit] = {
+    "pipeline": NameLimit("CodePipeline pipeline name", 100, "CodePipeline CreatePipeline: name, 1-100"),
+    "codebuild": NameLimit("CodeBuild project name", 150, "CodeBuild CreateProject: name, 2-150"),
+    "iam-role": NameLimit("IAM role name (auto-named: logical name + 8)", 64, "IAM CreateRole: RoleName, 1-64"),
+    "ecr": NameLimit("ECR repository name", 256, "ECR CreateRepository: repositoryName, 2-256"),
+    "log-group": NameLimit("CloudWatch log group name", 512, "CloudWatch Logs CreateLogGroup: logGroupName, 1-512"),
+    "cloud-map-service": NameLimit("Cloud Map service name (one DNS label)", 63,
+                                   "Cloud Map CreateService: Name, DNS labels of 1-63"),
+    "cloud-map-namespace": NameLimit("Cloud Map namespace (DNS name)", 253,
+                                     "Cloud Map CreatePrivateDnsNamespace: Name, 1-253"),
+    "http-api": NameLimit("API Gateway HTTP API and VPC link name", 128, "API Gateway quotas: API name, 128"),
+    "user-pool": NameLimit("Cognito user pool name", 128, "Cognito CreateUserPool: PoolName, 1-128"),
+    "table": NameLimit("DynamoDB table name", 255, "DynamoDB naming rules: table names 3-255"),
+    "secret": NameLimit("Secrets Manager secret name", 512, "Secrets Manager CreateSecret: Name, 1-512"),
+    "ecs": NameLimit("ECS cluster, service or task family name", 255, "ECS: names of 1-255"),
+    "event-rule": NameLimit("EventBridge rule name (auto-named: logical name + 8)", 64,
+                            "EventBridge PutRule: Name, 1-64"),
+    "bucket-prefix": NameLimit("S3 bucket prefix (cut to 37)", BUCKET_PREFIX_MAX,
+                               "S3 bucket names 3-63, Pulumi's suffix 26"),
+}
+
+# Logical names Pulumi auto-names from (components/service.py, components/pipeline/pipeline.py).
+ROLE_SUFFIXES = ("execution", "task", "pipeline-build", "pipeline-pipeline", "pipeline-start")
+RULE_SUFFIXES = ("pipeline-source",)
+PROMOTE_SUFFIX = "-promote"
+
+
+def _auto(logical: str) -> str:
+    return logical + "-" + "x" * (AUTONAME_SUFFIX - 1)
+
+
+def physical_names(stack: str, api: str | None = None, *, containers: tuple[str, ...] = (),
+                   tables: tuple[str, ...] = (), secrets: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """(limit key, name) for every name the stack (and ``api``, its containers and secrets) gives AWS.
+    Auto-named resources appear with their 7 random characters as ``x``."""
+    names = [("ecs", f"{PROJECT}-{stack}"), ("cloud-map-namespace", f"{stack}.{PROJECT}.internal"),
+             ("user-pool", f"{PROJECT}-{stack}")]
+    names += [("table", f"{PROJECT}-{stack}-{table}") for table in tables]
+    if api is None:
+        return names
+    base = f"{PROJECT}-{stack}-{api}"
+    names += [("ecs", api), ("ecs", base), ("pipeline", base), ("codebuild", base),
+              ("codebuild", base + PROMOTE_SUFFIX), ("log-group", f"/aws/codebuild/{base}"),
+              ("http-api", base), ("cloud-map-service", api)]
+    names += [("iam-role", _auto(f"{api}-{suffix}")) for suffix in ROLE_SUFFIXES]
+    names += [("event-rule", _auto(f"{api}-{suffix}")) for suffix in RULE_SUFFIXES]
+    for container in containers:
+        names += [("ecr", f"{base}-{container}".lower()), ("log-group", f"/{PROJECT}/{stack}/{api}/{container}")]
+    names += [("secret", f"{PROJECT}/{stack}/{api}/{secret}") for secret in secrets]
+    return names
+
+
+@dataclass(frozen=True)
+class TooLong:
+    limit: NameLimit
+    name: str
+
+    @property
+    def excess(self) -> int:
+        return len(self.name) - self.limit.maximum
+
+    def describe(self) -> str:
+        return (f"the {self.limit.what} would be {self.name!r} ({len(self.name)} characters); AWS allows "
+                f"{self.limit.maximum} ({self.limit.source})")
+
+
+def too_long(stack: str, api: str | None = None, **parts) -> list[TooLong]:
+    """The names that would not fit, longest excess first (empty: all fit)."""
+    found = [TooLong(NAME_LIMITS[key], name) for key, name in physical_names(stack, api, **parts)
+             if len(name) > NAME_LIMITS[key].maximum]
+    return sorted(found, key=lambda item: -item.excess)
+
+
+def bucket_prefix(stack: str, api: str) -> str:
+    """The artifact bucket's prefix: ``<stack>-<api>-`` cut to fit (same input, same prefix)."""
+    return f"{stack}-{api}"[:BUCKET_PREFIX_MAX - 1].rstrip("-") + "-"
