@@ -312,3 +312,27 @@ def test_the_provider_signs_in_with_the_stack_settings(monkeypatch):
     provider.configure(type("Req", (), {"config": config})())
     assert certificate_wait._acm_client({"region": "us-east-1"}, provider.aws) == "acm"
     assert used[0][0].region == "eu-west-1" and used[0][0].profile == "deployer"
+
+
+def test_zone_lookup_skips_only_missing_zones(monkeypatch):
+    from components import domain as domain_module
+
+    asked = []
+
+    def get_zone(name, private_zone):
+        asked.append((name, private_zone))
+        if name == "eu.example.com":
+            return type("Zone", (), {"zone_id": "ZEU", "name": "eu.example.com."})()
+        raise Exception("invoke of aws:route53/getZone:getZone failed: no matching Route 53 Hosted Zone found")
+
+    monkeypatch.setattr(domain_module.aws.route53, "get_zone", get_zone)
+    assert domain_module.find_zone("api.eu.example.com") == ("ZEU", "eu.example.com")
+    assert asked == [("api.eu.example.com", False), ("eu.example.com", False)]
+    assert domain_module.find_zone("api.example.net") is None
+
+    def denied(name, private_zone):
+        raise Exception("AccessDenied: not authorized to perform route53:ListHostedZonesByName")
+
+    monkeypatch.setattr(domain_module.aws.route53, "get_zone", denied)
+    with pytest.raises(Exception, match="AccessDenied"):
+        domain_module.find_zone("api.example.com")
