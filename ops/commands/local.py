@@ -5,13 +5,17 @@ import argparse
 
 from ops.cli_args import add_stack_args, note, say
 from ops.errors import OpsError
+from ops.local import checks
 from ops.local.runner import Docker, LocalOptions, LocalRunner, load_api, plan_task, task_family
 
 LOCAL_BASE_IMAGE = "serverless-containers/base:local"   # what docker/base/build.sh tags
 DESCRIPTION = ("Run one API's containers on this machine the way its Fargate task runs them: one shared "
                "network namespace (containers reach each other on localhost), the same environment, secrets "
                "from the .secret- files as environment variables, the same health checks and depends_on order. "
-               "Only the entrypoint's port is published, on 127.0.0.1.")
+               "Only the entrypoint's port is published, on 127.0.0.1. Tables: containers with DynamoDB access get "
+               "STORAGE_<TABLE>_NAME/_ARN; give them a way to reach DynamoDB (--dynamodb-endpoint, or AWS "
+               "credentials with --pass-env) or pass --no-storage. localhost inside the task is the task itself: "
+               "reach services on this machine at the host's address (e.g. 172.17.0.1, Docker's default bridge).")
 
 
 def _pairs(values: list[str] | None, flag: str) -> dict[str, str]:
@@ -56,7 +60,9 @@ def register(subparsers) -> None:
             parser.add_argument("--no-storage", action="store_true",
                                 help="set no STORAGE_* or REGION variables, so apps use their local mode")
             parser.add_argument("--dynamodb-endpoint", metavar="URL",
-                                help="set AWS_ENDPOINT_URL_DYNAMODB for every container (e.g. DynamoDB Local)")
+                                help="set AWS_ENDPOINT_URL_DYNAMODB for every container (e.g. DynamoDB Local); "
+                                     "localhost inside the task is the task itself, so a DynamoDB Local on this "
+                                     "machine is at the host's address, e.g. http://172.17.0.1:8000")
             parser.add_argument("--env", action="append", metavar="KEY=VALUE",
                                 help="an extra environment variable for every container")
             parser.add_argument("--pass-env", action="append", metavar="NAME",
@@ -112,13 +118,28 @@ def run_local(args: argparse.Namespace) -> int:
                      granted_tables=sorted(api_settings.storage_access))
     for warning in task.warnings:
         note(f"warning: {warning}")
+    storage = checks.storage_warning(args.api, [] if options.no_storage else sorted(api_settings.storage_access),
+                                     no_storage=options.no_storage, dynamodb_endpoint=options.dynamodb_endpoint,
+                                     environment=options.environment, pass_environment=options.pass_environment)
+    if storage and args.local_action == "up":
+        note(f"warning: {storage}")
     docker.require_engine()
+    if args.local_action == "up":     # before the build: a taken port would only fail after it
+        problem = checks.port_problem(task.host_port, task.family, checks.parse_holders(docker.port_holders()),
+                                      free=checks.port_is_free(task.host_port))
+        if problem:
+            raise OpsError(problem, exit_code=2)
     if options.base_image == LOCAL_BASE_IMAGE and \
             docker.run(["docker", "image", "inspect", LOCAL_BASE_IMAGE], check=False).returncode != 0:
         raise OpsError(f"{LOCAL_BASE_IMAGE} is not on this machine yet; build it once with "
                        "`sudo docker/base/build.sh` (a few minutes), then run the command again.")
     if args.local_action == "build" or not args.no_build:
-        runner.build(task, quiet=args.quiet)
+        try:
+            runner.build(task, quiet=args.quiet)
+        except OpsError as error:
+            if options.base_image or (args.quiet and not checks.looks_offline(str(error))):
+                raise
+            raise OpsError(f"{error} {checks.offline_hint(LOCAL_BASE_IMAGE)}") from None
     if args.local_action == "build":
         say(f"built {len(task.builds)} image(s): {', '.join(b.image for b in task.builds) or '(none to build)'}")
         return 0

@@ -35,6 +35,8 @@ from ops.errors import OpsError
 LABEL_TASK = "org.serverless-containers.local.task"
 LABEL_CONTAINER = "org.serverless-containers.local.container"
 LABEL_ROLE = "org.serverless-containers.local.role"
+LABEL_STACK = "org.serverless-containers.local.stack"     # on the namespace container, to name who holds a port
+LABEL_API = "org.serverless-containers.local.api"
 DEFAULT_BASE_IMAGE_ARG = "BASE_IMAGE"
 DEFAULT_ACCOUNT_ID = "000000000000"     # the account id local AWS emulators use
 IMAGE_TAG = "local"
@@ -228,6 +230,7 @@ def plan_task(app: App, *, options: LocalOptions, region: str, granted_tables: S
     pause_image = options.pause_image or images[order[0]]
     pause_argv = ["docker", "run", "-d", "--name", family, "--hostname", family,
                   "--label", f"{LABEL_TASK}={family}", "--label", f"{LABEL_ROLE}=network",
+                  "--label", f"{LABEL_STACK}={options.stack}", "--label", f"{LABEL_API}={options.api}",
                   "-p", f"127.0.0.1:{host_port}:{app.routed_port}",
                   "--entrypoint", PAUSE_COMMAND[0], pause_image, *PAUSE_COMMAND[1:]]
     pause = RunStep(container="", name=family, image=pause_image, argv=pause_argv, secret_names=[],
@@ -347,6 +350,13 @@ class Docker:
     def logs_tail(self, name: str, lines: int = 20) -> str:
         result = self.run(["docker", "logs", "--tail", str(lines), name], check=False)
         return ((result.stdout or "") + (result.stderr or "")).strip()
+
+    def port_holders(self) -> str:
+        """The namespace containers `up` started, with their stack, API and published ports (checks.parse_holders)."""
+        result = self.run(["docker", "ps", "--filter", f"label={LABEL_ROLE}=network", "--format",
+                           "{{.Names}}\t{{.Label \"" + LABEL_STACK + "\"}}\t{{.Label \"" + LABEL_API + "\"}}\t{{.Ports}}"],
+                          check=False)
+        return (result.stdout or "") if result.returncode == 0 else ""
 
     def labelled_volumes(self, label: str) -> list[str]:
         result = self.run(["docker", "volume", "ls", "-q", "--filter", f"label={LABEL_TASK}={label}"])
