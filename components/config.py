@@ -97,6 +97,7 @@ class ApiSettings:
     domain: DomainSettings | None = None     # custom domain (components/domain_config.py)
     disable_default_endpoint: bool = False   # turn off the execute-api address (needs a domain)
     volumes: dict[str, str] = field(default_factory=dict)  # compose volume -> "ephemeral" (default: on EFS)
+    port: int | None = None          # the routed port; None: from the compose file or Dockerfile
 
     @property
     def ephemeral_volumes(self) -> tuple[str, ...]:
@@ -154,7 +155,7 @@ TOP_LEVEL_KEYS = {
     "secretArns": "map {API: {SECRET: ARN}}: compose secrets from existing Secrets Manager secrets",
 }
 API_KEYS = ("type", "source", "composeFiles", "entrypoint", "auth", "access", "build", "github", "images",
-            "replicas", "scaling", "sleep", "awake", "domain", "disableDefaultEndpoint", "volumes")
+            "replicas", "scaling", "sleep", "awake", "domain", "disableDefaultEndpoint", "volumes", "port")
 VOLUME_MODES = ("ephemeral",)
 TABLE_KEYS = ("partitionKey", "sortKey", "pointInTimeRecovery")
 KEY_ATTRIBUTE_KEYS = ("name", "type")
@@ -439,6 +440,12 @@ def _api(check: _Validator, name: str, value: Any, project_dir: Path,
         values["images"] = {str(container): check.string(f"{path}.images.{container}", image,
                                                          what="an image reference or a tag")
                             for container, image in images.items()}
+    if spec.get("port") is not None:
+        port = spec["port"]
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+            raise check.error(f"{path}.port", f"{_describe(port)} is not a TCP port.",
+                              "set the port the entrypoint container listens on, a whole number from 1 to 65535.")
+        values["port"] = port
     if spec.get("volumes") is not None:
         volumes = check.mapping(f"{path}.volumes", spec["volumes"])
         values["volumes"] = {str(volume): check.choice(f"{path}.volumes.{volume}", mode, VOLUME_MODES)

@@ -121,7 +121,7 @@ def _load_app(settings: StackSettings, api: ApiSettings) -> App:
         app = load_app(api.source_dir, list(api.compose_files), api.entrypoint,
                        stack_secrets={name: secret.config_key for name, secret in provided.items()},
                        secret_hint=lambda secret: provided_hint(settings.stack, api.name, secret),
-                       ephemeral_volumes=api.ephemeral_volumes)
+                       ephemeral_volumes=api.ephemeral_volumes, port=api.port)
     except ConfigError as error:
         if error.key != "entrypoint":
             raise

@@ -1,12 +1,11 @@
 """Checks over the whole task once every service is translated: shared ports, depends_on cycles,
-service host names, the entrypoint and its routed port, the task size and the replica count.
+service host names, the task size and the replica count.
 A mixin of the loader (``loader._Loader``)."""
 from __future__ import annotations
 
 import re
 
-from components.compose.dockerfile import DEFAULT_PORT
-from components.compose.model import Container, PortMapping, fargate_task_size
+from components.compose.model import Container, fargate_task_size
 from components.errors import ConfigError
 
 
@@ -59,42 +58,6 @@ class TaskChecks:
                                    f"{other!r}'s port) instead.", file=self.origin.get(container.name),
                                    service=container.name, key=f"environment.{key}")
                         break
-
-    def _entrypoint(self, containers: list[Container], requested: str | None, file: str) -> tuple[str, int]:
-        names = [c.name for c in containers]
-        routable = [c for c in containers if any(p.protocol == "tcp" for p in c.ports)]
-        if requested is not None:
-            if requested not in names:
-                raise ConfigError(f"the entrypoint {requested!r} is not a container of this app.", file=file,
-                                  key="entrypoint", fix=f"use one of: {', '.join(names)}.")
-            chosen = next(c for c in containers if c.name == requested)
-            if not any(p.protocol == "tcp" for p in chosen.ports) and routable:
-                raise ConfigError(f"the entrypoint {requested!r} publishes no TCP port, and API Gateway routes to the "
-                                  "entrypoint's first ports: entry.", file=file, service=requested, key="entrypoint",
-                                  fix=f"add ports: to {requested!r}, or choose one of: "
-                                      f"{', '.join(c.name for c in routable)}.")
-        elif len(routable) == 1:
-            chosen = routable[0]
-        elif len(routable) > 1:
-            raise ConfigError(f"several containers publish ports ({', '.join(c.name for c in routable)}), so the one "
-                              "API Gateway routes to must be named.", file=file, key="entrypoint",
-                              fix=f"set entrypoint to one of: {', '.join(c.name for c in routable)} (the API's "
-                                  "entrypoint in the stack config).")
-        elif len(containers) == 1:
-            chosen = containers[0]
-        else:
-            raise ConfigError(f"no container publishes a TCP port, so API Gateway has nothing to route to.", file=file,
-                              key="ports", fix=f"add ports: to the service that serves requests, or set entrypoint to "
-                                               f"one of: {', '.join(names)} (it is then routed on port {DEFAULT_PORT}).")
-        tcp = [p for p in chosen.ports if p.protocol == "tcp"]
-        if not tcp:
-            chosen.ports.append(PortMapping(DEFAULT_PORT))
-            self._warn(f"the entrypoint publishes no port, so API Gateway routes to port {DEFAULT_PORT}; add ports: "
-                       "if the app listens elsewhere.", file=self.origin.get(chosen.name, file),
-                       service=chosen.name, key="ports")
-            self._check_shared_ports(containers, file)
-            return chosen.name, DEFAULT_PORT
-        return chosen.name, tcp[0].container_port
 
     def _task_size(self, containers: list[Container], file: str) -> tuple[int, int]:
         cpu = sum(c.cpu or 0 for c in containers)

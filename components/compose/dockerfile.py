@@ -267,19 +267,26 @@ def container_name_for(folder: Path) -> str:
     return name or "app"
 
 
-def load_dockerfile_app(source_dir: Path, dockerfile: Path) -> App:
+def load_dockerfile_app(source_dir: Path, dockerfile: Path, port: int | None = None) -> App:
+    """port: the stack's routed port (``apis.NAME.port``); None: the first TCP EXPOSE, else 80 with a warning."""
     facts = read_dockerfile(dockerfile)
     warnings = list(facts.warnings)
-    ports = facts.ports
-    if not ports:
-        ports = [PortMapping(DEFAULT_PORT)]
-        warnings.append(LoadWarning(
-            f"the Dockerfile has no EXPOSE, so API Gateway routes to port {DEFAULT_PORT}; add EXPOSE <port> "
-            "if the app listens elsewhere.", file=str(dockerfile), key="EXPOSE"))
-    routed = next((p for p in ports if p.protocol == "tcp"), None)
-    if routed is None:
-        raise ConfigError("the Dockerfile exposes only UDP ports; API Gateway needs a TCP port to route to.",
-                          file=str(dockerfile), key="EXPOSE", fix="add EXPOSE <tcp port>.")
+    ports = list(facts.ports)
+    if port is not None:
+        if not any(p.container_port == port and p.protocol == "tcp" for p in ports):
+            ports.append(PortMapping(port))
+        routed = PortMapping(port)
+    else:
+        if not ports:
+            ports = [PortMapping(DEFAULT_PORT)]
+            warnings.append(LoadWarning(
+                f"the Dockerfile has no EXPOSE, so API Gateway routes to port {DEFAULT_PORT}; add EXPOSE <port> "
+                "(or set apis.<api>.port in the stack config) if the app listens elsewhere.", file=str(dockerfile),
+                key="EXPOSE"))
+        routed = next((p for p in ports if p.protocol == "tcp"), None)
+        if routed is None:
+            raise ConfigError("the Dockerfile exposes only UDP ports; API Gateway needs a TCP port to route to.",
+                              file=str(dockerfile), key="EXPOSE", fix="add EXPOSE <tcp port>, or set apis.<api>.port.")
     name = container_name_for(source_dir)
     container = Container(
         name=name,

@@ -93,7 +93,8 @@ SERVICE_KEYS: dict[str, KeyRule] = {
     "dns_opt": KeyRule(WARNED, "not applied: Fargate tasks use the VPC's DNS resolver"),
     "dns_search": KeyRule(WARNED, "not applied: Fargate tasks use the VPC's DNS resolver"),
     "domainname": KeyRule(WARNED, "not applied: Fargate does not set a domain name"),
-    "expose": KeyRule(WARNED, "not needed: every container of the task reaches the others' ports on localhost"),
+    "expose": KeyRule(WARNED, "not needed: every container of the task reaches the others' ports on localhost; "
+                              "the entrypoint's first expose port is its routed port when it publishes none"),
     "external_links": KeyRule(WARNED, "not applied: containers outside this task are not reachable by name"),
     "extra_hosts": KeyRule(WARNED, "not applied: Fargate does not support extra /etc/hosts entries"),
     "group_add": KeyRule(WARNED, "not applied: Fargate does not add supplementary groups"),

@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from components.compose.checks import TaskChecks
+from components.compose.routing import Routing
 from components.compose.dockerfile import find_dockerfile, load_dockerfile_app
 from components.compose.documents import Reset, is_dir, is_file, parse_documents, read_text, real_path
 from components.compose.fargate import TOP_LEVEL_KEYS, describe_fargate_handling
@@ -67,7 +68,7 @@ def load_app(source_dir: str | Path, compose_files: list[str | Path] | None = No
              entrypoint: str | None = None, environ: Mapping[str, str] | None = None,
              stack_secrets: Mapping[str, str] | None = None,
              secret_hint: Callable[[str], str] | None = None, *,
-             ephemeral_volumes: Iterable[str] = ()) -> App:
+             ephemeral_volumes: Iterable[str] = (), port: int | None = None) -> App:
     """Load one API's source folder into an ``App``.
 
     source_dir: folder with the compose file(s) or a lone Dockerfile.
@@ -80,12 +81,15 @@ def load_app(source_dir: str | Path, compose_files: list[str | Path] | None = No
     secret_hint: secret name -> the text that tells how to provide it from the stack, added to file errors.
     ephemeral_volumes: named volumes the stack keeps task-scoped (``apis.NAME.volumes: {VOLUME: ephemeral}``);
         every other named volume persists on EFS.
+    port: the routed port (``apis.NAME.port``); None: the entrypoint's first TCP port, its Traefik
+        ``loadbalancer.server.port`` label, its first ``expose`` entry, else 80 with a warning.
     """
     try:
         loader = _Loader(source_dir, environ)
         loader.stack_secrets = dict(stack_secrets or {})
         loader.secret_hint = secret_hint
         loader.ephemeral_volumes = frozenset(ephemeral_volumes)
+        loader.routed_port_setting = port
         return loader.load(compose_files, entrypoint)
     except ConfigError:
         raise
@@ -98,7 +102,7 @@ def load_app(source_dir: str | Path, compose_files: list[str | Path] | None = No
                              file=str(source_dir)) from error
 
 
-class _Loader(ServiceTranslation, TaskChecks):
+class _Loader(ServiceTranslation, TaskChecks, Routing):
     def __init__(self, source_dir: str | Path, environ: Mapping[str, str] | None):
         try:
             source = Path(source_dir).expanduser().resolve()
@@ -314,7 +318,7 @@ class _Loader(ServiceTranslation, TaskChecks):
             if dockerfile is None:
                 raise ConfigError("the folder has no compose file and no Dockerfile.", file=str(self.source_dir),
                                   fix="add a Dockerfile, or a compose.yaml / docker-compose.yml.")
-            app = load_dockerfile_app(self.source_dir, dockerfile)
+            app = load_dockerfile_app(self.source_dir, dockerfile, self.routed_port_setting)
             if entrypoint is not None and entrypoint != app.entrypoint:
                 raise ConfigError(f"entrypoint {entrypoint!r} is not a container of this app; a Dockerfile-only "
                                   f"source has the one container {app.entrypoint!r}.", file=str(dockerfile),

@@ -127,6 +127,8 @@ class Container:
     memory: int | None = None        # MiB, from deploy.resources / mem_limit
     essential: bool = True
     mounts: list[VolumeMount] = field(default_factory=list)   # named volumes (EFS, or task-scoped when ephemeral)
+    labels: dict[str, str] = field(default_factory=dict)     # compose labels (ECS dockerLabels)
+    expose: list[str] = field(default_factory=list)          # compose expose entries ("8080", "53/udp")
 
     @property
     def is_built(self) -> bool:

@@ -68,6 +68,8 @@ class ServiceTranslation(VolumeTranslation):
             secrets=self._service_secrets(name, service.get("secrets") or [], defined_secrets, file),
             depends_on=self._depends_on(name, service.get("depends_on") or {}, enabled, disabled, file),
             mounts=self._mounts(name, service.get("volumes") or [], volumes, file),
+            labels={str(k): as_text(v) if v is not None else "" for k, v in (service.get("labels") or {}).items()},
+            expose=[str(entry) for entry in service.get("expose") or []],
         )
         container.cpu, container.memory = self._resources(name, service, file)
         return container, self._service_replicas(name, service, file)
