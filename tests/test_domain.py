@@ -114,6 +114,7 @@ def _mapping_and_domain(result):
     assert domain.inputs["domainNameConfiguration"]["ipAddressType"] == "dualstack"
     assert mapping.inputs["apiId"] == api.id and mapping.inputs["stage"] == stage.outputs["name"] == "$default"
     assert mapping.inputs["domainName"] == domain.id
+    assert result.depends_on(mapping, stage) and result.depends_on(mapping, domain)
     assert domain.inputs["tags"]["api"] == "web"
     return domain
 
@@ -136,8 +137,10 @@ def test_zone_here_found_by_lookup(web):
     validation = result.one(VALIDATION)
     assert validation.inputs["certificateArn"] == certificate.outputs["arn"]
     assert validation.inputs["validationRecordFqdns"] == [validation_record.outputs["fqdn"]]
-    assert validation.custom_timeouts.get("create") == "12m"
+    assert validation.options["customTimeouts"] == {"create": "12m"}
     domain = _mapping_and_domain(result)
+    # API Gateway refuses a certificate that is not issued yet: the domain name waits for the validation.
+    assert result.depends_on(domain, validation) and result.depends_on(validation, validation_record)
     assert domain.inputs["domainNameConfiguration"]["certificateArn"] == certificate.outputs["arn"]
     target = domain.outputs["domainNameConfiguration"]
     for kind in ("a", "aaaa"):
@@ -162,6 +165,7 @@ def test_zone_elsewhere_creates_no_record_and_outputs_what_to_add(web):
     assert wait.inputs["timeoutSeconds"] == 30 * 60 and wait.inputs["domainName"] == "api.example.com"
     domain = _mapping_and_domain(result)
     assert domain.inputs["domainNameConfiguration"]["certificateArn"] == certificate.outputs["arn"]
+    assert result.depends_on(domain, wait) and result.depends_on(wait, certificate)
     option = certificate.outputs["domainValidationOptions"][0]
     outputs = result.outputs["apis"]["web"]
     assert outputs["url"] == "https://api.example.com/graphql"

@@ -43,7 +43,6 @@ class RecordedResource:
     outputs: dict
     secret_paths: set[str] = field(default_factory=set)
     ignore_changes: list[str] = field(default_factory=list)
-    custom_timeouts: dict[str, str] = field(default_factory=dict)   # create/update/delete, as registered
     dependencies: set[str] = field(default_factory=set)
     """URNs the engine orders this resource after: ``depends_on`` and every resource whose output is an input."""
     property_dependencies: dict[str, set[str]] = field(default_factory=dict)
@@ -383,8 +382,6 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             custom=bool(request.custom), id=response.id, inputs=inputs,
             outputs=_unwrap_secrets(outputs, "", set()), secret_paths=secret_paths,
             ignore_changes=list(request.ignoreChanges),
-            custom_timeouts={k: v for k in ("create", "update", "delete")
-                             if (v := getattr(request.customTimeouts, k, ""))},
             dependencies=set(request.dependencies),
             property_dependencies={key: set(value.urns) for key, value in request.propertyDependencies.items()},
             options=_options(request)))
