@@ -9,6 +9,7 @@ exceptions the loader did not expect.
 from __future__ import annotations
 
 import copy
+import re
 import tempfile
 from pathlib import Path
 
@@ -170,6 +171,23 @@ def _workspace(root: Path, data: bytes) -> Path:
     return source
 
 
+# Errors about a whole file that cannot be read as YAML name the position instead of a key.
+POSITION = re.compile(r"\(line \d+, column \d+\)|not UTF-8 text \(byte \d+\)|position \d+|line \d+")
+
+
+def assert_names_file_and_key(error: ConfigError, source: Path) -> None:
+    """The message names the file (one of the app's) and the key, or the position when the file is no YAML."""
+    text = str(error)
+    assert error.file, f"no file named: {text}"
+    assert text.startswith(error.file), text
+    assert Path(error.file).resolve().is_relative_to(source.parent.resolve()), f"names a foreign file: {text}"
+    if error.key:
+        assert f"key '{error.key}'" in text, text
+    else:
+        assert POSITION.search(error.problem), f"names neither a key nor a position: {text}"
+    assert error.problem.strip(), text
+
+
 def _check_consistent(app) -> None:
     names = [c.name for c in app.containers]
     assert app.entrypoint in names
@@ -196,7 +214,7 @@ def test_mutated_compose_documents_raise_only_config_errors(data, entrypoint):
         except LoaderBugError as error:
             raise AssertionError(f"unexpected failure inside the loader: {error}") from error.__cause__
         except ConfigError as error:
-            assert str(error)             # renders
+            assert_names_file_and_key(error, source)
             return
         _check_consistent(app)
 

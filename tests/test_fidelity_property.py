@@ -128,7 +128,14 @@ def test_generated_apps_and_configs_refuse_or_stay_valid(data):
             result = cases.run_config("dev", config)
         except ConfigError as error:
             event(f"refused: {error.key or error.file}: {error.problem[:80]}")
-            return          # the project's own error: a clear refusal is a valid outcome
+            # A clear refusal is a valid outcome, when it names the file (the stack file or the app's compose
+            # file) and the key.
+            text = str(error)
+            assert error.file and text.startswith(error.file), text
+            assert error.file == "stacks/Pulumi.dev.yaml" or Path(error.file).resolve().is_relative_to(
+                Path(tmp).resolve()), f"names a foreign file: {text}"
+            assert error.key and f"key '{error.key}'" in text, f"names no key: {text}"
+            return
         event("deployed")
         found, _ = findings(result)
         found = new_findings(found)

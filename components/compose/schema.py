@@ -9,6 +9,7 @@ accepts strings such as ``${PORT}`` for numeric fields.
 from __future__ import annotations
 
 import difflib
+import re
 import json
 from functools import lru_cache
 from pathlib import Path
@@ -96,7 +97,15 @@ def validate_document(document: Any, file: str) -> None:
     if not errors:
         return
     error = _deepest(errors[0])
-    service, key = _location(list(error.absolute_path))
+    path = list(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        # Name the unknown key itself, so the message says which key to fix.
+        allowed = error.schema.get("properties", {})
+        extra = [k for k in error.instance if k not in allowed and not str(k).startswith("x-")]
+        path += [name if re.fullmatch(r"[\w.-]+", name := str(extra[0])) else repr(name)] if extra else []
+    service, key = _location(path)
+    if key is None:     # the whole service (or document) is wrong: name where it sits
+        key = f"services.{service}" if service else "(top level)"
     problem, fix = _message(error)
     if len(errors) > 1:
         problem += f" ({len(errors) - 1} more schema problem{'s' if len(errors) > 2 else ''} after this one.)"
