@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from catalog.task_counts import SCENARIOS, alarm_metrics, scenario_tasks
 from catalog.resources import (
     CLUSTER_CAPACITY,
     DYNAMODB_TABLE,
@@ -44,6 +45,9 @@ from catalog.resources import (
 PRICING_FILE = Path(__file__).resolve().parent / "pricing.json"
 DEFAULT_REGION = "us-east-1"
 FARGATE_FREE_EPHEMERAL_GB = 20
+METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+SNS_TOPIC = "aws:sns/topic:Topic"
+EVENT_RULE = "aws:cloudwatch/eventRule:EventRule"
 @dataclass(frozen=True)
 class CostItem:
     name: str
@@ -62,6 +66,7 @@ class CostReport:
     excluded: list[str]
     notes: list[str] = field(default_factory=list)
     source: str = ""
+    scenario: str = "idle"     # idle | awake | full (catalog/task_counts.py)
 
     @property
     def monthly_usd(self) -> float:
@@ -72,7 +77,7 @@ class CostReport:
         return {"region": self.region, "pricedAs": self.priced_as, "monthlyUsd": self.monthly_usd,
                 "items": [{"name": i.name, "detail": i.detail, "quantity": round(i.quantity, 4), "unit": i.unit,
                            "unitUsd": i.unit_usd, "monthlyUsd": round(i.monthly_usd, 2)} for i in self.items],
-                "excluded": self.excluded, "notes": self.notes, "source": self.source}
+                "excluded": self.excluded, "notes": self.notes, "source": self.source, "scenario": self.scenario}
 
 
 def load_prices(path: Path = PRICING_FILE) -> dict[str, Any]:
@@ -96,6 +101,7 @@ class RunningTasks:
     public_ip: bool
     registered: bool
     ephemeral_gb: float
+    how: str = ""           # how the count was worked out (asleep when idle, autoscaling minimum, ...)
 
 
 def _family(task_definition_arn: Any) -> str:
@@ -103,7 +109,7 @@ def _family(task_definition_arn: Any) -> str:
     return text.rsplit("/", 1)[-1].split(":")[0]
 
 
-def running_tasks(resources: list[Any]) -> list[RunningTasks]:
+def running_tasks(resources: list[Any], scenario: str = "idle") -> list[RunningTasks]:
     tasks_definitions = [r for r in resources if r.type == TASK_DEFINITION]
     runs = [r for r in resources if r.type.endswith(PIPELINE_RUN_SUFFIX)]
     cluster_defaults = {str(r.props.get("clusterName", "")).rsplit("/", 1)[-1]:
@@ -121,6 +127,7 @@ def running_tasks(resources: list[Any]) -> list[RunningTasks]:
         name = props.get("name") if known(props.get("name")) else service.name
         scale_to = max([number(r.props.get("scaleTo")) or 0 for r in runs if r.props.get("service") == name] or [0])
         tasks = max(number(props.get("desiredCount")) or 0, scale_to)
+        tasks, how = scenario_tasks(resources, props.get("cluster"), str(name), tasks, scenario)
         strategy = as_list(props.get("capacityProviderStrategies"))
         if not strategy and known(props.get("launchType")):
             strategy = [{"capacityProvider": props["launchType"], "weight": 1}]
@@ -138,7 +145,7 @@ def running_tasks(resources: list[Any]) -> list[RunningTasks]:
             architecture=architecture if architecture in ("X86_64", "ARM64") else "X86_64",
             spot_fraction=spot_fraction, public_ip=network.get("assignPublicIp") is True,
             registered=bool(as_list(props.get("serviceRegistries"))),
-            ephemeral_gb=max(0.0, storage - FARGATE_FREE_EPHEMERAL_GB)))
+            ephemeral_gb=max(0.0, storage - FARGATE_FREE_EPHEMERAL_GB), how=how))
     return found
 
 
@@ -146,7 +153,12 @@ def _count(resources: list[Any], *types: str) -> list[Any]:
     return [r for r in resources if r.type in types]
 
 
-def estimate(resources: Iterable[Any], region: str = DEFAULT_REGION, prices: Mapping[str, Any] | None = None) -> CostReport:
+def estimate(resources: Iterable[Any], region: str = DEFAULT_REGION, prices: Mapping[str, Any] | None = None,
+             scenario: str = "idle") -> CostReport:
+    """``scenario``: idle (nobody calls the APIs), awake (each at its desired count around the clock) or full
+    (each at its autoscaling maximum around the clock); catalog/task_counts.py."""
+    if scenario not in SCENARIOS:
+        raise ValueError(f"scenario must be one of {SCENARIOS}")
     resources = list(resources)
     prices = prices or load_prices()
     hours = prices["hoursPerMonth"]
@@ -163,7 +175,7 @@ def estimate(resources: Iterable[Any], region: str = DEFAULT_REGION, prices: Map
                               f"{unit}-hours" if per_hour else unit, unit_usd, round(monthly, 4)))
 
     # Fargate: vCPU-hours and GB-hours per architecture and capacity type.
-    services = running_tasks(resources)
+    services = running_tasks(resources, scenario)
     usage: dict[tuple[str, str], dict[str, Any]] = defaultdict(lambda: {"vcpu": 0.0, "gb": 0.0, "who": []})
     for s in services:
         for capacity, share in (("spot", s.spot_fraction), ("onDemand", 1 - s.spot_fraction)):
@@ -177,7 +189,8 @@ def estimate(resources: Iterable[Any], region: str = DEFAULT_REGION, prices: Map
             bucket = usage[(s.architecture, capacity)]
             bucket["vcpu"] += s.vcpu * tasks
             bucket["gb"] += s.memory_gb * tasks
-            bucket["who"].append(f"{s.service} {_g(s.vcpu)} vCPU/{_g(s.memory_gb)} GB x {_g(tasks)} task(s)")
+            bucket["who"].append(f"{s.service} {_g(s.vcpu)} vCPU/{_g(s.memory_gb)} GB x {_g(round(tasks, 3))} task(s)"
+                                 + (f" ({s.how})" if s.how else ""))
     for (architecture, capacity), bucket in sorted(usage.items()):
         label = f"{architecture} {'Spot' if capacity == 'spot' else 'on-demand'}"
         rate = table["fargate"][architecture][capacity]
@@ -210,6 +223,16 @@ def estimate(resources: Iterable[Any], region: str = DEFAULT_REGION, prices: Map
         kind = kind if kind in table["loadBalancerHour"] else "application"
         add(f"Load balancer ({kind})", f"{balancer.name} (plus capacity units)", 1, "load balancer",
             table["loadBalancerHour"][kind], per_hour=True)
+
+    alarms = _count(resources, METRIC_ALARM)
+    if alarms:
+        metrics = sum(alarm_metrics(a.props) for a in alarms)
+        add("CloudWatch alarms", f"{len(alarms)} alarm(s) reading {metrics} metric(s) (sleep/wake, 5xx rate)", metrics,
+            "alarm-metric-month", table["cloudWatchAlarmMetricMonth"])
+    topics, rules = _count(resources, SNS_TOPIC), _count(resources, EVENT_RULE)
+    if topics:
+        add("SNS alert topic and EventBridge rules", "no charge while idle (the first 1,000 e-mails a month are free; "
+            "AWS service events are free)", len(topics) + len(rules), "item", 0.0)
 
     zones = _count(resources, *HOSTED_ZONES)
     if zones:
@@ -269,7 +292,8 @@ def estimate(resources: Iterable[Any], region: str = DEFAULT_REGION, prices: Map
     return CostReport(region=region, priced_as=priced_as, items=items, excluded=list(prices["excluded"]),
                       notes=notes + [table.get("note", "")],
                       source=f"catalog/pricing.json, checked {prices.get('checkedOn', prices['recordedOn'])} against "
-                             f"the AWS pricing pages: {check_summary(prices, priced_as)}")
+                             f"the AWS pricing pages: {check_summary(prices, priced_as)}",
+                      scenario=scenario)
 
 
 STATUSES = ("corroborated", "unverified", "estimate")

@@ -57,6 +57,7 @@ def describe(plan: CountPlan) -> dict:
     if plan.sleep:
         fastest, typical = wake_seconds(plan)
         out["sleepAfterIdleMinutes"] = plan.sleep.after_idle_minutes
+        out["wakeSeconds"] = [fastest, typical]
         out["whileAsleep"] = (f"API Gateway answers {ASLEEP_RESPONSE} until a task is running; the first request "
                               f"wakes the API in about {fastest}-{typical} s. Clients should retry 503s.")
     if plan.awake:

@@ -71,8 +71,12 @@ def max_replicas(resource_type: str, props: Mapping[str, Any], settings: Mapping
         counts.append(("scaleTo (the count the first pipeline run scales to)", number(props.get("scaleTo"))))
     elif resource_type == SCALING_TARGET and props.get("serviceNamespace") == "ecs":
         counts.append(("maxCapacity (autoscaling)", number(props.get("maxCapacity"))))
+    api = (props.get("tags") or {}).get("api") if isinstance(props.get("tags"), Mapping) else None
+    api = api if isinstance(api, str) else "NAME"
+    key_to_lower = (f"apis.{api}.scaling.max in the stack config" if resource_type == SCALING_TARGET else
+                    f"apis.{api}.replicas in the stack config (or deploy.replicas in the compose file)")
     return [f"runs up to {_plural(count, 'task')} ({key}); the limit is {limit} (maxReplicas). Lower "
-            f"deploy.replicas in the compose file, or raise maxReplicas in policies/config/<stack>.json."
+            f"{key_to_lower}, or raise maxReplicas in policies/config/<stack>.json."
             for key, count in counts if count is not None and count > limit]
 
 
@@ -370,6 +374,20 @@ def monthly_idle_budget(resources: Sequence[Resource], settings: Mapping[str, An
                    f"there, or lower the cost (fewer replicas, Fargate Spot, smaller tasks).")]
 
 
+def monthly_full_scale_budget(resources: Sequence[Resource], settings: Mapping[str, Any]) -> StackFindings:
+    """Advisory: what the stack costs if every API runs its autoscaling maximum around the clock."""
+    region = settings.get("region") or next((r.region for r in resources if r.region), "") or cost.DEFAULT_REGION
+    report = cost.estimate(resources, region, scenario="full")
+    budget = settings["monthlyFullScaleBudgetUsd"]
+    if report.monthly_usd <= budget:
+        return []
+    stack = stack_of(resources)
+    where = f"policies/config/{stack}.json" if stack else "policies/config/<stack>.json"
+    return [(None, f"at full scale (every API at its autoscaling maximum, 730 h) the stack would cost "
+                   f"${report.monthly_usd:.2f} a month in {region}, over ${budget:.2f} (monthlyFullScaleBudgetUsd in "
+                   f"{where}). Lower apis.NAME.scaling.max in the stack config, or raise the budget there.")]
+
+
 def stack_of(resources: Sequence[Resource]) -> str:
     """The stack name from the resources' URNs (``urn:pulumi:<stack>::<project>::...``), or ""."""
     for resource in resources:
@@ -398,6 +416,7 @@ STACK_RULES: dict[str, StackRule] = {
     "max-nat-gateways": max_nat_gateways,
     "fargate-spot": fargate_spot,
     "monthly-idle-budget": monthly_idle_budget,
+    "monthly-full-scale-budget": monthly_full_scale_budget,
 }
 
 

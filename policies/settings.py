@@ -78,12 +78,20 @@ POLICIES: tuple[PolicySpec, ...] = (
                "idle or not).", MANDATORY,
                {"maxNatGateways": _int(0, 0, "NAT gateways allowed in the stack")}, cost_ceiling=True),
     PolicySpec("monthly-idle-budget", "The stack's estimated idle monthly cost (catalog/cost.py, prices in "
-               "catalog/pricing.json) stays within monthlyIdleBudgetUsd.", MANDATORY,
+               "catalog/pricing.json; a sleeping API counts at 0 tasks outside its awake hours, an autoscaled one at "
+               "its minimum) stays within monthlyIdleBudgetUsd.", MANDATORY,
                {"monthlyIdleBudgetUsd": {"type": "number", "minimum": 0, "default": 50,
                                          "description": "US dollars a month the stack may cost with no traffic"},
                 "region": {"type": "string", "default": "",
                            "description": "price the stack in this region; empty: the AWS provider's region"}},
                cost_ceiling=True),
+    PolicySpec("monthly-full-scale-budget", "The stack's estimated monthly cost with every API at its autoscaling "
+               "maximum around the clock stays within monthlyFullScaleBudgetUsd (what a traffic peak that never ends "
+               "would cost).", ADVISORY,
+               {"monthlyFullScaleBudgetUsd": {"type": "number", "minimum": 0, "default": 150,
+                                              "description": "US dollars a month the stack may cost at full scale"},
+                "region": {"type": "string", "default": "",
+                           "description": "price the stack in this region; empty: the AWS provider's region"}}),
     PolicySpec("fargate-spot", "Services run on Fargate Spot when the environment requires it, and never when it "
                "forbids it.", ADVISORY,
                {"fargateSpot": {"type": "string", "enum": ["required", "allowed", "forbidden"], "default": "allowed",

@@ -48,7 +48,8 @@ def test_dev_stack_matches_the_hand_computation(dev_run):
     assert len(dev_run.of_type("aws:ecr/repository:Repository")) == 3                  # posts; express, python
 
     resources = [Resource(r.type, r.name, r.outputs, r.urn, r.parent_urn) for r in dev_run.resources]
-    report = cost.estimate(resources, "us-east-1")
+    # Awake: both APIs at their desired count around the clock (both sleep when idle: see the next test).
+    report = cost.estimate(resources, "us-east-1", scenario="awake")
     items = items_by_name(report)
 
     # Fargate Spot, X86_64: 2 services x 1 task x 0.25 vCPU x 730 h = 365 vCPU-hours at $0.01264791
@@ -61,7 +62,8 @@ def test_dev_stack_matches_the_hand_computation(dev_run):
     pipelines = 2 * 0.00                                     # CodePipeline V2: nothing while idle
     secrets = 1 * 0.40                                       # Secrets Manager, per secret-month
     ecr = 3 * 0.5 * 0.10                                     # 3 repositories x 0.5 GB assumed x $0.10
-    total = vcpu + memory + public_ips + hosted_zone + cloud_map + pipelines + secrets + ecr
+    alarms = 2 * 2 * 0.10                                    # per API a sleep and a wake alarm, 1 metric each
+    total = vcpu + memory + public_ips + hosted_zone + cloud_map + pipelines + secrets + ecr + alarms
 
     assert items["Fargate vCPU (X86_64 Spot)"].quantity == pytest.approx(365)
     assert items["Fargate vCPU (X86_64 Spot)"].monthly_usd == pytest.approx(vcpu, abs=1e-4)
@@ -76,7 +78,40 @@ def test_dev_stack_matches_the_hand_computation(dev_run):
     assert items["DynamoDB on-demand tables"].monthly_usd == 0
     assert items["API Gateway HTTP APIs and VPC links"].monthly_usd == 0
     assert not any(name.startswith(("NAT", "Load balancer", "KMS", "CodePipeline V1")) for name in items)
-    assert report.monthly_usd == pytest.approx(round(total, 2)) == pytest.approx(14.18)
+    assert items["CloudWatch alarms"].monthly_usd == pytest.approx(alarms)
+    assert report.monthly_usd == pytest.approx(round(total, 2)) == pytest.approx(14.58)
+
+
+def test_dev_stack_sleeps_for_at_most_a_dollar_a_month_per_api(dev_run):
+    """Issue 15's target: both dev APIs sleep when idle, so idle pays no task, no IPv4, no Cloud Map instance."""
+    resources = [Resource(r.type, r.name, r.outputs, r.urn, r.parent_urn) for r in dev_run.resources]
+    items = items_by_name(cost.estimate(resources, "us-east-1"))
+    assert not any(name.startswith(("Fargate", "Public IPv4", "Cloud Map")) for name in items)
+    zone_share = 0.50 / 2
+    per_api = {"posts": 2 * 0.10 + 1 * 0.5 * 0.10 + zone_share,              # alarms, 1 repository
+               "multi": 2 * 0.10 + 2 * 0.5 * 0.10 + 0.40 + zone_share}       # alarms, 2 repositories, 1 secret
+    assert per_api == pytest.approx({"posts": 0.50, "multi": 0.95})
+    assert max(per_api.values()) <= 1.00
+    assert sum(i.monthly_usd for i in items.values()) == pytest.approx(sum(per_api.values())) == pytest.approx(1.45)
+
+
+def test_scenarios_count_sleep_awake_hours_minimum_and_maximum():
+    target = lambda low, high: res("aws:appautoscaling/target:Target", "web-target", "urn:web",
+                                   serviceNamespace="ecs", resourceId="service/c/web", minCapacity=low,
+                                   maxCapacity=high)
+    action = lambda name, schedule, low: res("aws:appautoscaling/scheduledAction:ScheduledAction", name, "urn:web",
+                                             resourceId="service/c/web", schedule=schedule,
+                                             scalableTargetAction={"minCapacity": low, "maxCapacity": 3})
+    base = [service(), task()]
+    tasks = lambda resources, scenario: cost.running_tasks(resources, scenario)[0].tasks
+    assert tasks(base + [target(1.0, 6.0)], "idle") == 1 and tasks(base + [target(1.0, 6.0)], "full") == 6
+    assert tasks(base + [target(1.0, 6.0)], "awake") == 2                         # the desired count
+    assert tasks(base + [target(0.0, 3.0)], "idle") == 0                          # asleep
+    office = [action("up", "cron(0 8 ? * MON-FRI *)", 2), action("down", "cron(0 20 ? * MON-FRI *)", 0)]
+    assert tasks(base + [target(0.0, 3.0)] + office, "idle") == pytest.approx(2 * 60 / 168)   # 60 h a week
+    assert tasks(base + [target(0.0, 3.0)], "full") == 3
+    with pytest.raises(ValueError):
+        cost.estimate(base, scenario="peak")
 
 
 def service(name="web", **props) -> Resource:

@@ -42,9 +42,11 @@ def test_dev_plan_prints_everything_writes_json_and_the_picture(tmp_path, capsys
     assert "build: managed; tables: none; secrets: API_TOKEN" in printed
     assert "secrets API_TOKEN reach the container as environment variables" in printed      # a compose warning
     assert "API multi: apps/multi/docker-compose.yml, service 'express'" in printed          # relative path
-    assert "Policies (policies/config/dev.json): 13 of 13 pass." in printed
+    assert "Policies (policies/config/dev.json): 14 of 14 pass." in printed
     assert "fargate-spot                 mandatory pass" not in printed
-    assert "TOTAL" in printed and "$   14.18 a month" in printed
+    assert "TOTAL" in printed and "$    1.45 a month" in printed       # both APIs sleep when idle (issue 15)
+    assert "awake (every API at its desired count, 730 h): $14.58 a month" in printed
+    assert "count: sleeps after 30 idle min; the first request wakes it, with 503s for about 2-4 min" in printed
     assert "not included: 7 usage-priced items" in printed and "CloudWatch Logs ingestion" not in printed
     assert "plan ok" in printed
 
@@ -56,16 +58,21 @@ def test_dev_plan_prints_everything_writes_json_and_the_picture(tmp_path, capsys
     assert not any(r["type"] == "aws:ec2/natGateway:NatGateway" for r in report["resources"])
     assert any("API_TOKEN" in w for w in report["warnings"])
     assert report["policies"] == []
-    assert report["cost"]["monthlyUsd"] == 14.18
+    assert report["cost"]["monthlyUsd"] == 1.45 and report["costAwake"]["monthlyUsd"] == 14.58
     assert all("monthlyUsd" in i and "unitUsd" in i for i in report["cost"]["items"])
     assert not [key for key in _keys(report) if "_" in key], "the JSON plan uses camelCase keys only"
     posts = next(api for api in report["apis"] if api["name"] == "posts")
+    scaling = posts.pop("scaling")
+    assert (scaling["managedBy"], scaling["min"], scaling["sleepAfterIdleMinutes"]) == ("sleep", 0, 30)
     assert posts == {"name": "posts", "type": "rest", "urlShape": "https://<api-id>.execute-api.us-east-1.amazonaws.com",
                      "auth": True, "build": "managed", "tasks": 1, "cpuUnits": 256, "memoryMib": 512,
                      "architecture": "X86_64", "spot": True, "containers": ["posts"], "entrypoint": "posts",
                      "port": 8080, "secrets": [], "tables": {"posts": ["create", "read", "update", "delete"]}}
-    assert {i["name"] for i in report["cost"]["items"]} >= {"Fargate vCPU (X86_64 Spot)", "Public IPv4 addresses",
-                                                             "Route 53 hosted zones", "Secrets Manager secrets"}
+    assert {i["name"] for i in report["costAwake"]["items"]} >= {"Fargate vCPU (X86_64 Spot)", "Public IPv4 addresses",
+                                                                 "Route 53 hosted zones", "Secrets Manager secrets"}
+    assert {i["name"] for i in report["cost"]["items"]} == {  # asleep: what a sleeping stack still pays for
+        "CloudWatch alarms", "Route 53 hosted zones", "Secrets Manager secrets", "ECR image storage",
+        "CodePipeline V2 pipelines", "DynamoDB on-demand tables", "API Gateway HTTP APIs and VPC links"}
 
     dot = (out / "architecture-dev.dot").read_text()
     assert "client -> api_posts" in dot and "api_posts -> link_posts" in dot and "link_posts -> map_posts" in dot

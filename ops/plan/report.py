@@ -43,6 +43,8 @@ class Plan:
     findings: list[rules.Finding]
     cost: cost.CostReport
     pictures: list[Path] = field(default_factory=list)
+    cost_awake: cost.CostReport | None = None     # every API at its desired count, 730 h
+    cost_full: cost.CostReport | None = None      # every API at its autoscaling maximum, 730 h
     apis: list[summary.ApiSummary] = field(default_factory=list)
     project_dir: Path | None = None
     domains: dict[str, dict] = field(default_factory=dict)   # API -> its `domain` output (ops/plan/domains.py)
@@ -67,6 +69,8 @@ class Plan:
             "policyConfig": {name: {"level": p.level, "settings": p.settings} for name, p in self.policies.items()},
             "policyConfigFile": str(self.policy_file) if self.policy_file else None,
             "cost": self.cost.as_json(),
+            "costAwake": self.cost_awake.as_json() if self.cost_awake else None,
+            "costFullScale": self.cost_full.as_json() if self.cost_full else None,
             "pictures": [str(p) for p in self.pictures],
             "domains": self.domains,
         }
@@ -104,6 +108,8 @@ def make_plan(stack: str, *, project_dir: Path = mockrun.PROJECT_DIR, policy_con
                 policy_file=policy_file, encrypted_keys=encrypted, resources=planned, warnings=result.warnings,
                 policies=policies, findings=findings, cost=report, project_dir=project_dir,
                 domains=domains_of(result.outputs),
+                cost_awake=cost.estimate(resources, region, scenario="awake"),
+                cost_full=cost.estimate(resources, region, scenario="full"),
                 apis=summary.summarize(resources, result.outputs, _table_access(config, stack, project_dir)))
     if picture:
         target = out_dir if out_dir is not None else project_dir / "build" / "plan" / stack
@@ -208,13 +214,17 @@ def _short(plan: Plan, path: Path | str) -> str:
 
 def cost_lines(plan: Plan, verbose: bool = False) -> list[str]:
     report = plan.cost
-    lines = [f"Estimated idle monthly cost in {report.region} (every task running 730 h, no requests):"]
+    lines = [f"Estimated idle monthly cost in {report.region} (no requests: desired tasks run 730 h, sleeping APIs "
+             f"run 0 outside their awake hours, autoscaled ones their minimum):"]
     for item in report.items:
         lines.append(f"  {item.name:<40} {item.quantity:>9.6g} {item.unit:<16} x ${item.unit_usd:<10g} "
                      f"= ${item.monthly_usd:>8.2f}")
         if item.detail and verbose:
             lines.append(f"      {item.detail}")
     lines.append(f"  {'TOTAL':<40} {'':>9} {'':<16}   {'':<10}  = ${report.monthly_usd:>8.2f} a month")
+    if plan.cost_awake and plan.cost_full:
+        lines.append(f"  awake (every API at its desired count, 730 h): ${plan.cost_awake.monthly_usd:.2f} a month; "
+                     f"full scale (autoscaling maximum): ${plan.cost_full.monthly_usd:.2f}")
     lines.append(f"  prices: {report.source}")
     for note in (n for n in report.notes if n):
         lines.append(f"  note: {note}")

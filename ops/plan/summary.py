@@ -34,13 +34,14 @@ class ApiSummary:
     port: float | None = None
     secrets: list[str] = field(default_factory=list)
     tables: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    scaling: dict[str, Any] = field(default_factory=dict)   # the `scaling` stack output (components/scaling.py)
 
     def as_json(self) -> dict[str, Any]:
         return {"name": self.name, "type": self.type, "urlShape": url_shape(self.url), "auth": self.auth,
                 "build": self.build, "tasks": self.tasks, "cpuUnits": self.cpu_units, "memoryMib": self.memory_mib,
                 "architecture": self.architecture, "spot": self.spot, "containers": list(self.containers),
                 "entrypoint": self.entrypoint, "port": self.port, "secrets": list(self.secrets),
-                "tables": {table: list(ops) for table, ops in self.tables.items()}}
+                "tables": {table: list(ops) for table, ops in self.tables.items()}, "scaling": dict(self.scaling)}
 
 
 def _api_of(resource: Any) -> str:
@@ -67,7 +68,8 @@ def summarize(resources: Iterable[Any], outputs: Mapping[str, Any] | None,
         summary = ApiSummary(name=name, type=str(out.get("type") or "rest"), url=str(out.get("url") or ""),
                              build=str(out.get("build") or ""), entrypoint=str(out.get("entrypoint") or ""),
                              containers=[str(c) for c in out.get("containers") or []],
-                             tables=dict((access or {}).get(name) or {}))
+                             tables=dict((access or {}).get(name) or {}),
+                             scaling=dict(out.get("scaling") or {}) if isinstance(out.get("scaling"), dict) else {})
         http_api = next((r for r in mine if r.type == HTTP_API), None)
         summary.auth = bool(out.get("auth")) if "auth" in out else any(
             r.type == AUTHORIZER and http_api is not None and r.props.get("apiId") == http_api.props.get("id")
@@ -100,6 +102,23 @@ def _size(units: int, mib: int) -> str:
     return f"{units / 1024:g} vCPU / {mib / 1024:g} GB"
 
 
+def count_line(scaling: Mapping[str, Any]) -> str:
+    """Who sets the task count, and what a caller sees while a sleeping API wakes."""
+    parts = []
+    if "cpuPercent" in scaling:
+        memory = f", {scaling['memoryPercent']:g} % memory" if "memoryPercent" in scaling else ""
+        parts.append(f"autoscaling {scaling.get('min', 0):g}..{scaling.get('max', 0):g} tasks at {scaling['cpuPercent']:g} % "
+                     f"CPU{memory}")
+    if "sleepAfterIdleMinutes" in scaling:
+        wake = scaling.get("wakeSeconds") or [0, 0]
+        parts.append(f"sleeps after {int(scaling['sleepAfterIdleMinutes'])} idle min; the first request wakes it, "
+                     f"with 503s for about {wake[0] / 60:.0f}-{wake[-1] / 60:.0f} min")
+    awake = scaling.get("awake")
+    if isinstance(awake, dict):
+        parts.append(f"awake {awake.get('days')} {awake.get('hours')} {awake.get('timezone')}")
+    return "count: " + "; ".join(parts)
+
+
 def lines(summaries: list[ApiSummary]) -> list[str]:
     if not summaries:
         return ["APIs: none"]
@@ -118,4 +137,6 @@ def lines(summaries: list[ApiSummary]) -> list[str]:
         tables = "; ".join(f"{t} ({', '.join(ops)})" for t, ops in s.tables.items()) or "none"
         secrets = f"; secrets: {', '.join(s.secrets)}" if s.secrets else ""
         out.append(f"{pad}build: {s.build or 'n/a'}; tables: {tables}{secrets}")
+        if s.scaling.get("managedBy", "stack") != "stack":
+            out.append(f"{pad}{count_line(s.scaling)}")
     return out
