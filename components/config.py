@@ -14,7 +14,7 @@ from typing import Any
 from components.config_secrets import StackSecret, stack_secrets
 from components.domain_config import DomainSettings, check_unique, parse_domain
 from components.errors import ConfigError
-from components.names import too_long
+from components.names import check_name_lengths
 from components.scaling_config import (AlertSettings, AwakeSettings, ScalingSettings, SleepSettings, parse_alerts,
                                        parse_count)
 
@@ -62,6 +62,8 @@ class TableSettings:
     partition_key: KeyAttribute
     sort_key: KeyAttribute | None = None
     point_in_time_recovery: bool = False
+    deletion_protection: bool = False   # AWS deletion protection and Pulumi `protect`: no delete, no replacement
+    replace_on_key_change: bool = False  # opt-in: a changed key replaces the table (delete first: data lost)
 
 
 @dataclass(frozen=True)
@@ -157,7 +159,7 @@ TOP_LEVEL_KEYS = {
 API_KEYS = ("type", "source", "composeFiles", "entrypoint", "auth", "access", "build", "github", "images",
             "replicas", "scaling", "sleep", "awake", "domain", "disableDefaultEndpoint", "volumes", "port")
 VOLUME_MODES = ("ephemeral",)
-TABLE_KEYS = ("partitionKey", "sortKey", "pointInTimeRecovery")
+TABLE_KEYS = ("partitionKey", "sortKey", "pointInTimeRecovery", "deletionProtection", "replaceOnKeyChange")
 KEY_ATTRIBUTE_KEYS = ("name", "type")
 GITHUB_KEYS = ("owner", "repo", "branch", "path", "connectionArn")
 EXISTING_VPC_KEYS = ("vpcId", "subnetIds")
@@ -297,29 +299,6 @@ def load_settings(raw: dict[str, Any], project_dir: Path, stack: str) -> StackSe
 DEPLOY_TIMEOUT_MINUTES = (5, 60)    # CodePipeline's ECS deploy action accepts a DeploymentTimeout of 1-60 minutes
 
 
-def check_name_lengths(file: str, stack: str, apis: list[str], tables: list[str], *,
-                       containers: tuple[str, ...] = (), secrets: tuple[str, ...] = ()) -> None:
-    """Every physical name the stack, its tables and these APIs give AWS fits AWS's limit (components/names.py),
-    or a ConfigError names the first that does not and what to shorten."""
-    shared = too_long(stack, tables=tuple(tables))
-    if shared:
-        worst = shared[0]
-        table = worst.limit.what.startswith("DynamoDB")
-        raise ConfigError(f"stack '{stack}': {worst.describe()}.", file=file,
-                          key=f"{NAMESPACE}:storage" if table else None,
-                          fix=f"shorten the {'table name or the ' if table else ''}stack name by {worst.excess} "
-                              "character(s).")
-    stack_names = {item.name for item in too_long(stack, tables=tuple(tables))}
-    for api in apis:
-        long = [item for item in too_long(stack, api, containers=containers, secrets=secrets)
-                if item.name not in stack_names]
-        if long:
-            worst = long[0]
-            raise ConfigError(f"stack '{stack}' and API '{api}': {worst.describe()}.", file=file,
-                              key=f"{NAMESPACE}:apis.{api}",
-                              fix=f"shorten the API name (or the stack name) by {worst.excess} character(s).")
-
-
 def _deploy_timeout(check: _Validator, value: Any) -> int:
     low, high = DEPLOY_TIMEOUT_MINUTES
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
@@ -369,10 +348,15 @@ def _storage(check: _Validator, value: Any) -> dict[str, TableSettings]:
         if sort and sort.name == partition.name:
             raise check.error(f"{path}.sortKey", "the sort key has the partition key's name.",
                               "give the sort key a different attribute name.")
-        pitr = spec.get("pointInTimeRecovery")
+        flags = {key: check.boolean(f"{path}.{key}", spec[key]) if spec.get(key) is not None else False
+                 for key in ("pointInTimeRecovery", "deletionProtection", "replaceOnKeyChange")}
+        if flags["deletionProtection"] and flags["replaceOnKeyChange"]:
+            raise check.error(f"{path}.replaceOnKeyChange", "the table is protected against deletion, and replacing "
+                              "it on a key change deletes it.", "set deletionProtection: false first (one `pulumi up`), "
+                              "or drop replaceOnKeyChange.")
         tables[name] = TableSettings(
-            name=name, partition_key=partition, sort_key=sort,
-            point_in_time_recovery=check.boolean(f"{path}.pointInTimeRecovery", pitr) if pitr is not None else False)
+            name=name, partition_key=partition, sort_key=sort, point_in_time_recovery=flags["pointInTimeRecovery"],
+            deletion_protection=flags["deletionProtection"], replace_on_key_change=flags["replaceOnKeyChange"])
     return tables
 
 

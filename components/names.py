@@ -27,6 +27,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from components.errors import ConfigError
+
 PROJECT = "serverless-containers"
 AUTONAME_SUFFIX = 8            # Pulumi's auto-naming adds "-" and 7 random characters
 BUCKET_PREFIX_MAX = 37         # bucket names are at most 63; Pulumi adds 26 characters to a bucket_prefix
@@ -115,3 +117,26 @@ def too_long(stack: str, api: str | None = None, **parts) -> list[TooLong]:
 def bucket_prefix(stack: str, api: str) -> str:
     """The artifact bucket's prefix: ``<stack>-<api>-`` cut to fit (same input, same prefix)."""
     return f"{stack}-{api}"[:BUCKET_PREFIX_MAX - 1].rstrip("-") + "-"
+
+
+def check_name_lengths(file: str, stack: str, apis: list[str], tables: list[str], *,
+                       containers: tuple[str, ...] = (), secrets: tuple[str, ...] = ()) -> None:
+    """Every physical name the stack, its tables and these APIs give AWS fits AWS's limit (components/names.py),
+    or a ConfigError names the first that does not and what to shorten."""
+    shared = too_long(stack, tables=tuple(tables))
+    if shared:
+        worst = shared[0]
+        table = worst.limit.what.startswith("DynamoDB")
+        raise ConfigError(f"stack '{stack}': {worst.describe()}.", file=file,
+                          key=f"{PROJECT}:storage" if table else None,
+                          fix=f"shorten the {'table name or the ' if table else ''}stack name by {worst.excess} "
+                              "character(s).")
+    stack_names = {item.name for item in too_long(stack, tables=tuple(tables))}
+    for api in apis:
+        long = [item for item in too_long(stack, api, containers=containers, secrets=secrets)
+                if item.name not in stack_names]
+        if long:
+            worst = long[0]
+            raise ConfigError(f"stack '{stack}' and API '{api}': {worst.describe()}.", file=file,
+                              key=f"{PROJECT}:apis.{api}",
+                              fix=f"shorten the API name (or the stack name) by {worst.excess} character(s).")

@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.config import TableSettings
+from components.providers.table_keys import TableKeys
 
 # The DynamoDB actions each granted operation allows. `update` includes PutItem because a full
 # replace of an item is an update too (and the sample app's PUT does exactly that); `delete` includes
@@ -78,18 +79,29 @@ class Storage(pulumi.ComponentResource):
         self.table_names, self.table_arns = {}, {}
         for table_name, table in args.tables.items():
             keys = [table.partition_key] + ([table.sort_key] if table.sort_key else [])
+            physical = table_physical_name(args.stack, table_name)
+            # A key change replaces the table; refused at preview unless the config opts in (providers/table_keys).
+            guard = TableKeys(
+                f"{name}-{table_name}-keys", table=table_name, physical_name=physical,
+                partition_key={"name": table.partition_key.name, "type": table.partition_key.type},
+                sort_key={"name": table.sort_key.name, "type": table.sort_key.type} if table.sort_key else None,
+                replace_on_key_change=table.replace_on_key_change, opts=child)
+            protected = args.deletion_protection or table.deletion_protection
             resource = aws.dynamodb.Table(
                 f"{name}-{table_name}",
-                name=table_physical_name(args.stack, table_name),
+                name=physical,
                 billing_mode="PAY_PER_REQUEST",
                 hash_key=table.partition_key.name,
                 range_key=table.sort_key.name if table.sort_key else None,
                 attributes=[{"name": key.name, "type": key.type} for key in keys],
                 server_side_encryption={"enabled": args.encrypt_with_kms},
                 point_in_time_recovery={"enabled": table.point_in_time_recovery},
-                deletion_protection_enabled=args.deletion_protection,
+                deletion_protection_enabled=protected,
                 tags={**args.tags, "table": table_name},
-                opts=child)
+                # The name is fixed, so a replacement must delete the old table first (create-first would fail
+                # halfway with "Table already exists"). A protected table is never deleted or replaced.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[guard], delete_before_replace=True,
+                                            protect=protected))
             self.table_names[table_name] = resource.name
             self.table_arns[table_name] = resource.arn
         self.register_outputs({"tableNames": self.table_names, "tableArns": self.table_arns})
