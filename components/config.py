@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from components.config_secrets import StackSecret, stack_secrets
+# Secret ARNs and the compose-secret routes live there; the ARN patterns stay importable from here.
+from components.config_secrets import (SECRET_ARN_PATTERN, SECRET_ARN_SUFFIX, StackSecret,  # noqa: F401
+                                       secret_arn, stack_secrets)
 from components.domain_config import DomainSettings, check_unique, parse_domain
 from components.errors import ConfigError
 from components.names import check_name_lengths
@@ -39,11 +41,6 @@ ORIGIN_PATTERN = re.compile(r"^https?://[^/\s?#]+$")
 VPC_ID_PATTERN = re.compile(r"^vpc-[0-9a-f]+$")
 SUBNET_ID_PATTERN = re.compile(r"^subnet-[0-9a-f]+$")
 GITHUB_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]+$")
-SECRET_ARN_PATTERN = re.compile(
-    r"^arn:aws[-a-z]*:secretsmanager:[a-z]{2}(-[a-z]+)+-\d+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$")
-# A complete secret ARN ends in "-" and 6 random characters. IAM policies match the complete ARN, so a
-# partial one (the name without them) would be denied at the first pull.
-SECRET_ARN_SUFFIX = re.compile(r"-[A-Za-z0-9]{6}$")
 
 
 @dataclass(frozen=True)
@@ -131,7 +128,7 @@ class StackSettings:
     github_token: Any = None         # opaque (a Pulumi secret Output when run by Pulumi); never printed
     docker_hub_credentials: str | None = None  # secret ARN; Docker Hub images are pulled signed in with it
     alerts: AlertSettings | None = None  # SNS e-mail alerts (components/alerts.py)
-    # API -> compose secret -> its value from the stack config or an existing secret's ARN (components/config_secrets.py)
+    # API -> compose secret -> its value from the stack config or an existing secret's ARN (config_secrets.py)
     stack_secrets: dict[str, dict[str, StackSecret]] = field(default_factory=dict)
 
     @property
@@ -288,10 +285,10 @@ def load_settings(raw: dict[str, Any], project_dir: Path, stack: str) -> StackSe
             raise check.error(f"apis.{api.name}.github", "build: github needs either a connectionArn or a token.",
                               "run `pulumi config set --secret githubToken <token>` or set github.connectionArn.")
     if raw.get("dockerHubCredentials") is not None:
-        values["docker_hub_credentials"] = _secret_arn(check, "dockerHubCredentials", raw["dockerHubCredentials"])
+        values["docker_hub_credentials"] = secret_arn(check, "dockerHubCredentials", raw["dockerHubCredentials"])
     if raw.get("alerts") is not None:
         values["alerts"] = parse_alerts(check.error, "alerts", raw["alerts"])
-    values["stack_secrets"] = stack_secrets(check, raw, apis, _secret_arn)
+    values["stack_secrets"] = stack_secrets(check, raw, apis)
     return StackSettings(stack=stack, project_dir=project_dir, config_file=check.file, apis=apis,
                          github_token=token, **values)
 
@@ -306,19 +303,6 @@ def _deploy_timeout(check: _Validator, value: Any) -> int:
                           f"set a whole number of minutes from {low} to {high} (the pipeline's ECS deploy action "
                           f"allows at most {high}); the default is 30.")
     return value
-
-
-def _secret_arn(check: _Validator, path: str, value: Any, what: str | None = None) -> str:
-    how = (what or "the complete ARN of a Secrets Manager secret holding {\"username\": ..., \"password\": ...}") + \
-        ", as `aws secretsmanager describe-secret --secret-id NAME --query ARN` prints it"
-    arn = check.string(path, value, what=how).strip()
-    if not SECRET_ARN_PATTERN.match(arn):
-        raise check.error(path, f"{arn!r} is not a Secrets Manager secret ARN "
-                                "(arn:aws:secretsmanager:<region>:<account>:secret:<name>).", f"use {how}.")
-    if not SECRET_ARN_SUFFIX.search(arn):
-        raise check.error(path, f"{arn!r} lacks the 6 random characters that end a complete secret ARN, so IAM "
-                                "would not grant reading it.", f"use {how}.")
-    return arn
 
 
 def _existing_vpc(check: _Validator, value: Any) -> ExistingVpc:

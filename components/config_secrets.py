@@ -18,6 +18,11 @@ from dataclasses import dataclass
 from typing import Any
 
 SECRET_NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+SECRET_ARN_PATTERN = re.compile(
+    r"^arn:aws[-a-z]*:secretsmanager:[a-z]{2}(-[a-z]+)+-\d+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$")
+# A complete secret ARN ends in "-" and 6 random characters. IAM policies match the complete ARN, so a
+# partial one (the name without them) would be denied at the first pull.
+SECRET_ARN_SUFFIX = re.compile(r"-[A-Za-z0-9]{6}$")
 
 
 @dataclass(frozen=True)
@@ -41,11 +46,10 @@ def set_value_command(api: str, name: str) -> str:
     return f"pulumi config set --secret --path 'secretValues.{api}.{name}' <value>"
 
 
-def stack_secrets(check: Any, raw: dict[str, Any], apis: dict[str, Any],
-                  secret_arn: Any) -> dict[str, dict[str, StackSecret]]:
+def stack_secrets(check: Any, raw: dict[str, Any], apis: dict[str, Any]) -> dict[str, dict[str, StackSecret]]:
     """API -> secret name -> StackSecret, from ``secretValues`` and ``secretArns``.
 
-    ``check`` is components.config's validator; ``secret_arn(check, path, value)`` validates one ARN."""
+    ``check`` is components.config's validator (it names the stack file and the key in every error)."""
     found: dict[str, dict[str, StackSecret]] = {}
     for key in ("secretValues", "secretArns"):
         if raw.get(key) is None:
@@ -81,3 +85,17 @@ def provided_hint(stack: str, api: str, name: str) -> str:
             f"`{set_value_command(api, name)}` (stack {stack}); or use an existing Secrets Manager secret, which "
             f"the stack never reads or rewrites: secretArns: {{{api}: {{{name}: <secret ARN>}}}} in "
             f"stacks/Pulumi.{stack}.yaml.")
+
+
+def secret_arn(check: Any, path: str, value: Any, what: str | None = None) -> str:
+    """A complete Secrets Manager secret ARN at ``path`` (dockerHubCredentials, secretArns.*), or ConfigError."""
+    how = (what or "the complete ARN of a Secrets Manager secret holding {\"username\": ..., \"password\": ...}") + \
+        ", as `aws secretsmanager describe-secret --secret-id NAME --query ARN` prints it"
+    arn = check.string(path, value, what=how).strip()
+    if not SECRET_ARN_PATTERN.match(arn):
+        raise check.error(path, f"{arn!r} is not a Secrets Manager secret ARN "
+                                "(arn:aws:secretsmanager:<region>:<account>:secret:<name>).", f"use {how}.")
+    if not SECRET_ARN_SUFFIX.search(arn):
+        raise check.error(path, f"{arn!r} lacks the 6 random characters that end a complete secret ARN, so IAM "
+                                "would not grant reading it.", f"use {how}.")
+    return arn
