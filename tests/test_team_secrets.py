@@ -109,6 +109,10 @@ def test_external_true_in_compose_is_fine_when_the_stack_provides_the_secret(mul
     with pytest.raises(ConfigError) as caught:
         run(folder)
     assert caught.value.key == "secrets.API_TOKEN.external" and "secretValues.multi.API_TOKEN" in str(caught.value)
+    compose.write_text(compose.read_text().replace("external: true", "environment: API_TOKEN"))
+    with pytest.raises(ConfigError) as caught:
+        run(folder)
+    assert caught.value.key == "secrets.API_TOKEN.environment" and "secretArns: {multi: {API_TOKEN:" in str(caught.value)
 
 
 def test_a_file_still_works_and_the_stack_route_wins_over_it(multi, tmp_path):

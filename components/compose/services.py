@@ -359,7 +359,7 @@ class ServiceTranslation(VolumeTranslation):
             raise ConfigError("secrets from an environment variable are not supported: the value would have to be "
                               "in the shell of everyone who runs `pulumi up`.", file=file, key=f"{key}.environment",
                               fix=f"write the value to ../.secret-{name.lower()} (outside the source folder) and use "
-                                  "file: instead.")
+                                  f"file: instead{routes}")
         if spec.get("driver") not in (None, ""):
             raise ConfigError("secret drivers are a Swarm feature and are not supported.", file=file,
                               key=f"{key}.driver", fix=f"use file: ../.secret-{name.lower()}.")
