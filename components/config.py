@@ -14,7 +14,7 @@ from typing import Any
 # Secret ARNs and the compose-secret routes live there; the ARN patterns stay importable from here.
 from components.config_secrets import (SECRET_ARN_PATTERN, SECRET_ARN_SUFFIX, StackSecret,  # noqa: F401
                                        secret_arn, stack_secrets)
-from components.domain_config import DomainSettings, check_unique, parse_domain
+from components.domain_config import DomainSettings, check_unique, parse_api_domain
 from components.errors import ConfigError
 from components.names import check_name_lengths
 from components.scaling_config import (AlertSettings, AwakeSettings, ScalingSettings, SleepSettings, parse_alerts,
@@ -419,23 +419,9 @@ def _api(check: _Validator, name: str, value: Any, project_dir: Path,
         values["volumes"] = {str(volume): check.choice(f"{path}.volumes.{volume}", mode, VOLUME_MODES)
                              for volume, mode in volumes.items()}
     replicas, scaling, sleep, awake = parse_count(check.error, path, spec)
-    values.update(_domain(check, path, spec))
+    values.update(parse_api_domain(check, path, spec))
     return ApiSettings(name=name, source_dir=source_dir, replicas=replicas, scaling=scaling, sleep=sleep, awake=awake,
                        **values)
-
-
-def _domain(check: _Validator, path: str, spec: dict) -> dict[str, Any]:
-    """`domain` and `disableDefaultEndpoint` (docs/design.md, "Custom domains")."""
-    values: dict[str, Any] = {}
-    if spec.get("domain") is not None:
-        values["domain"] = parse_domain(check, f"{path}.domain", spec["domain"])
-    if spec.get("disableDefaultEndpoint") is not None:
-        disable = check.boolean(f"{path}.disableDefaultEndpoint", spec["disableDefaultEndpoint"])
-        if disable and "domain" not in values:
-            raise check.error(f"{path}.disableDefaultEndpoint", "without a custom domain the API would be unreachable.",
-                              "set domain: {name: api.example.com} too, or remove disableDefaultEndpoint.")
-        values["disable_default_endpoint"] = disable
-    return values
 
 
 def _access(check: _Validator, path: str, value: Any, storage: dict[str, TableSettings]) -> dict[str, tuple[str, ...]]:

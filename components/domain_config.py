@@ -110,6 +110,20 @@ def parse_domain(check: Any, path: str, value: Any) -> DomainSettings:
     return DomainSettings(name=name, **values)
 
 
+def parse_api_domain(check: Any, path: str, spec: dict) -> dict[str, Any]:
+    """An API's `domain` and `disableDefaultEndpoint` as ApiSettings fields (``path`` is `apis.NAME`)."""
+    values: dict[str, Any] = {}
+    if spec.get("domain") is not None:
+        values["domain"] = parse_domain(check, f"{path}.domain", spec["domain"])
+    if spec.get("disableDefaultEndpoint") is not None:
+        disable = check.boolean(f"{path}.disableDefaultEndpoint", spec["disableDefaultEndpoint"])
+        if disable and "domain" not in values:
+            raise check.error(f"{path}.disableDefaultEndpoint", "without a custom domain the API would be unreachable.",
+                              "set domain: {name: api.example.com} too, or remove disableDefaultEndpoint.")
+        values["disable_default_endpoint"] = disable
+    return values
+
+
 def check_unique(check: Any, domains: dict[str, DomainSettings]) -> None:
     """The same host name on two APIs: API Gateway would refuse the second custom domain name."""
     seen: dict[str, str] = {}
