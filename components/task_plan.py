@@ -106,6 +106,35 @@ def efs_volumes(app: App) -> dict[str, str]:
     return {ecs_volume_name(m.volume): m.volume for c in app.containers for m in c.mounts if m.persistent}
 
 
+RESTART_ATTEMPT_PERIOD = 60      # seconds; ECS's minimum, the closest to Compose's immediate restart
+
+
+def runtime_settings(container: Container) -> dict:
+    """restartPolicy, dockerLabels, readonlyRootFilesystem, linuxParameters (init, capabilities), stopTimeout and
+    ulimits of one container, from its compose keys (components/compose/runtime.py)."""
+    out: dict = {}
+    if container.restart:
+        out["restartPolicy"] = {"enabled": True, "restartAttemptPeriod": RESTART_ATTEMPT_PERIOD,
+                                **({"ignoredExitCodes": [0]} if container.restart == "on-failure" else {})}
+    if container.labels:
+        out["dockerLabels"] = dict(container.labels)
+    if container.read_only:
+        out["readonlyRootFilesystem"] = True
+    linux: dict = {}
+    if container.init:
+        linux["initProcessEnabled"] = True
+    if container.cap_add or container.cap_drop:
+        linux["capabilities"] = {k: v for k, v in (("add", list(container.cap_add)),
+                                                  ("drop", list(container.cap_drop))) if v}
+    if linux:
+        out["linuxParameters"] = linux
+    if container.stop_timeout is not None:
+        out["stopTimeout"] = int(container.stop_timeout)
+    if container.nofile is not None:
+        out["ulimits"] = [{"name": "nofile", "softLimit": container.nofile[0], "hardLimit": container.nofile[1]}]
+    return out
+
+
 def port_mapping_name(container: str, port: int, protocol: str) -> str:
     """ECS port names: lowercase letters, digits, '_' and '-', at most 64, not starting with '-'."""
     base = re.sub(r"[^a-z0-9_-]", "-", container.lower()).lstrip("-") or "c"
@@ -199,6 +228,7 @@ class TaskPlan:
                 definition["workingDirectory"] = container.working_dir
             if container.user:
                 definition["user"] = container.user
+            definition.update(runtime_settings(container))
             if container.cpu:
                 definition["cpu"] = int(container.cpu)
             if container.memory:

@@ -11,6 +11,7 @@ The README quotes ``describe_fargate_handling()``.
 """
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,14 +57,24 @@ SERVICE_KEYS: dict[str, KeyRule] = {
                                 "each); apis.NAME.volumes: {VOLUME: ephemeral} keeps one task-scoped, with a warning; "
                                 "bind mounts, tmpfs and anonymous volumes are not deployed (each warns); a bind mount "
                                 "of the Docker socket is an error"),
+    "restart": KeyRule(HONORED, "ECS restartPolicy: always/unless-stopped restart on any exit, on-failure ignores exit code 0; "
+                               "at least 60 s of running between restarts; a retry limit is warned about"),
+    "labels": KeyRule(HONORED, "ECS dockerLabels"),
+    "read_only": KeyRule(HONORED, "ECS readonlyRootFilesystem"),
+    "init": KeyRule(HONORED, "ECS linuxParameters.initProcessEnabled (an init process reaps zombies and forwards signals)"),
+    "stop_grace_period": KeyRule(HONORED, "ECS stopTimeout, at most 120 s on Fargate (longer is capped, with a warning)"),
+    "ulimits": KeyRule(HONORED, "nofile becomes ECS ulimits (up to 1048576); Fargate lets a task set no other limit (warned)"),
+    "cap_drop": KeyRule(HONORED, "ECS linuxParameters.capabilities.drop; cap_drop: [ALL] with defaults added back becomes the "
+                                "matching drop list"),
+    "cap_add": KeyRule(HONORED, "ECS linuxParameters.capabilities.add: SYS_PTRACE; Docker's default capabilities are already "
+                               "there; any other capability is an error"),
     "privileged": KeyRule(REJECTED, "privileged: true is refused by Fargate"),
-    "network_mode": KeyRule(REJECTED, "host, service:, container: are impossible on Fargate (awsvpc); "
-                                      "other modes are ignored with a warning"),
+    "network_mode": KeyRule(REJECTED, "host and container: are impossible on Fargate (awsvpc); service:X with X in "
+                                      "this app is what the task already is (a note); other modes are ignored "
+                                      "with a warning"),
     "ipc": KeyRule(REJECTED, "host, service:, container: and shareable are impossible on Fargate; private is ignored"),
     "pid": KeyRule(REJECTED, "host, service:, container: are impossible on Fargate"),
     "uts": KeyRule(REJECTED, "host is impossible on Fargate"),
-    "cap_add": KeyRule(REJECTED, "Fargate only lets a task add SYS_PTRACE; anything else is an error "
-                                 "(SYS_PTRACE itself is not applied, with a warning)"),
     "devices": KeyRule(REJECTED, "Fargate gives containers no host devices"),
     "device_cgroup_rules": KeyRule(REJECTED, "Fargate gives containers no host devices"),
     "gpus": KeyRule(REJECTED, "Fargate has no GPUs"),
@@ -74,7 +85,6 @@ SERVICE_KEYS: dict[str, KeyRule] = {
     "annotations": KeyRule(WARNED, "not applied: ECS containers have no annotations"),
     "attach": KeyRule(WARNED, "not applied: logs always go to CloudWatch Logs"),
     "blkio_config": KeyRule(WARNED, "not applied: Fargate does not expose block-IO weights"),
-    "cap_drop": KeyRule(WARNED, "not applied: the container keeps Fargate's default capabilities"),
     "cgroup": KeyRule(WARNED, "not applied: Fargate manages cgroups"),
     "cgroup_parent": KeyRule(WARNED, "not applied: Fargate manages cgroups"),
     "configs": KeyRule(WARNED, "not deployed: the config file is not mounted; COPY it into the image"),
@@ -99,10 +109,8 @@ SERVICE_KEYS: dict[str, KeyRule] = {
     "extra_hosts": KeyRule(WARNED, "not applied: Fargate does not support extra /etc/hosts entries"),
     "group_add": KeyRule(WARNED, "not applied: Fargate does not add supplementary groups"),
     "hostname": KeyRule(WARNED, "not applied: Fargate does not support setting the hostname"),
-    "init": KeyRule(WARNED, "not applied: no init process is injected; use an init (e.g. tini) in the image"),
     "isolation": KeyRule(WARNED, "not applied: Windows isolation modes do not exist on Linux Fargate"),
     "label_file": KeyRule(WARNED, "not applied: labels are not set on ECS containers"),
-    "labels": KeyRule(WARNED, "not applied: labels are not set on ECS containers"),
     "links": KeyRule(WARNED, "not needed: containers of the task share localhost; use localhost:PORT"),
     "logging": KeyRule(WARNED, "replaced: logs go to CloudWatch Logs (awslogs), one log group per container"),
     "mac_address": KeyRule(WARNED, "not applied: Fargate assigns the network interface"),
@@ -118,20 +126,15 @@ SERVICE_KEYS: dict[str, KeyRule] = {
     "pre_stop": KeyRule(WARNED, "not applied: ECS has no lifecycle hooks; handle SIGTERM in the app"),
     "pull_policy": KeyRule(WARNED, "replaced: ECS pulls the image when a task starts"),
     "pull_refresh_after": KeyRule(WARNED, "replaced: ECS pulls the image when a task starts"),
-    "read_only": KeyRule(WARNED, "not applied: the root filesystem stays writable"),
-    "restart": KeyRule(WARNED, "replaced: ECS replaces the task when an essential container stops; "
-                               "containers are never restarted in place"),
     "runtime": KeyRule(WARNED, "not applied: Fargate picks the container runtime"),
     "security_opt": KeyRule(WARNED, "not applied on Fargate"),
     "shm_size": KeyRule(WARNED, "not applied: Fargate does not support a shared-memory size"),
     "stdin_open": KeyRule(WARNED, "not applied: ECS tasks have no attached stdin"),
-    "stop_grace_period": KeyRule(WARNED, "not applied: ECS waits 30 seconds after SIGTERM before SIGKILL"),
     "stop_signal": KeyRule(WARNED, "not applied by ECS: set STOPSIGNAL in the Dockerfile instead"),
     "storage_opt": KeyRule(WARNED, "not applied: the task gets Fargate's default ephemeral storage (20 GiB)"),
     "sysctls": KeyRule(WARNED, "not applied on Fargate"),
     "tmpfs": KeyRule(WARNED, "not applied: Fargate does not support tmpfs; writes go to ephemeral storage"),
     "tty": KeyRule(WARNED, "not applied: ECS tasks have no terminal"),
-    "ulimits": KeyRule(WARNED, "not applied: the container gets Fargate's default limits (nofile 65535)"),
     "userns_mode": KeyRule(WARNED, "not applied on Fargate"),
     "volumes_from": KeyRule(WARNED, "not applied: share a named volume instead (the task's containers share it)"),
 }
@@ -168,7 +171,7 @@ def _namespace_mode(value: Any) -> str:
     return str(value).strip().lower() if value is not None else ""
 
 
-def check_service(name: str, service: dict, *, file: str) -> list[LoadWarning]:
+def check_service(name: str, service: dict, *, file: str, services: Collection[str] = ()) -> list[LoadWarning]:
     """Errors for keys that cannot work on Fargate, warnings for keys Fargate handles differently.
 
     Keys marked honored are translated (and checked) by ``components/compose/loader.py``.
@@ -199,6 +202,11 @@ def check_service(name: str, service: dict, *, file: str) -> list[LoadWarning]:
                        "remove privileged: true; if you need one capability, only SYS_PTRACE can be added.")
         elif key == "network_mode":
             mode = _namespace_mode(value)
+            other = str(value).strip()[len("service:"):] if mode.startswith("service:") else None
+            if other is not None and other in services and other != name:
+                warn(key, f"network_mode {value!r}: on Fargate every container of the task shares one network "
+                          f"namespace with {other!r} already (localhost), so nothing more is needed.")
+                continue
             if mode == "host" or mode.startswith(("service:", "container:")):
                 reject(key, f"network_mode {value!r} is impossible on Fargate: every task has its own network "
                             "interface (awsvpc), shared by all its containers.",
@@ -214,15 +222,6 @@ def check_service(name: str, service: dict, *, file: str) -> list[LoadWarning]:
                             f"container's {key.upper()} namespace.", f"remove {key}:.")
             if mode:
                 warn(key, f"{key}: {value!r} is ignored on Fargate.")
-        elif key == "cap_add":
-            capabilities = [str(item).upper().removeprefix("CAP_") for item in (value or [])]
-            refused = [cap for cap in capabilities if cap not in FARGATE_ADDABLE_CAPABILITIES]
-            if refused:
-                reject(key, f"Fargate cannot add the capabilities {', '.join(refused)}; it only allows SYS_PTRACE.",
-                       "remove them from cap_add (keep only SYS_PTRACE if you need a debugger).")
-            if capabilities:
-                warn(key, "SYS_PTRACE is allowed on Fargate but not added by this project yet; "
-                          "the container runs with Fargate's default capabilities.")
         elif key in ("devices", "device_cgroup_rules", "gpus") and not _is_unset(value):
             reject(key, f"{key} cannot work on Fargate: {rule.note}.", f"remove {key}:.")
         elif key == "use_api_socket" and enabled(key, value):
@@ -259,7 +258,8 @@ def check_deploy(name: str, deploy: Any, *, file: str) -> list[LoadWarning]:
     if mode is not None and str(mode) not in ("replicated",):
         warn("mode", f"mode {mode!r} is not applied: the task runs deploy.replicas times across the subnets.")
     notes = {
-        "restart_policy": "ECS replaces a task whose essential container stops; the restart policy is not applied.",
+        "restart_policy": "only the condition is applied (as the ECS restart policy, when restart: is not set); "
+                          "delay, max_attempts and window are not.",
         "update_config": "deploys are ECS rolling updates (new tasks healthy before old ones stop), with automatic rollback.",
         "rollback_config": "ECS's deployment circuit breaker rolls back failed deploys; rollback_config is not applied.",
         "placement": "Fargate places tasks across the stack's subnets; placement is not applied.",

@@ -129,6 +129,13 @@ class Container:
     mounts: list[VolumeMount] = field(default_factory=list)   # named volumes (EFS, or task-scoped when ephemeral)
     labels: dict[str, str] = field(default_factory=dict)     # compose labels (ECS dockerLabels)
     expose: list[str] = field(default_factory=list)          # compose expose entries ("8080", "53/udp")
+    restart: str | None = None       # "always" | "on-failure" | None (compose restart: no): ECS restartPolicy
+    read_only: bool = False          # readonlyRootFilesystem
+    init: bool = False               # linuxParameters.initProcessEnabled
+    stop_timeout: int | None = None  # seconds between SIGTERM and SIGKILL (Fargate: at most 120)
+    nofile: tuple[int, int] | None = None   # (soft, hard) open-file limit
+    cap_add: list[str] = field(default_factory=list)    # kernel capabilities added (Fargate: SYS_PTRACE only)
+    cap_drop: list[str] = field(default_factory=list)   # kernel capabilities dropped ("ALL" allowed)
 
     @property
     def is_built(self) -> bool:

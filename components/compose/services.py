@@ -14,6 +14,7 @@ from components.compose.fargate import check_deploy, check_service
 from components.compose.interpolate import read_env_file
 from components.compose.merge import is_remote_context
 from components.compose.model import BuildSpec, Container, Dependency, HealthCheck, PortMapping, Secret
+from components.compose.runtime import RuntimeKeys
 from components.compose.volumes import VolumeTranslation
 from components.compose.values import (
     FieldError,
@@ -37,7 +38,7 @@ ECS_MIN_CONTAINER_MEMORY = 6      # MiB; ECS refuses a container memory limit be
 BUILD_KEYS_USED = {"context", "dockerfile", "dockerfile_inline", "args", "target"}
 
 
-class ServiceTranslation(VolumeTranslation):
+class ServiceTranslation(VolumeTranslation, RuntimeKeys):
     """Needs ``self._warn``, ``self.variables`` and ``self.source_dir`` from the loader (volumes: ``VolumeTranslation``)."""
 
     def _error(self, problem: str, file: str, service: str, key: str, fix: str | None = None) -> ConfigError:
@@ -48,7 +49,8 @@ class ServiceTranslation(VolumeTranslation):
         if not ECS_CONTAINER_NAME.match(name):
             raise self._error("ECS container names may only hold letters, digits, '_' and '-'.", file, name,
                               "services", "rename the service, e.g. with '-' instead of '.'.")
-        for warning in check_service(name, service, file=file) + check_deploy(name, service.get("deploy"), file=file):
+        for warning in check_service(name, service, file=file, services=enabled) + \
+                check_deploy(name, service.get("deploy"), file=file):
             self._warn(warning.message, file=warning.file, service=warning.service, key=warning.key)
         image = service.get("image")
         image = as_text(image) if image not in (None, "") else None
@@ -71,6 +73,7 @@ class ServiceTranslation(VolumeTranslation):
             labels={str(k): as_text(v) if v is not None else "" for k, v in (service.get("labels") or {}).items()},
             expose=[str(entry) for entry in service.get("expose") or []],
         )
+        self._runtime(name, service, file, container)
         container.cpu, container.memory = self._resources(name, service, file)
         return container, self._service_replicas(name, service, file)
 
