@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from components.compose_config import parse_compose_keys
 # Secret ARNs and the compose-secret routes live there; the ARN patterns stay importable from here.
 from components.config_secrets import (SECRET_ARN_PATTERN, SECRET_ARN_SUFFIX, StackSecret,  # noqa: F401
                                        secret_arn, stack_secrets)
@@ -155,7 +156,6 @@ TOP_LEVEL_KEYS = {
 }
 API_KEYS = ("type", "source", "composeFiles", "entrypoint", "auth", "access", "build", "github", "images",
             "replicas", "scaling", "sleep", "awake", "domain", "disableDefaultEndpoint", "volumes", "port")
-VOLUME_MODES = ("ephemeral",)
 TABLE_KEYS = ("partitionKey", "sortKey", "pointInTimeRecovery", "deletionProtection", "replaceOnKeyChange")
 KEY_ATTRIBUTE_KEYS = ("name", "type")
 GITHUB_KEYS = ("owner", "repo", "branch", "path", "connectionArn")
@@ -408,16 +408,7 @@ def _api(check: _Validator, name: str, value: Any, project_dir: Path,
         values["images"] = {str(container): check.string(f"{path}.images.{container}", image,
                                                          what="an image reference or a tag")
                             for container, image in images.items()}
-    if spec.get("port") is not None:
-        port = spec["port"]
-        if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
-            raise check.error(f"{path}.port", f"{_describe(port)} is not a TCP port.",
-                              "set the port the entrypoint container listens on, a whole number from 1 to 65535.")
-        values["port"] = port
-    if spec.get("volumes") is not None:
-        volumes = check.mapping(f"{path}.volumes", spec["volumes"])
-        values["volumes"] = {str(volume): check.choice(f"{path}.volumes.{volume}", mode, VOLUME_MODES)
-                             for volume, mode in volumes.items()}
+    values.update(parse_compose_keys(check.error, path, spec))
     replicas, scaling, sleep, awake = parse_count(check.error, path, spec)
     values.update(parse_api_domain(check, path, spec))
     return ApiSettings(name=name, source_dir=source_dir, replicas=replicas, scaling=scaling, sleep=sleep, awake=awake,

@@ -125,7 +125,7 @@ CASES: dict[str, Case] = {
                                                              PortMapping(10001, "udp", 10001)]
                            and app.routed_port == 8080) or pytest.fail("ports")),
     "spec/loader/full-example.yml": Case(
-        error="Fargate cannot add the capabilities ALL", why="valid compose with privileged, devices, ipc: host..."),
+        error="device_cgroup_rules cannot work on Fargate", why="valid compose with privileged, devices, ipc: host..."),
     "spec/loader/testdata/combined/compose.yaml": Case(
         check=lambda app: app.container("service").build.context == str(CORPUS_DIR / "spec/loader/testdata/combined/dir")
         or pytest.fail("context")),
