@@ -11,6 +11,7 @@ from ops.commands import local as local_command
 from ops.local import checks
 from ops.local.runner import LABEL_API, LABEL_STACK, LocalOptions, plan_task, load_api
 from ops.plan.mockrun import PROJECT_DIR
+from tests.docker_support import base_image, docker_engine  # noqa: F401  (fixtures)
 
 
 class FakeDocker:
@@ -132,3 +133,38 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+# Debian's Node.js major version per suite (packages.debian.org: bookworm 18.x, trixie 20.x).
+DEBIAN_NODE = {"bookworm": 18, "trixie": 20}
+
+
+def _suite() -> str:
+    import re
+
+    return re.search(r"^SUITE=(\w+)", (PROJECT_DIR / "docker" / "base" / "build.sh").read_text(), re.M).group(1)
+
+
+@pytest.mark.parametrize("sample", ["posts", "graphql", "multi/express"])
+def test_the_local_base_image_has_the_node_the_samples_declare(sample):
+    import json
+    import re
+
+    folder = PROJECT_DIR / "apps" / sample
+    dockerfile_major = int(re.search(r"node:(\d+)", (folder / "Dockerfile").read_text()).group(1))
+    assert DEBIAN_NODE[_suite()] == dockerfile_major
+    if (folder / "package.json").is_file():
+        engines = json.loads((folder / "package.json").read_text())["engines"]["node"]
+        assert engines == f">={dockerfile_major}"
+        lock = json.loads((folder / "package-lock.json").read_text())
+        needed = {int(m) for p in lock["packages"].values()
+                  for m in re.findall(r">=\s*(\d+)", (p.get("engines") or {}).get("node", "") if isinstance(
+                      p.get("engines"), dict) else "")}
+        assert max(needed) <= dockerfile_major, f"a dependency needs Node {max(needed)}"
+
+
+def test_the_built_base_image_runs_node_20(base_image):
+    from tests.docker_support import docker
+
+    version = docker("run", "--rm", base_image, "node", "--version").stdout.strip()
+    assert version.startswith(f"v{DEBIAN_NODE[_suite()]}."), version

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build the local base image (default tag serverless-containers/base:local) without any image registry:
-# a minimal Debian bookworm root filesystem from debootstrap, with Node.js and Python 3 from Debian,
+# a minimal Debian trixie root filesystem from debootstrap, with Node.js 20 and Python 3 from Debian,
 # imported with `docker import`. The sample apps' Dockerfiles take it as `--build-arg BASE_IMAGE=...`.
 #
 # Built once per machine: the image carries a label with a hash of this recipe; when an image with
@@ -13,7 +13,7 @@ set -euo pipefail
 
 TAG="${1:-serverless-containers/base:local}"
 MIRROR="${DEBIAN_MIRROR:-}"        # empty: debootstrap's default Debian mirror
-SUITE=bookworm
+SUITE=trixie          # Debian 13: Node.js 20, the major version the samples target (node:20-slim, engines >=20)
 CACHE_DIR="${SC_BASE_CACHE:-/var/cache/serverless-containers}"
 PACKAGES="nodejs,python3,ca-certificates"
 NPM_VERSION="10"      # npm from the npm registry (self-contained); Debian's npm pulls ~350 packages
@@ -110,7 +110,7 @@ fi
 rm -rf "$ROOTFS"/var/cache/apt/archives/*.deb "$ROOTFS"/var/cache/apt/*.bin "$ROOTFS"/var/lib/apt/lists/* \
        "$ROOTFS"/usr/share/doc/* "$ROOTFS"/usr/share/man/* "$ROOTFS"/usr/share/info/* \
        "$ROOTFS"/usr/share/locale/* "$ROOTFS"/var/log/*.log "$ROOTFS"/var/cache/debconf/*-old
-find "$ROOTFS/usr/lib/python3" "$ROOTFS/usr/lib/python3.11" -name __pycache__ -prune -exec rm -rf {} + 2>/dev/null || true
+find "$ROOTFS/usr/lib/python3" "$ROOTFS"/usr/lib/python3.[0-9]* -name __pycache__ -prune -exec rm -rf {} + 2>/dev/null || true
 
 tar -C "$ROOTFS" --numeric-owner -czf "$TARBALL.part" . && mv "$TARBALL.part" "$TARBALL"
 # Older recipes' tarballs are dead weight.
