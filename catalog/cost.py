@@ -22,6 +22,7 @@ from catalog.resources import (
     EFS_ACCESS_POINT,
     EFS_FILE_SYSTEM,
     EIP,
+    FLOW_LOG,
     HOSTED_ZONES,
     HTTP_API,
     KMS_KEY,
@@ -218,6 +219,12 @@ def estimate(resources: Iterable[Any], region: str = DEFAULT_REGION, prices: Map
     if endpoint_azs:
         add("VPC interface endpoints", f"{len(endpoints)} endpoint(s) in {endpoint_azs} subnet(s)", endpoint_azs,
             "endpoint-AZ", table["vpcInterfaceEndpointHour"], per_hour=True)
+    flow_logs = _count(resources, FLOW_LOG)
+    if flow_logs:
+        gigabytes = prices["assumptions"]["flowLogGbPerMonthIdle"]
+        add("VPC flow logs (vpcFlowLogs)", f"{_g(gigabytes)} GB a month assumed while idle; billed per GB ingested, "
+            f"so it grows with traffic", len(flow_logs) * gigabytes, "GB ingested",
+            prices["assumptions"]["vendedLogsIngestionGb"])
     for balancer in _count(resources, *LOAD_BALANCERS):
         kind = balancer.props.get("loadBalancerType") if known(balancer.props.get("loadBalancerType")) else "application"
         kind = kind if kind in table["loadBalancerHour"] else "application"

@@ -67,6 +67,12 @@ USER_POOL = "aws:cognito/userPool:UserPool"
 CODEBUILD = "aws:codebuild/project:Project"
 EFS_FILE_SYSTEM = "aws:efs/fileSystem:FileSystem"
 EFS_ACCESS_POINT = "aws:efs/accessPoint:AccessPoint"
+# issue 14 (security rules and the flow-log cost)
+FLOW_LOG = "aws:ec2/flowLog:FlowLog"
+DEFAULT_SECURITY_GROUP = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+SECURITY_GROUP_EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+HTTP_STAGE = "aws:apigatewayv2/stage:Stage"
+S3_BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 
 
 def known(value: Any) -> bool:

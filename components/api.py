@@ -2,10 +2,36 @@
 to the ECS service, an optional Cognito JWT authorizer and a throttled `$default` stage."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
+
+
+# The routes an API with sign-in gets instead of `$default`: one per method, on the root and on every
+# path. A `$default` route with an authorizer would also catch CORS preflights (browsers send them without
+# a token) and refuse them; unauthenticated `OPTIONS` routes would forward plain OPTIONS requests to the
+# app without sign-in. With no OPTIONS route, API Gateway answers preflights itself from the CORS
+# configuration (docs/design.md, "API edge").
+SIGNED_IN_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
+# One JSON line per request in the stage's access log.
+ACCESS_LOG_FORMAT = {
+    "requestId": "$context.requestId", "time": "$context.requestTime", "sourceIp": "$context.identity.sourceIp",
+    "userAgent": "$context.identity.userAgent", "method": "$context.httpMethod", "path": "$context.path",
+    "routeKey": "$context.routeKey", "status": "$context.status", "protocol": "$context.protocol",
+    "responseLength": "$context.responseLength", "latencyMs": "$context.responseLatency",
+    "integrationError": "$context.integrationErrorMessage", "authorizerError": "$context.authorizer.error",
+    "sub": "$context.authorizer.claims.sub",
+}
+
+
+def access_log_group_name(stack: str, api: str) -> str:
+    return f"/aws/apigateway/serverless-containers-{stack}-{api}"
+
+
+def signed_in_route_keys() -> list[str]:
+    return [f"{method} {path}" for method in SIGNED_IN_METHODS for path in ("/", "/{proxy+}")]
 
 
 def api_url(endpoint: str, api_type: str) -> str:
@@ -36,6 +62,8 @@ class ApiArgs:
     """Requests API Gateway lets through at once above the steady rate."""
     disable_execute_api_endpoint: bool = False
     """True: the execute-api address answers nothing, so clients cannot go around a custom domain."""
+    log_retention_days: int = 7
+    """Retention of the stage's JSON access log (`logRetentionDays`)."""
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -76,17 +104,21 @@ class Api(pulumi.ComponentResource):
                 jwt_configuration={"issuer": args.jwt_issuer, "audiences": list(args.jwt_audience or [])},
                 opts=child)
             self.authorizer_id = authorizer.id
-            aws.apigatewayv2.Route(f"{name}-default", api_id=http_api.id, route_key="$default", target=target,
-                                   authorization_type="JWT", authorizer_id=authorizer.id, opts=child)
-            # Browsers send the CORS preflight without a token; it must not be refused by the authorizer.
-            for key, route_key in (("preflight-root", "OPTIONS /"), ("preflight", "OPTIONS /{proxy+}")):
-                aws.apigatewayv2.Route(f"{name}-{key}", api_id=http_api.id, route_key=route_key, target=target,
-                                       authorization_type="NONE", opts=child)
+            for route_key in signed_in_route_keys():
+                method, path = route_key.split(" ")
+                suffix = method.lower() + ("-root" if path == "/" else "")
+                aws.apigatewayv2.Route(f"{name}-{suffix}", api_id=http_api.id, route_key=route_key, target=target,
+                                       authorization_type="JWT", authorizer_id=authorizer.id, opts=child)
         else:
             aws.apigatewayv2.Route(f"{name}-default", api_id=http_api.id, route_key="$default", target=target,
                                    authorization_type="NONE", opts=child)
+        access_log = aws.cloudwatch.LogGroup(
+            f"{name}-access", name=access_log_group_name(args.stack, args.api),
+            retention_in_days=args.log_retention_days, tags=args.tags, opts=child)
         stage = aws.apigatewayv2.Stage(
             f"{name}-stage", api_id=http_api.id, name="$default", auto_deploy=True,
+            access_log_settings={"destination_arn": access_log.arn,
+                                 "format": json.dumps(ACCESS_LOG_FORMAT, separators=(",", ":"))},
             default_route_settings={"throttling_rate_limit": args.throttling_rate_limit,
                                     "throttling_burst_limit": args.throttling_burst_limit},
             tags=args.tags, opts=child)

@@ -7,6 +7,10 @@ import pulumi
 import pulumi_aws as aws
 
 
+# userPool.mfa -> Cognito's MfaConfiguration
+MFA_CONFIGURATION = {"off": "OFF", "optional": "OPTIONAL", "required": "ON"}
+
+
 def issuer_url(region: str, user_pool_id: str) -> str:
     """The JWT issuer API Gateway checks tokens against."""
     return f"https://cognito-idp.{region}.amazonaws.com/{user_pool_id}"
@@ -20,6 +24,12 @@ class AuthArgs:
     """Cognito's default is 8; 12 with mixed character classes resists guessing far better."""
     deletion_protection: bool = False
     """False: the pool (and its users) are deleted with the stack. Turn on for a production pool you keep."""
+    self_sign_up: bool = False
+    """False: only administrators create users (the app client id is public, so self sign-up would let
+    anyone create an account and call every API with `auth: true`). True: anyone may sign up."""
+    mfa: str = "off"
+    """off | optional | required: TOTP MFA (an authenticator app). SMS is not offered: it needs an SNS
+    role and is billed per message."""
     access_token_validity_minutes: int = 60
     refresh_token_validity_days: int = 30
     tags: dict[str, str] = field(default_factory=dict)
@@ -47,6 +57,9 @@ class Auth(pulumi.ComponentResource):
                              "temporary_password_validity_days": 7},
             account_recovery_setting={"recovery_mechanisms": [{"name": "verified_email", "priority": 1}]},
             deletion_protection="ACTIVE" if args.deletion_protection else "INACTIVE",
+            admin_create_user_config={"allow_admin_create_user_only": not args.self_sign_up},
+            mfa_configuration=MFA_CONFIGURATION[args.mfa],
+            software_token_mfa_configuration={"enabled": True} if args.mfa != "off" else None,
             tags=args.tags, opts=child)
         client = aws.cognito.UserPoolClient(
             f"{name}-web",

@@ -20,6 +20,8 @@ from components.errors import ConfigError
 from components.names import check_name_lengths
 from components.scaling_config import (AlertSettings, AwakeSettings, ScalingSettings, SleepSettings, parse_alerts,
                                        parse_count)
+from components.security_settings import STACK_KEYS as SECURITY_KEYS, SecuritySettings, parse_api, parse_stack
+from components.security_settings import API_KEYS as SECURITY_API_KEYS
 
 NAMESPACE = "serverless-containers"
 
@@ -98,6 +100,8 @@ class ApiSettings:
     disable_default_endpoint: bool = False   # turn off the execute-api address (needs a domain)
     volumes: dict[str, str] = field(default_factory=dict)  # compose volume -> "ephemeral" (default: on EFS)
     port: int | None = None          # the routed port; None: from the compose file or Dockerfile
+    approval: bool = False           # a manual approval stage before the pipeline's Deploy
+    include_sensitive_files: tuple[str, ...] = ()   # credential-looking files the source zip keeps anyway
 
     @property
     def ephemeral_volumes(self) -> tuple[str, ...]:
@@ -131,6 +135,7 @@ class StackSettings:
     alerts: AlertSettings | None = None  # SNS e-mail alerts (components/alerts.py)
     # API -> compose secret -> its value from the stack config or an existing secret's ARN (config_secrets.py)
     stack_secrets: dict[str, dict[str, StackSecret]] = field(default_factory=dict)
+    security: SecuritySettings = SecuritySettings()   # components/security_settings.py
 
     @property
     def uses_auth(self) -> bool:
@@ -153,9 +158,11 @@ TOP_LEVEL_KEYS = {
     "alerts": "{email}: failed deploys, tasks that cannot start, failed builds, 5xx rate",
     "secretValues": "secret map {API: {SECRET: value}}: compose secrets without their .secret- file",
     "secretArns": "map {API: {SECRET: ARN}}: compose secrets from existing Secrets Manager secrets",
+    **SECURITY_KEYS,
 }
 API_KEYS = ("type", "source", "composeFiles", "entrypoint", "auth", "access", "build", "github", "images",
-            "replicas", "scaling", "sleep", "awake", "domain", "disableDefaultEndpoint", "volumes", "port")
+            "replicas", "scaling", "sleep", "awake", "domain", "disableDefaultEndpoint", "volumes", "port",
+            *SECURITY_API_KEYS)
 TABLE_KEYS = ("partitionKey", "sortKey", "pointInTimeRecovery", "deletionProtection", "replaceOnKeyChange")
 KEY_ATTRIBUTE_KEYS = ("name", "type")
 GITHUB_KEYS = ("owner", "repo", "branch", "path", "connectionArn")
@@ -289,6 +296,7 @@ def load_settings(raw: dict[str, Any], project_dir: Path, stack: str) -> StackSe
     if raw.get("alerts") is not None:
         values["alerts"] = parse_alerts(check.error, "alerts", raw["alerts"])
     values["stack_secrets"] = stack_secrets(check, raw, apis)
+    values["security"] = parse_stack(check, raw)
     return StackSettings(stack=stack, project_dir=project_dir, config_file=check.file, apis=apis,
                          github_token=token, **values)
 
@@ -411,6 +419,7 @@ def _api(check: _Validator, name: str, value: Any, project_dir: Path,
     values.update(parse_compose_keys(check.error, path, spec))
     replicas, scaling, sleep, awake = parse_count(check.error, path, spec)
     values.update(parse_api_domain(check, path, spec))
+    values.update(parse_api(check, path, spec))
     return ApiSettings(name=name, source_dir=source_dir, replicas=replicas, scaling=scaling, sleep=sleep, awake=awake,
                        **values)
 

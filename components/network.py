@@ -7,6 +7,7 @@ anyway: their security group admits only the API's VPC link, on the routed port.
 from __future__ import annotations
 
 import ipaddress
+import json
 from dataclasses import dataclass, field
 
 import pulumi
@@ -31,8 +32,39 @@ class NetworkArgs:
     subnet_prefix: int = 20
     config_file: str = ""
     """The stack file, for error messages."""
+    region: str = ""
+    """For the gateway endpoints' service names and the flow-log role's trust condition."""
+    account_id: str = ""
+    flow_logs: bool = False
+    """True: the created VPC's flow logs (accepted and rejected traffic) go to CloudWatch Logs."""
+    log_retention_days: int = 7
+    """Retention of the flow-log group."""
     tags: dict[str, str] = field(default_factory=dict)
     """Added to every resource."""
+
+
+# Gateway endpoints are free: S3 (artifacts, ECR's image layers) and DynamoDB traffic stays on AWS's
+# network instead of leaving through the internet gateway.
+GATEWAY_ENDPOINT_SERVICES = ("s3", "dynamodb")
+
+
+def flow_log_group_name(stack: str) -> str:
+    return f"/serverless-containers/{stack}/vpc-flow-logs"
+
+
+def flow_log_assume_role_policy(account_id: str, region: str) -> str:
+    """VPC Flow Logs of this account's flow logs only (aws:SourceAccount and aws:SourceArn)."""
+    return json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"}, "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"aws:SourceAccount": account_id},
+                      "ArnLike": {"aws:SourceArn": f"arn:aws:ec2:{region}:{account_id}:vpc-flow-log/*"}}}]})
+
+
+def flow_log_role_policy(log_group_arn: str) -> dict:
+    return {"Version": "2012-10-17", "Statement": [{
+        "Sid": "WriteFlowLogs", "Effect": "Allow",
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups", "logs:DescribeLogStreams"],
+        "Resource": [log_group_arn, f"{log_group_arn}:*"]}]}
 
 
 def subnet_cidrs(vpc_cidr: str, count: int, prefix: int) -> list[str]:
@@ -58,6 +90,8 @@ class Network(pulumi.ComponentResource):
             self._use_existing(args)
         else:
             self._create(name, args, child)
+        if args.flow_logs:
+            self._flow_logs(name, args, self.vpc_id, child)
         self.register_outputs({"vpcId": self.vpc_id, "subnetIds": self.subnet_ids})
 
     def _use_existing(self, args: NetworkArgs) -> None:
@@ -105,6 +139,30 @@ class Network(pulumi.ComponentResource):
                 f"{name}-public-{zone}", route_table_id=table.id, subnet_id=subnet.id, opts=child))
             self.subnet_ids.append(subnet.id)
         self.vpc_id = vpc.id
+        # The VPC's default security group, managed with no rules: nothing that lands in it by accident
+        # (a console-made instance, an endpoint) can send or receive anything (CIS 5.4, FSBP EC2.2).
+        aws.ec2.DefaultSecurityGroup(f"{name}-default-deny", vpc_id=vpc.id, ingress=[], egress=[],
+                                     tags={**args.tags, "Name": f"serverless-containers-{args.stack}-default-deny-all"},
+                                     opts=child)
+        for service in GATEWAY_ENDPOINT_SERVICES:
+            aws.ec2.VpcEndpoint(f"{name}-{service}", vpc_id=vpc.id, vpc_endpoint_type="Gateway",
+                                service_name=f"com.amazonaws.{args.region}.{service}", route_table_ids=[table.id],
+                                tags={**args.tags, "Name": f"serverless-containers-{args.stack}-{service}"},
+                                opts=child)
+
+    def _flow_logs(self, name: str, args: NetworkArgs, vpc_id: pulumi.Output[str],
+                   child: pulumi.ResourceOptions) -> None:
+        group = aws.cloudwatch.LogGroup(f"{name}-flow-logs", name=flow_log_group_name(args.stack),
+                                        retention_in_days=args.log_retention_days, tags=args.tags, opts=child)
+        role = aws.iam.Role(f"{name}-flow-logs", description=f"VPC Flow Logs of stack {args.stack} write with it",
+                            assume_role_policy=flow_log_assume_role_policy(args.account_id, args.region),
+                            tags=args.tags, opts=child)
+        policy = aws.iam.RolePolicy(f"{name}-flow-logs", role=role.id,
+                                    policy=group.arn.apply(lambda arn: json.dumps(flow_log_role_policy(arn))),
+                                    opts=child)
+        aws.ec2.FlowLog(f"{name}-flow-logs", vpc_id=vpc_id, traffic_type="ALL", log_destination_type="cloud-watch-logs",
+                        log_destination=group.arn, iam_role_arn=role.arn, max_aggregation_interval=600,
+                        tags=args.tags, opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]))
 
 
 @dataclass
@@ -116,6 +174,8 @@ class ApiSecurityGroupsArgs:
     """The entrypoint container's port: the only one the VPC link may reach. Other containers of the
     task talk over localhost and are not reachable from the network at all."""
     protocol: str = "tcp"
+    egress: str = "all"
+    """all: the tasks may call anything. https: only TCP 443 (AWS APIs, ECR, Docker Hub, most web APIs)."""
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -146,8 +206,11 @@ class ApiSecurityGroups(pulumi.ComponentResource):
             f"{name}-task-from-vpc-link", security_group_id=task.id, referenced_security_group_id=link.id,
             ip_protocol=args.protocol, from_port=args.routed_port, to_port=args.routed_port,
             description="from the VPC link of the API on the routed port", tags=args.tags, opts=child)
+        # taskEgress (docs/design.md): DNS to the VPC resolver is never filtered by security groups.
+        egress = {"ip_protocol": "-1"} if args.egress == "all" else {"ip_protocol": "tcp", "from_port": 443,
+                                                                       "to_port": 443}
         aws.vpc.SecurityGroupEgressRule(
-            f"{name}-task-egress", security_group_id=task.id, cidr_ipv4="0.0.0.0/0", ip_protocol="-1",
+            f"{name}-task-egress", security_group_id=task.id, cidr_ipv4="0.0.0.0/0", **egress,
             description="image pulls, AWS APIs and outbound calls of the app", tags=args.tags, opts=child)
         self.vpc_link_security_group_id = link.id
         self.task_security_group_id = task.id

@@ -221,6 +221,7 @@ class SharedResources:
     """Filled by create_api; the stack's Alerts watch these APIs (components/alerts.py)."""
     file_system: FileSystem | None = None
     """The stack's EFS file system; only when some API has a persistent named volume."""
+    deployer_arn: str | None = None
 
 
 def deploy(settings: StackSettings, prepared: list[PreparedApi]) -> None:
@@ -228,6 +229,8 @@ def deploy(settings: StackSettings, prepared: list[PreparedApi]) -> None:
         for warning in item.app.warnings:
             pulumi.log.warn(f"API {item.settings.name}: {warning}")
     zones = _resolve_zones(settings)     # before the first resource: a bad certificate region stops here
+    for warning in self_sign_up_warnings(settings):
+        pulumi.log.warn(warning)
     shared = create_shared_resources(settings, needs_file_system=any(persistent_volumes(i.app) for i in prepared))
     outputs = {item.settings.name: create_api(settings, shared, item, zones.get(item.settings.name))
                for item in prepared}
@@ -249,24 +252,48 @@ def _resolve_zones(settings: StackSettings) -> dict[str, str | None]:
     except ConfigError as error:
         raise StackConfigError(error.problem, file=error.file, service=error.service, key=error.key,
                                fix=error.fix) from None
+WRITE_OPERATIONS = ("create", "update", "delete")
+
+
+def self_sign_up_warnings(settings: StackSettings) -> list[str]:
+    """With `userPool.selfSignUp: true` anyone can make an account; say which APIs that lets them write with."""
+    if not settings.security.user_pool.self_sign_up:
+        return []
+    found = []
+    for api in settings.apis.values():
+        writes = sorted(table for table, ops in api.storage_access.items() if set(ops) & set(WRITE_OPERATIONS))
+        if api.auth and writes:
+            found.append(f"API {api.name}: userPool.selfSignUp is true, so anyone who signs up can write to "
+                         f"table(s) {', '.join(writes)} through it (the app client id is public). Set "
+                         f"userPool.selfSignUp: false in {settings.config_file} and create users as an "
+                         f"administrator, or check every write in the app.")
+    return found
 
 
 def create_shared_resources(settings: StackSettings, needs_file_system: bool = False) -> SharedResources:
     stack = settings.stack
     region = aws.get_region().region
-    account_id = aws.get_caller_identity().account_id
+    caller = aws.get_caller_identity()
+    account_id = caller.account_id
+    # The IAM principal behind this `pulumi up` (an assumed role's role ARN, path included): the only one
+    # that may write source zips into the pipelines' buckets (components/pipeline/access.py).
+    deployer_arn = aws.iam.get_session_context(arn=caller.arn).issuer_arn
     tags = {"project": NAMESPACE, "stack": stack}
     network = Network("network", NetworkArgs(
         stack=stack, high_availability=settings.high_availability, existing_vpc=settings.existing_vpc,
-        config_file=settings.config_file, tags=tags))
-    auth = Auth("auth", AuthArgs(stack=stack, region=region, tags=tags)) if settings.uses_auth else None
+        config_file=settings.config_file, region=region, account_id=account_id,
+        flow_logs=settings.security.vpc_flow_logs, log_retention_days=settings.log_retention_days, tags=tags))
+    pool = settings.security.user_pool
+    auth = Auth("auth", AuthArgs(stack=stack, region=region, deletion_protection=pool.deletion_protection,
+                                 self_sign_up=pool.self_sign_up, mfa=pool.mfa, tags=tags)) \
+        if settings.uses_auth else None
     storage = Storage("storage", StorageArgs(stack=stack, tables=settings.storage, tags=tags))
     cluster = Cluster("cluster", ClusterArgs(stack=stack, vpc_id=network.vpc_id,
                                              fargate_spot=settings.fargate_spot, tags=tags))
     file_system = FileSystem("volumes", FileSystemArgs(
         stack=stack, vpc_id=network.vpc_id, subnet_ids=network.subnet_ids, tags=tags)) if needs_file_system else None
     return SharedResources(region=region, account_id=account_id, tags=tags, network=network, auth=auth,
-                           storage=storage, cluster=cluster, file_system=file_system)
+                           storage=storage, cluster=cluster, file_system=file_system, deployer_arn=deployer_arn)
 
 
 def _api_volumes(shared: SharedResources, item: PreparedApi, task_security_group_id: pulumi.Input[str],
@@ -293,15 +320,17 @@ def create_api(settings: StackSettings, shared: SharedResources, item: PreparedA
     network, auth, storage, cluster = shared.network, shared.auth, shared.storage, shared.cluster
     tags = {**shared.tags, "api": name}
     firewall = ApiSecurityGroups(f"{name}-firewall", ApiSecurityGroupsArgs(
-        stack=stack, api=name, vpc_id=network.vpc_id, routed_port=app.routed_port, tags=tags))
+        stack=stack, api=name, vpc_id=network.vpc_id, routed_port=app.routed_port,
+        egress=settings.security.task_egress, tags=tags))
     provided = settings.stack_secrets.get(name, {})
     secrets = Secrets(f"{name}-secrets", SecretsArgs(
         stack=stack, api=name, secrets=app.secrets, tags=tags,
         values={s: p.value for s, p in provided.items() if p.arn is None},
-        existing_arns={s: p.arn for s, p in provided.items() if p.arn})) if app.secrets else None
+        existing_arns={s: p.arn for s, p in provided.items() if p.arn},
+        recovery_window_in_days=settings.security.secret_recovery_window_days)) if app.secrets else None
     repositories = ImageRepositories(f"{name}-images", ImageRepositoriesArgs(
         stack=stack, api=name, app=app, build_mode=api.build, manual_images=dict(api.images), region=region,
-        tags=tags))
+        force_delete=settings.security.force_destroy, tags=tags))
     images = {c.name: repositories.images[c.name] if c.is_built else c.image for c in app.containers}
     count = count_plan(api.replicas, api.scaling, api.sleep, api.awake, app.replicas)
     replicas = count.replicas
@@ -333,7 +362,8 @@ def create_api(settings: StackSettings, shared: SharedResources, item: PreparedA
         cloud_map_service_arn=service.cloud_map_service_arn, cors_origins=list(settings.cors_origins),
         jwt_issuer=auth.issuer if (auth and api.auth) else None,
         jwt_audience=[auth.client_id] if (auth and api.auth) else None,
-        disable_execute_api_endpoint=api.disable_default_endpoint, tags=tags))
+        disable_execute_api_endpoint=api.disable_default_endpoint,
+        log_retention_days=settings.log_retention_days, tags=tags))
     if count.managed:
         ApiScaling(f"{name}-scaling", ApiScalingArgs(
             stack=stack, api=name, plan=count, cluster_name=cluster.cluster_name, service_name=service.service_name,
@@ -353,7 +383,9 @@ def create_api(settings: StackSettings, shared: SharedResources, item: PreparedA
         replicas=replicas, images_ready=repositories.ready, github=api.github,
         github_token=settings.github_token, docker_hub_credentials_arn=settings.docker_hub_credentials,
         deploy_timeout_minutes=settings.deploy_timeout_minutes,
-        repository_names=list(repositories.repository_names.values()), tags=tags))
+        repository_names=list(repositories.repository_names.values()),
+        force_destroy=settings.security.force_destroy, approval=api.approval, deployer_arn=shared.deployer_arn,
+        tags=tags))
     shared.alerted.append(AlertedApi(
         api=name, cluster_name=cluster.cluster_name, cluster_arn=cluster.cluster_arn, service_name=service.service_name,
         service_arn=service.service_arn, http_api_id=http_api.api_id,

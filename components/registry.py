@@ -106,6 +106,9 @@ class ImageRepositoriesArgs:
     """Region of the lookups; default: the stack's `aws:region`."""
     profile: str | None = None
     """AWS profile of the lookups; default: the stack's `aws:profile` (the lookup runs out of process)."""
+    force_delete: bool = True
+    """True: `pulumi destroy` deletes a repository with its images. False (`forceDestroy: false`): only an
+    empty one, so a destroy by mistake stops before the images are gone."""
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -140,8 +143,8 @@ class ImageRepositories(pulumi.ComponentResource):
                 image_scanning_configuration={"scan_on_push": True},
                 # `deployed` moves after every successful deploy and every rollback
                 image_tag_mutability="MUTABLE",
-                # the stack owns the images; `pulumi destroy` must not stop at a non-empty repository
-                force_delete=True, tags=args.tags, opts=child)
+                # forceDestroy (default true): the stack owns the images, `pulumi destroy` deletes them too
+                force_delete=args.force_delete, tags=args.tags, opts=child)
             aws.ecr.LifecyclePolicy(f"{name}-{container.name}", repository=repository.name, policy=policy_text,
                                     opts=child)
             self.repository_urls[container.name] = repository.repository_url

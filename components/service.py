@@ -40,11 +40,15 @@ def namespace_name(stack: str) -> str:
     return f"{stack}.serverless-containers.internal"
 
 
-def assume_role_policy(account_id: str) -> str:
-    """ECS tasks of this account only (the confused-deputy guard AWS recommends)."""
+def assume_role_policy(account_id: str, region: str | None = None) -> str:
+    """ECS tasks of this account only and, with ``region``, ECS resources of this account and region
+    (``aws:SourceArn``; the confused-deputy guard the ECS task IAM role documentation shows)."""
+    condition: dict = {"StringEquals": {"aws:SourceAccount": account_id}}
+    if region:
+        condition["ArnLike"] = {"aws:SourceArn": f"arn:aws:ecs:{region}:{account_id}:*"}
     return json.dumps({"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Principal": {"Service": ECS_TASKS_PRINCIPAL}, "Action": "sts:AssumeRole",
-        "Condition": {"StringEquals": {"aws:SourceAccount": account_id}}}]})
+        "Condition": condition}]})
 
 
 def execution_role_policy(repository_arns: list[str], log_group_arns: list[str], secret_arns: list[str],
@@ -238,7 +242,7 @@ class Service(pulumi.ComponentResource):
 
         execution_role = aws.iam.Role(
             f"{name}-execution", description=f"ECS starts {args.api} tasks of stack {args.stack} with it",
-            assume_role_policy=assume_role_policy(args.account_id), tags=args.tags, opts=child)
+            assume_role_policy=assume_role_policy(args.account_id, args.region), tags=args.tags, opts=child)
         # The task definition and the service wait for these inline policies, not only for the roles: a role
         # whose policy is not attached yet cannot pull images, write logs or read secrets (IAM is eventually
         # consistent, and nothing else orders the policy before the first task).
@@ -253,7 +257,7 @@ class Service(pulumi.ComponentResource):
             opts=child)]
         task_role = aws.iam.Role(
             f"{name}-task", description=f"the code of {args.api} (stack {args.stack}) runs with it",
-            assume_role_policy=assume_role_policy(args.account_id), tags=args.tags, opts=child)
+            assume_role_policy=assume_role_policy(args.account_id, args.region), tags=args.tags, opts=child)
         if args.storage:
             policies.append(aws.iam.RolePolicy(
                 f"{name}-storage", role=task_role.id,

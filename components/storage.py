@@ -64,7 +64,8 @@ class StorageArgs:
     """True: server-side encryption with the AWS-managed `aws/dynamodb` KMS key (no key fee, access shows
     in CloudTrail). DynamoDB encrypts with an AWS-owned key even when False."""
     deletion_protection: bool = False
-    """False: the table is deleted with the stack (`pulumi destroy`); back it up first if it matters."""
+    """False: the table is deleted with the stack (`pulumi destroy`); back it up first if it matters. A table's
+    own `deletionProtection: true` (stack config) protects that table whatever this says."""
 
 
 class Storage(pulumi.ComponentResource):

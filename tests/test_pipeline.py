@@ -222,7 +222,8 @@ def test_build_role_is_least_privilege(managed_arm_two):
     assert statements["EcrLogin"] == {"Sid": "EcrLogin", "Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"],
                                       "Resource": ["*"]}
     bucket_arn = managed_arm_two.one("aws:s3/bucket:Bucket").outputs["arn"]
-    assert statements["Artifacts"]["Resource"] == [f"{bucket_arn}/*"]
+    # only the pipeline's artifact prefix (the first 20 characters of its name), never the source zips
+    assert statements["Artifacts"]["Resource"] == [f"{bucket_arn}/serverless-container/*"]
     group_arn = managed_arm_two.one("aws:cloudwatch/logGroup:LogGroup", "shop-pipeline-build").outputs["arn"]
     assert statements["Logs"]["Resource"] == [group_arn, f"{group_arn}:*"]
     assert not any("*" == a or a.endswith(":*") for s in statements.values() for a in s["Action"])

@@ -274,7 +274,8 @@ def test_roles_hold_only_their_grants(multi_run):
     for role in roles.values():
         trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
         assert trust["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}
-        assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+        assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"},
+                                      "ArnLike": {"aws:SourceArn": "arn:aws:ecs:us-east-1:123456789012:*"}}
         assert not role.inputs.get("managedPolicyArns")
     assert not multi_run.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
     policies = {p.name: p for p in multi_run.of_type("aws:iam/rolePolicy:RolePolicy")}

@@ -35,6 +35,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.pipeline.access import (  # noqa: F401 - re-exported: the role documents live in access.py
+    ARTIFACT_PREFIX_LENGTH, ECR_PUSH_ACTIONS, approval_stage, artifact_prefix, assume_role_policy, bucket_policy,
+    build_role_policy, codebuild_project_arn, event_rule_arn_pattern, pipeline_role_policy)
 from components.pipeline.buildspec import (IMAGE_DEFINITIONS_FILE, buildspec_yaml, image_builds,
                                            promote_buildspec_yaml, repository_env_var)
 from components.config import GithubSource
@@ -45,8 +48,6 @@ from components.pipeline.source_bundle import default_bundle_path, write_bundle
 PROJECT = "serverless-containers"
 ARTIFACT_RETENTION_DAYS = 7
 SOURCE_PREFIX = "source/"
-# CodePipeline keeps a run's artifacts under the first 20 characters of the pipeline name.
-ARTIFACT_PREFIX_LENGTH = 20
 BUILD_IMAGES = {
     # architecture -> (CodeBuild environment type, curated image with Docker)
     "X86_64": ("LINUX_CONTAINER", "aws/codebuild/standard:7.0"),
@@ -99,66 +100,6 @@ def build_environment(architecture: str, variables: dict[str, Any]) -> dict:
     }
 
 
-def assume_role_policy(service: str, account_id: str) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole",
-        "Condition": {"StringEquals": {"aws:SourceAccount": account_id}}}]})
-
-
-ECR_PUSH_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage",
-                    "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage"]
-
-
-def build_role_policy(log_group_arn: str, bucket_arn: str, repository_arns: list[str],
-                      docker_hub_credentials_arn: str | None = None) -> dict:
-    """CodeBuild: write its own log group, read the source and write the output artifact in its own
-    bucket, pull and push its own repositories (GetAuthorizationToken has no resource scope), and read
-    the Docker Hub credentials when the stack has them."""
-    statements = [
-        {"Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-         "Resource": [log_group_arn, f"{log_group_arn}:*"]},
-        {"Sid": "Artifacts", "Effect": "Allow", "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
-         "Resource": [f"{bucket_arn}/*"]},
-        {"Sid": "ArtifactBucket", "Effect": "Allow", "Action": ["s3:GetBucketAcl", "s3:GetBucketLocation"],
-         "Resource": [bucket_arn]},
-        {"Sid": "EcrLogin", "Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"], "Resource": ["*"]},
-        {"Sid": "EcrPush", "Effect": "Allow", "Action": ECR_PUSH_ACTIONS, "Resource": sorted(repository_arns)},
-    ]
-    if docker_hub_credentials_arn:
-        statements.append({"Sid": "ReadDockerHubCredentials", "Effect": "Allow",
-                           "Action": ["secretsmanager:GetSecretValue"], "Resource": [docker_hub_credentials_arn]})
-    return {"Version": "2012-10-17", "Statement": statements}
-
-
-def pipeline_role_policy(*, bucket_arn: str, project_arn: str, service_arn: str, passed_role_arns: list[str],
-                         connection_arn: str | None = None, promote_project_arn: str | None = None) -> dict:
-    """CodePipeline: its bucket, its CodeBuild project, its ECS service, and passing the task's two roles
-    to ECS (the deploy action registers a task definition revision that names them)."""
-    statements = [
-        {"Sid": "Artifacts", "Effect": "Allow",
-         "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:PutObjectAcl"],
-         "Resource": [f"{bucket_arn}/*"]},
-        {"Sid": "ArtifactBucket", "Effect": "Allow",
-         "Action": ["s3:GetBucketVersioning", "s3:GetBucketLocation", "s3:ListBucket"], "Resource": [bucket_arn]},
-        {"Sid": "Build", "Effect": "Allow", "Action": ["codebuild:StartBuild", "codebuild:BatchGetBuilds"],
-         "Resource": [project_arn] + ([promote_project_arn] if promote_project_arn else [])},
-        {"Sid": "DeployService", "Effect": "Allow", "Action": ["ecs:DescribeServices", "ecs:UpdateService"],
-         "Resource": [service_arn]},
-        # These ECS calls take no resource-level permissions.
-        {"Sid": "DeployTaskDefinition", "Effect": "Allow",
-         "Action": ["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition", "ecs:DescribeTasks",
-                    "ecs:ListTasks", "ecs:TagResource"],
-         "Resource": ["*"]},
-        {"Sid": "PassTaskRoles", "Effect": "Allow", "Action": ["iam:PassRole"], "Resource": sorted(passed_role_arns),
-         "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}},
-    ]
-    if connection_arn:
-        statements.append({"Sid": "GithubConnection", "Effect": "Allow",
-                           "Action": ["codestar-connections:UseConnection", "codeconnections:UseConnection"],
-                           "Resource": [connection_arn]})
-    return {"Version": "2012-10-17", "Statement": statements}
-
-
 def start_rule_policy(pipeline_arn: str) -> dict:
     return {"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Action": ["codepipeline:StartPipelineExecution"], "Resource": [pipeline_arn]}]}
@@ -195,10 +136,11 @@ def promote_project_name(stack: str, api: str) -> str:
 
 
 def pipeline_stages(source: dict, *, project_name: Any, cluster_name: Any, service_name: Any,
-                    promote_project_name: Any = None,
+                    promote_project_name: Any = None, approval: dict | None = None,
                     deploy_timeout_minutes: int = ECS_DEPLOY_TIMEOUT_MINUTES) -> list[dict]:
-    """Source -> Build -> Deploy -> Promote. Promote runs only when Deploy succeeded (a failed stage ends the
-    run): it moves the ``deployed`` tag to the build ECS just rolled out (docs/design.md, "Who moves which tag")."""
+    """Source -> Build -> (``approval``: a manual approval stage) -> Deploy -> Promote. Promote runs only when
+    Deploy succeeded (a failed stage ends the run): it moves the ``deployed`` tag to the build ECS just rolled
+    out (docs/design.md, "Who moves which tag")."""
     stages = [
         {"name": "Source", "actions": [source]},
         {"name": "Build", "actions": [{
@@ -212,6 +154,8 @@ def pipeline_stages(source: dict, *, project_name: Any, cluster_name: Any, servi
                               "FileName": IMAGE_DEFINITIONS_FILE,
                               "DeploymentTimeout": str(deploy_timeout_minutes)}}]},
     ]
+    if approval is not None:
+        stages.insert(2, approval)
     if promote_project_name is not None:
         stages.append({"name": "Promote", "actions": [{
             "name": "TagDeployed", "category": "Build", "owner": "AWS", "provider": "CodeBuild", "version": "1",
@@ -273,6 +217,15 @@ class BuildPipelineArgs:
     """The built containers' ECR repositories: a failed first deploy takes `deployed` off them again."""
     profile: str | None = None
     """AWS profile for the waiter (it runs out of process); default: the stack's `aws:profile`."""
+    approval: bool = False
+    """True (`approval: true`): a manual approval stage before Deploy. `pulumi up` then waits (up to
+    ``wait_timeout_seconds``) until someone approves or rejects in the console; a rejection fails the update."""
+    deployer_arn: pulumi.Input[str] | None = None
+    """The IAM principal that runs `pulumi up` (a role's ARN, not its session's). Set: the bucket policy lets
+    only it write source zips, and only it and the pipeline's roles write anything. None: no bucket policy."""
+    force_destroy: bool = True
+    """True: `pulumi destroy` empties and deletes the artifact bucket. False (`forceDestroy: false`): the
+    destroy stops at a non-empty bucket."""
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -302,7 +255,7 @@ class BuildPipeline(pulumi.ComponentResource):
 
         # --- the bucket: pipeline artifacts, and the source zip for build: managed ---
         bucket = aws.s3.Bucket(f"{name}-artifacts", bucket_prefix=f"{args.stack}-{args.api}"[:36].rstrip("-") + "-",
-                               force_destroy=True, tags=args.tags, opts=child)
+                               force_destroy=args.force_destroy, tags=args.tags, opts=child)
         versioning = aws.s3.BucketVersioning(
             f"{name}-artifacts", bucket=bucket.id, versioning_configuration={"status": "Enabled"}, opts=child)
         aws.s3.BucketServerSideEncryptionConfiguration(
@@ -318,19 +271,24 @@ class BuildPipeline(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]))
         self.bucket_name = bucket.bucket
 
+        partition = aws.get_partition().partition
+
         # --- CodeBuild ---
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-build", name=build_log_group_name(args.stack, args.api),
             retention_in_days=args.log_retention_days, tags=args.tags, opts=child)
         build_role = aws.iam.Role(
             f"{name}-build", description=f"CodeBuild builds the images of {args.api} (stack {args.stack})",
-            assume_role_policy=assume_role_policy("codebuild.amazonaws.com", args.account_id), tags=args.tags,
+            # the build and the promote project run with this role
+            assume_role_policy=assume_role_policy("codebuild.amazonaws.com", args.account_id, [
+                codebuild_project_arn(partition, args.region, args.account_id, project_name)
+                for project_name in (physical, promote_project_name(args.stack, args.api))]), tags=args.tags,
             opts=child)
         build_policy = aws.iam.RolePolicy(
             f"{name}-build", role=build_role.id,
             policy=pulumi.Output.all(log_group.arn, bucket.arn, list(args.repository_arns.values())).apply(
                 lambda parts: json.dumps(build_role_policy(parts[0], parts[1], parts[2],
-                                                           args.docker_hub_credentials_arn))),
+                                                           args.docker_hub_credentials_arn, pipeline=physical))),
             opts=child)
         variables: dict[str, Any] = {"AWS_ACCOUNT_ID": args.account_id, "AWS_REGION": args.region}
         for build in builds:
@@ -360,10 +318,22 @@ class BuildPipeline(pulumi.ComponentResource):
                          "s3_logs": {"status": "DISABLED"}},
             tags=args.tags, opts=pulumi.ResourceOptions(parent=self, depends_on=[build_policy]))
 
-        partition = aws.get_partition().partition
         # From the Service's outputs, so everything that takes it waits for the service update.
         service_arn = pulumi.Output.all(args.cluster_name, args.service_name).apply(
             lambda parts: f"arn:{partition}:ecs:{args.region}:{args.account_id}:service/{parts[0]}/{parts[1]}")
+
+        pipeline_role = aws.iam.Role(
+            f"{name}-pipeline", description=f"CodePipeline builds and deploys {args.api} (stack {args.stack})",
+            assume_role_policy=assume_role_policy("codepipeline.amazonaws.com", args.account_id), tags=args.tags,
+            opts=child)
+        source_guards = [versioning]
+        if args.deployer_arn is not None:
+            source_guards.append(aws.s3.BucketPolicy(
+                f"{name}-artifacts", bucket=bucket.id,
+                policy=pulumi.Output.all(bucket.arn, args.deployer_arn, pipeline_role.arn, build_role.arn).apply(
+                    lambda parts: json.dumps(bucket_policy(parts[0], deployer_arn=parts[1], pipeline_role_arn=parts[2],
+                                                           build_role_arn=parts[3]))),
+                opts=child))
 
         # --- the source ---
         source_object = None
@@ -376,17 +346,14 @@ class BuildPipeline(pulumi.ComponentResource):
                 # The service's ARN as a tag makes the upload wait for this update's ECS service update: a build
                 # started earlier could finish first and then be rolled back to the old image by that update.
                 content_type="application/zip", tags={**args.tags, "deploys-service": service_arn},
-                # the S3 source action needs a version id: versioning must be on before the first upload
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]))
+                # the S3 source action needs a version id: versioning must be on before the first upload;
+                # the bucket policy that guards the source prefix is in place before it too
+                opts=pulumi.ResourceOptions(parent=self, depends_on=source_guards))
             source = source_action("managed", bucket=bucket.bucket, key=source_key(args.api))
         else:
             source = source_action("github", github=args.github, token=args.github_token)
 
         # --- CodePipeline ---
-        pipeline_role = aws.iam.Role(
-            f"{name}-pipeline", description=f"CodePipeline builds and deploys {args.api} (stack {args.stack})",
-            assume_role_policy=assume_role_policy("codepipeline.amazonaws.com", args.account_id), tags=args.tags,
-            opts=child)
         connection = args.github.connection_arn if args.build_mode == "github" and args.github else None
         pipeline_policy = aws.iam.RolePolicy(
             f"{name}-pipeline", role=pipeline_role.id,
@@ -395,7 +362,8 @@ class BuildPipeline(pulumi.ComponentResource):
                 lambda parts: json.dumps(pipeline_role_policy(
                     bucket_arn=parts[0], project_arn=parts[1], service_arn=parts[2], passed_role_arns=parts[3],
                     promote_project_arn=parts[4],
-                    connection_arn=connection))),
+                    connection_arn=connection, pipeline=physical,
+                    source_key=source_key(args.api) if source_object is not None else None))),
             opts=child)
         triggers = github_triggers(args.github) if connection else None
         depends = [pipeline_policy] + ([source_object] if source_object is not None else [])
@@ -405,7 +373,8 @@ class BuildPipeline(pulumi.ComponentResource):
             artifact_stores=[{"location": bucket.bucket, "type": "S3"}],
             stages=pipeline_stages(source, project_name=project.name, promote_project_name=promote.name,
                                    cluster_name=args.cluster_name, deploy_timeout_minutes=args.deploy_timeout_minutes,
-                                   service_name=args.service_name),
+                                   service_name=args.service_name,
+                                   approval=approval_stage(args.api, args.stack) if args.approval else None),
             triggers=triggers, tags=args.tags,
             # the run CodePipeline starts on creation must find the source zip and its permissions
             opts=pulumi.ResourceOptions(parent=self, depends_on=depends))
@@ -419,7 +388,8 @@ class BuildPipeline(pulumi.ComponentResource):
                 tags=args.tags, opts=child)
             events_role = aws.iam.Role(
                 f"{name}-start", description=f"EventBridge starts the pipeline of {args.api} (stack {args.stack})",
-                assume_role_policy=assume_role_policy("events.amazonaws.com", args.account_id), tags=args.tags,
+                assume_role_policy=assume_role_policy("events.amazonaws.com", args.account_id, event_rule_arn_pattern(
+                    partition, args.region, args.account_id, f"{name}-source")), tags=args.tags,
                 opts=child)
             events_policy = aws.iam.RolePolicy(
                 f"{name}-start", role=events_role.id,
@@ -432,7 +402,8 @@ class BuildPipeline(pulumi.ComponentResource):
         self.pipeline_url = pipeline.name.apply(lambda n: pipeline_console_url(args.region, n))
         pulumi.Output.all(pipeline.name, self.pipeline_url).apply(lambda parts: pulumi.log.info(
             f"API {args.api}: pipeline {parts[0]} builds and deploys it; `pulumi up` waits for the run of a new "
-            f"source. Follow it at {parts[1]}"))
+            f"source" + (" (and its manual approval before Deploy: approve or reject there)" if args.approval else "")
+            + f". Follow it at {parts[1]}"))
 
         if args.wait:
             aws_config = pulumi.Config("aws")

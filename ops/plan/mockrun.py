@@ -206,6 +206,8 @@ class RecordingMocks(pulumi_mocks.Mocks):
                     "reverseDnsPrefix": "com.amazonaws"}, []
         if args.token == "aws:route53/getZone:getZone":
             return self._zone(args.args)
+        if args.token == "aws:iam/getSessionContext:getSessionContext":   # the mock caller is a user: itself
+            return {key: args.args.get("arn") for key in ("arn", "issuerArn", "id")}, []
         if args.token == "aws:ec2/getVpc:getVpc":
             return {"id": args.args.get("id", "vpc-existing"), "cidrBlock": "10.20.0.0/16",
                     "arn": f"arn:aws:ec2:{region}:{ACCOUNT_ID}:vpc/{args.args.get('id')}"}, []
@@ -310,7 +312,6 @@ class RecordingMocks(pulumi_mocks.Mocks):
         if self.extra_outputs:
             outputs.update(self.extra_outputs(typ, name, inputs) or {})
         return resource_id, outputs
-
 
     def _zone(self, args: dict):
         """aws.route53.get_zone by name or id, answered from ``hosted_zones``; the provider's error otherwise."""

@@ -1041,6 +1041,10 @@ MAPPERS: dict[str, Mapper] = {
     "aws:efs/fileSystemPolicy:FileSystemPolicy": _efs_file_system_policy,
 }
 
+from tests.fidelity.security_requests import MAPPERS as _SECURITY_MAPPERS  # noqa: E402 - needs the helpers above
+
+MAPPERS.update(_SECURITY_MAPPERS)
+
 # Type-token prefixes that make no AWS request the models could check, and why.
 NOT_CHECKABLE: dict[str, str] = {
     "pulumi-python:dynamic/": "a Pulumi dynamic resource: its provider is our own Python code calling boto3 at "

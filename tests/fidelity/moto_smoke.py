@@ -18,6 +18,8 @@ import botocore.exceptions
 from botocore.config import Config
 from moto import mock_aws
 
+from tests.fidelity.security_requests import ID_OUTPUTS as SECURITY_ID_OUTPUTS, MOCK_CALLER_ARN, without_source_arns
+from tests.fidelity.security_requests import MOTO_ADJUSTMENTS as SECURITY_MOTO_ADJUSTMENTS
 from tests.fidelity.aws_requests import ApiRequest, Translation, _segment_pattern, substitute
 from tests.fidelity.validate import prepared_params
 
@@ -76,6 +78,7 @@ ID_OUTPUTS: dict[str, dict[str, Callable[[dict, Any], Any]]] = {
     "aws:efs/mountTarget:MountTarget": {"id": _get("MountTargetId")},
     "aws:efs/accessPoint:AccessPoint": {"id": _get("AccessPointId"), "arn": _get("AccessPointArn")},
 }
+ID_OUTPUTS.update(SECURITY_ID_OUTPUTS)
 
 
 def _codebuild_locations(params: dict) -> dict:
@@ -91,6 +94,7 @@ def _codebuild_locations(params: dict) -> dict:
 MOTO_ADJUSTMENTS: dict[tuple[str, str], Callable[[dict], dict]] = {
     ("codebuild", "CreateProject"): _codebuild_locations,
 }
+MOTO_ADJUSTMENTS.update(SECURITY_MOTO_ADJUSTMENTS)
 
 
 ACCOUNT = "123456789012"   # moto's default account, the same as mockrun's
@@ -226,6 +230,11 @@ def smoke_deploy(result, translation: Translation, *, region: str = "us-east-1",
         def client(service: str):
             return _client(service, region)
 
+        # The principal running `pulumi up` exists before the stack: the program names it in the artifact
+        # buckets' policies (components/pipeline/access.py), which moto enforces on the uploads that follow.
+        caller = client("sts").get_caller_identity()["Arn"]
+        mapping[MOCK_CALLER_ARN] = caller
+        created.add(caller)
         if existing_vpc:
             _seed_existing_vpc(client("ec2"), existing_vpc, mapping)
         for request in translation.requests:
@@ -277,7 +286,7 @@ def _send(request: ApiRequest, client, mapping, resolved, mock_refs, by_key, ren
     if adjust:
         params = adjust(params)
     pending = [mock for mock in mock_refs if mock not in resolved]
-    unresolved = sorted({mock_refs[mock] for mock in _mentioned(params, pending)})
+    unresolved = sorted({mock_refs[mock] for mock in _mentioned(without_source_arns(params), pending)})
     if unresolved:
         report.failures.append(f"{request.where}: references {unresolved}, not created before it")
         return None

@@ -1,0 +1,288 @@
+"""Issue 14 (security hardening) on the resource graph: what the program registers for each security setting,
+with the dev defaults and with every control on (the sample prod settings). docs/design.md, "Security"."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components.config import load_settings
+from components.errors import ConfigError
+from components.pipeline.access import bucket_policy
+from ops.plan import mockrun
+from tests.infra_helpers import botocore_errors, policy, write_compose_app, write_dockerfile_app
+
+program = pytest.importorskip("components.program")
+
+TABLES = {"posts": {"partitionKey": {"name": "id", "type": "N"}}}
+HARDENED = {
+    "userPool": {"selfSignUp": False, "mfa": "required", "deletionProtection": True},
+    "taskEgress": "https", "vpcFlowLogs": True, "secretRecoveryWindowDays": 7, "forceDestroy": False,
+    "storage": {"posts": {"partitionKey": {"name": "id", "type": "N"}, "deletionProtection": True}},
+}
+
+
+@pytest.fixture(scope="module")
+def apps(tmp_path_factory):
+    root = tmp_path_factory.mktemp("apps")
+    write_dockerfile_app(root, "web")
+    write_compose_app(root, "multi")
+    return root
+
+
+def apis(apps, **extra):
+    return {"multi": {"source": str(apps / "multi"), "entrypoint": "express", "auth": True,
+                      "access": {"storage": {"posts": ["create", "read", "update", "delete"]}}, **extra}}
+
+
+@pytest.fixture(scope="module")
+def dev(apps):
+    return mockrun.run(program.main, config={"storage": TABLES, "apis": apis(apps)})
+
+
+@pytest.fixture(scope="module")
+def hardened(apps):
+    return mockrun.run(program.main, config={**HARDENED, "apis": apis(apps, approval=True)}, stack="prod")
+
+
+def one_named(result, type_token, suffix):
+    found = [r for r in result.of_type(type_token) if r.name.endswith(suffix)]
+    assert len(found) == 1, [r.name for r in result.of_type(type_token)]
+    return found[0]
+
+
+# --- 1. who may sign up --------------------------------------------------------------------------------------
+
+def test_user_pool_is_admin_only_by_default_without_mfa(dev):
+    pool = dev.one("aws:cognito/userPool:UserPool").inputs
+    assert pool["adminCreateUserConfig"] == {"allowAdminCreateUserOnly": True}
+    assert pool["mfaConfiguration"] == "OFF" and "softwareTokenMfaConfiguration" not in pool
+    assert pool["deletionProtection"] == "INACTIVE"
+    assert not any("selfSignUp" in message for message in dev.warnings)
+
+
+def test_user_pool_with_required_totp_and_deletion_protection(hardened):
+    pool = hardened.one("aws:cognito/userPool:UserPool").inputs
+    assert pool["mfaConfiguration"] == "ON"
+    assert pool["softwareTokenMfaConfiguration"] == {"enabled": True}
+    assert pool["deletionProtection"] == "ACTIVE"
+
+
+def test_self_sign_up_with_write_access_warns(apps):
+    result = mockrun.run(program.main, config={"storage": TABLES, "userPool": {"selfSignUp": True, "mfa": "optional"},
+                                               "apis": apis(apps)})
+    pool = result.one("aws:cognito/userPool:UserPool").inputs
+    assert pool["adminCreateUserConfig"] == {"allowAdminCreateUserOnly": False}
+    assert pool["mfaConfiguration"] == "OPTIONAL"
+    warning, = [m for m in result.warnings if "selfSignUp" in m]
+    assert "multi" in warning and "posts" in warning and "userPool.selfSignUp: false" in warning
+
+
+def test_self_sign_up_with_read_only_access_does_not_warn(apps):
+    read_only = {"multi": {**apis(apps)["multi"], "access": {"storage": {"posts": ["read"]}}}}
+    result = mockrun.run(program.main, config={"storage": TABLES, "userPool": {"selfSignUp": True}, "apis": read_only})
+    assert not any("selfSignUp" in m for m in result.warnings)
+
+
+@pytest.mark.parametrize("raw, key", [
+    ({"userPool": {"selfSignUp": "yes"}}, "userPool.selfSignUp"),
+    ({"userPool": {"mfa": "sms"}}, "userPool.mfa"),
+    ({"userPool": {"signUp": True}}, "userPool"),
+    ({"taskEgress": "none"}, "taskEgress"),
+    ({"secretRecoveryWindowDays": 3}, "secretRecoveryWindowDays"),
+    ({"vpcFlowLogs": "on"}, "vpcFlowLogs"),
+    ({"forceDestroy": 1}, "forceDestroy"),
+])
+def test_bad_security_settings_are_config_errors(tmp_path, raw, key):
+    (tmp_path / "web").mkdir()
+    with pytest.raises(ConfigError) as error:
+        load_settings({**raw, "apis": {"web": {"source": "web"}}}, tmp_path, "dev")
+    assert error.value.key == f"serverless-containers:{key}"
+    assert error.value.file == "stacks/Pulumi.dev.yaml" and error.value.fix
+
+
+def test_yaml_off_reads_as_mfa_off(tmp_path):
+    (tmp_path / "web").mkdir()
+    settings = load_settings({"userPool": {"mfa": False}, "apis": {"web": {"source": "web"}}}, tmp_path, "dev")
+    assert settings.security.user_pool.mfa == "off"
+
+
+def test_approval_must_be_a_bool(tmp_path):
+    (tmp_path / "web").mkdir()
+    with pytest.raises(ConfigError) as error:
+        load_settings({"apis": {"web": {"source": "web", "approval": "yes"}}}, tmp_path, "dev")
+    assert error.value.key == "serverless-containers:apis.web.approval"
+
+
+# --- 3. the artifact bucket ------------------------------------------------------------------------------------
+
+def test_bucket_policy_denies_plain_http_and_foreign_writers(dev):
+    document = policy(one_named(dev, "aws:s3/bucketPolicy:BucketPolicy", "multi-pipeline-artifacts"))
+    statements = {s["Sid"]: s for s in document["Statement"]}
+    bucket = dev.one("aws:s3/bucket:Bucket").outputs["arn"]
+    roles = {r.name: r.outputs["arn"] for r in dev.of_type("aws:iam/role:Role")}
+    deployer = f"arn:aws:iam::{mockrun.ACCOUNT_ID}:user/mock"
+    tls = statements["DenyInsecureTransport"]
+    assert (tls["Effect"], tls["Action"], tls["Condition"]) == ("Deny", "s3:*", {"Bool": {"aws:SecureTransport": "false"}})
+    assert tls["Resource"] == [bucket, f"{bucket}/*"]
+    source = statements["OnlyTheDeployerWritesSources"]
+    assert source["Resource"] == [f"{bucket}/source/*"]
+    assert source["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": [deployer]}}
+    writers = statements["OnlyTheDeployerAndThePipelineWrite"]["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]
+    assert writers == sorted([deployer, roles["multi-pipeline-pipeline"], roles["multi-pipeline-build"]])
+    # the upload waits for the policy
+    upload = dev.one("aws:s3/bucketObjectv2:BucketObjectv2")
+    assert upload.custom and dev.one("aws:s3/bucketPolicy:BucketPolicy")
+
+
+def _allowed(document: dict, principal: str, key: str, secure: bool = True) -> bool:
+    """IAM's semantics for this policy's Deny statements (ArnNotEquals on aws:PrincipalArn, Bool on TLS)."""
+    for statement in document["Statement"]:
+        resources = statement["Resource"]
+        if not any(key.startswith(r.split(":::", 1)[1].rstrip("*")) or r.endswith(":::" + key) for r in resources):
+            continue
+        condition = statement["Condition"]
+        if "Bool" in condition and not secure:
+            return False
+        if "ArnNotEquals" in condition and principal not in condition["ArnNotEquals"]["aws:PrincipalArn"]:
+            return False
+    return True
+
+
+def test_bucket_policy_semantics():
+    document = bucket_policy("arn:aws:s3:::b", deployer_arn="arn:aws:iam::1:role/deployer",
+                             pipeline_role_arn="arn:aws:iam::1:role/pipeline", build_role_arn="arn:aws:iam::1:role/build")
+    assert _allowed(document, "arn:aws:iam::1:role/deployer", "b/source/api.zip")
+    assert not _allowed(document, "arn:aws:iam::1:role/deployer", "b/source/api.zip", secure=False)
+    assert not _allowed(document, "arn:aws:iam::1:role/pipeline", "b/source/api.zip")
+    assert not _allowed(document, "arn:aws:iam::1:user/admin", "b/source/api.zip")
+    assert _allowed(document, "arn:aws:iam::1:role/build", "b/serverless-container/imagedefini/x.zip")
+    assert not _allowed(document, "arn:aws:iam::1:user/admin", "b/serverless-container/imagedefini/x.zip")
+    assert botocore_errors("s3", "PutBucketPolicy", {"Bucket": "b", "Policy": json.dumps(document)}) == ""
+
+
+def test_roles_reach_only_their_prefixes(dev):
+    statements = {s["Sid"]: s for s in policy(one_named(dev, "aws:iam/rolePolicy:RolePolicy", "multi-pipeline-pipeline"))
+                  ["Statement"]}
+    bucket = dev.one("aws:s3/bucket:Bucket").outputs["arn"]
+    assert statements["Artifacts"]["Resource"] == [f"{bucket}/serverless-container/*"]
+    assert statements["ReadSource"] == {"Sid": "ReadSource", "Effect": "Allow",
+                                        "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+                                        "Resource": [f"{bucket}/source/multi.zip"]}
+    every_action = [a for s in statements.values() for a in s["Action"]]
+    assert "s3:PutObjectAcl" not in every_action
+    tag = statements["TagNewTaskDefinitions"]
+    assert tag["Action"] == ["ecs:TagResource"]
+    assert tag["Condition"] == {"StringEquals": {"ecs:CreateAction": ["RegisterTaskDefinition"]}}
+    assert "ecs:TagResource" not in statements["DeployTaskDefinition"]["Action"]
+
+
+def test_no_approval_stage_by_default(dev):
+    stages = [s["name"] for s in dev.one("aws:codepipeline/pipeline:Pipeline").inputs["stages"]]
+    assert stages == ["Source", "Build", "Deploy", "Promote"]
+
+
+def test_approval_stage_before_deploy(hardened):
+    stages = hardened.one("aws:codepipeline/pipeline:Pipeline").inputs["stages"]
+    assert [s["name"] for s in stages] == ["Source", "Build", "Approve", "Deploy", "Promote"]
+    approve, = stages[2]["actions"]
+    assert (approve["category"], approve["owner"], approve["provider"], approve["version"]) == \
+        ("Approval", "AWS", "Manual", "1")
+    assert any("manual approval" in message for level, message in hardened.logs if level == "info")
+
+
+# --- 5. network ----------------------------------------------------------------------------------------------
+
+def test_default_security_group_denies_everything_and_gateway_endpoints(dev):
+    default = dev.one("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup").inputs
+    assert default.get("ingress", []) == [] and default.get("egress", []) == []
+    vpc_id = dev.one("aws:ec2/vpc:Vpc").outputs["id"]
+    assert default["vpcId"] == vpc_id
+    table = dev.one("aws:ec2/routeTable:RouteTable").outputs["id"]
+    endpoints = {e.inputs["serviceName"]: e.inputs for e in dev.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")}
+    assert set(endpoints) == {"com.amazonaws.us-east-1.s3", "com.amazonaws.us-east-1.dynamodb"}
+    for endpoint in endpoints.values():
+        assert (endpoint["vpcEndpointType"], endpoint["routeTableIds"], endpoint["vpcId"]) == ("Gateway", [table], vpc_id)
+    assert dev.of_type("aws:ec2/flowLog:FlowLog") == []
+
+
+def test_task_egress(dev, hardened):
+    open_rule = one_named(dev, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "-task-egress").inputs
+    assert open_rule["ipProtocol"] == "-1" and open_rule["cidrIpv4"] == "0.0.0.0/0"
+    https = one_named(hardened, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "-task-egress").inputs
+    assert (https["ipProtocol"], https["fromPort"], https["toPort"]) == ("tcp", 443, 443)
+
+
+def test_flow_logs_to_cloudwatch_with_a_scoped_role(hardened):
+    flow = hardened.one("aws:ec2/flowLog:FlowLog").inputs
+    group = one_named(hardened, "aws:cloudwatch/logGroup:LogGroup", "network-flow-logs")
+    assert group.inputs["name"] == "/serverless-containers/prod/vpc-flow-logs"
+    assert (flow["vpcId"], flow["logDestination"], flow["trafficType"]) == \
+        (hardened.one("aws:ec2/vpc:Vpc").outputs["id"], group.outputs["arn"], "ALL")
+    role = one_named(hardened, "aws:iam/role:Role", "network-flow-logs")
+    assert flow["iamRoleArn"] == role.outputs["arn"]
+    condition = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]["Condition"]
+    assert condition["ArnLike"] == {"aws:SourceArn": "arn:aws:ec2:us-east-1:123456789012:vpc-flow-log/*"}
+    grant = policy(one_named(hardened, "aws:iam/rolePolicy:RolePolicy", "network-flow-logs"))["Statement"][0]
+    assert grant["Resource"] == [group.outputs["arn"], f"{group.outputs['arn']}:*"]
+
+
+# --- 6. API edge ---------------------------------------------------------------------------------------------
+
+def test_signed_in_api_has_no_unauthenticated_route(dev):
+    routes = dev.of_type("aws:apigatewayv2/route:Route")
+    assert routes and all(r.inputs["authorizationType"] == "JWT" for r in routes)
+    keys = sorted(r.inputs["routeKey"] for r in routes)
+    assert not any(k.startswith("OPTIONS") or k == "$default" for k in keys)
+    assert {"GET /", "GET /{proxy+}", "POST /{proxy+}", "DELETE /{proxy+}"} <= set(keys)
+    cors = dev.one("aws:apigatewayv2/api:Api").inputs["corsConfiguration"]
+    assert "authorization" in cors["allowHeaders"]      # API Gateway answers the preflight from this
+
+
+def test_stage_writes_json_access_logs(dev):
+    stage = dev.one("aws:apigatewayv2/stage:Stage").inputs
+    group = one_named(dev, "aws:cloudwatch/logGroup:LogGroup", "multi-api-access")
+    assert group.inputs["name"] == "/aws/apigateway/serverless-containers-dev-multi"
+    assert group.inputs["retentionInDays"] == 7
+    settings = stage["accessLogSettings"]
+    assert settings["destinationArn"] == group.outputs["arn"]
+    line = json.loads(settings["format"])
+    assert line["sourceIp"] == "$context.identity.sourceIp" and line["routeKey"] == "$context.routeKey"
+    assert line["status"] == "$context.status" and line["sub"] == "$context.authorizer.claims.sub"
+
+
+# --- 7. secrets and data -------------------------------------------------------------------------------------
+
+def test_recovery_window_deletion_protection_and_destroy(dev, hardened):
+    assert {s.inputs["recoveryWindowInDays"] for s in dev.of_type("aws:secretsmanager/secret:Secret")} == {0}
+    assert {s.inputs["recoveryWindowInDays"] for s in hardened.of_type("aws:secretsmanager/secret:Secret")} == {7}
+    assert dev.one("aws:dynamodb/table:Table").inputs["deletionProtectionEnabled"] is False
+    assert hardened.one("aws:dynamodb/table:Table").inputs["deletionProtectionEnabled"] is True
+    assert dev.one("aws:s3/bucket:Bucket").inputs["forceDestroy"] is True
+    assert hardened.one("aws:s3/bucket:Bucket").inputs["forceDestroy"] is False
+    assert {r.inputs["forceDelete"] for r in dev.of_type("aws:ecr/repository:Repository")} == {True}
+    assert {r.inputs["forceDelete"] for r in hardened.of_type("aws:ecr/repository:Repository")} == {False}
+
+
+# --- 8. IAM trust ----------------------------------------------------------------------------------------------
+
+def test_trust_policies_name_their_source(dev):
+    def trust(suffix):
+        return json.loads(one_named(dev, "aws:iam/role:Role", suffix).inputs["assumeRolePolicy"])["Statement"][0]
+
+    build = trust("multi-pipeline-build")
+    assert build["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "123456789012"},
+        "ArnLike": {"aws:SourceArn": [
+            "arn:aws:codebuild:us-east-1:123456789012:project/serverless-containers-dev-multi",
+            "arn:aws:codebuild:us-east-1:123456789012:project/serverless-containers-dev-multi-promote"]}}
+    # exactly the two projects that run with the role (the build and the promote step)
+    assert sorted(p.outputs["arn"] for p in dev.of_type("aws:codebuild/project:Project")) == \
+        build["Condition"]["ArnLike"]["aws:SourceArn"]
+    start = trust("multi-pipeline-start")
+    assert start["Condition"]["ArnLike"] == {"aws:SourceArn": "arn:aws:events:us-east-1:123456789012:rule/"
+                                                              "multi-pipeline-source-*"}
+    # CodePipeline documents no aws:SourceArn for its service role: the account condition only
+    assert trust("multi-pipeline-pipeline")["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    for role in ("multi-execution", "multi-task"):
+        assert trust(role)["Condition"]["ArnLike"] == {"aws:SourceArn": "arn:aws:ecs:us-east-1:123456789012:*"}
