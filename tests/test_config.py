@@ -244,6 +244,7 @@ def test_any_value_is_accepted_or_a_config_error(project, key, value):
         load_settings(raw, project, "dev")
     except ConfigError as error:
         assert error.file == "stacks/Pulumi.dev.yaml" and error.key and error.fix
+        assert str(error).startswith(f"stacks/Pulumi.dev.yaml, key '{error.key}'"), str(error)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -253,3 +254,4 @@ def test_any_api_block_is_accepted_or_a_config_error(project, api):
         load_settings({"apis": {"posts": {"source": "apps/posts", **api}}}, project, "dev")
     except ConfigError as error:
         assert error.key.startswith("serverless-containers:apis.posts") and error.fix
+        assert error.file == "stacks/Pulumi.dev.yaml" and f"key '{error.key}'" in str(error), str(error)
