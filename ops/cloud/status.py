@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from ops.cloud import ecs as ecs_view
+from ops.cloud import scaling
 from ops.stack.outputs import ApiOutputs, console_pipeline_url
 
 
@@ -19,13 +20,12 @@ def _when(value: Any) -> str:
     return str(value or "?")
 
 
-def service_lines(ecs, api: ApiOutputs) -> list[str]:
+def service_lines(ecs, api: ApiOutputs, autoscaling=None) -> list[str]:
     service = ecs_view.describe_service(ecs, api.cluster, api.service)
     lines = [f"service {api.service} (cluster {api.cluster}): {service.get('status')}, desired "
              f"{service.get('desiredCount', 0)}, running {service.get('runningCount', 0)}, "
              f"pending {service.get('pendingCount', 0)}"]
-    if service.get("desiredCount", 0) == 0:
-        lines.append("  paused (desired count 0): no task runs. `python -m ops resume` starts it again.")
+    lines += scaling.count_lines(autoscaling, api, int(service.get("desiredCount", 0)))
     lines.append("deployments:")
     for deployment in service.get("deployments", []):
         state = deployment.get("rolloutState") or "-"
@@ -138,9 +138,9 @@ def domain_lines(api: ApiOutputs) -> list[str]:
 
 
 def api_status(*, ecs, logs, codepipeline, api: ApiOutputs, region: str, stopped: int = 5,
-               log_lines: int = 10) -> list[str]:
+               log_lines: int = 10, autoscaling=None) -> list[str]:
     lines = [f"API {api.name} ({api.type}): {api.url or '(no URL)'}"]
-    body = domain_lines(api) + service_lines(ecs, api)
+    body = domain_lines(api) + service_lines(ecs, api, autoscaling)
     body += pipeline_lines(codepipeline, api, region)
     body += stopped_task_lines(ecs, logs, api, stopped, log_lines)
     return lines + [f"  {line}" for line in body]

@@ -64,10 +64,14 @@ def show_status(args: argparse.Namespace) -> int:
     outputs = stack_outputs_for(args)
     aws = aws_for(args, outputs)
     ecs, logs, codepipeline = aws.client("ecs"), aws.client("logs"), aws.client("codepipeline")
-    for index, api in enumerate(outputs.select(args.api)):
+    selected = outputs.select(args.api)
+    managed = any(api.scaling.get("managedBy", "stack") != "stack" for api in selected)
+    autoscaling = aws.client("application-autoscaling") if managed else None
+    for index, api in enumerate(selected):
         if index:
             say()
         for line in status_report.api_status(ecs=ecs, logs=logs, codepipeline=codepipeline, api=api,
-                                             region=aws.region, stopped=args.stopped, log_lines=args.log_lines):
+                                             region=aws.region, stopped=args.stopped, log_lines=args.log_lines,
+                                             autoscaling=autoscaling):
             say(line)
     return 0

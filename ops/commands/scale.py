@@ -26,14 +26,21 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     outputs = stack_outputs_for(args)
     apis = outputs.select(args.api)
-    ecs = aws_for(args, outputs).client("ecs")
+    aws = aws_for(args, outputs)
+    ecs = aws.client("ecs")
+    managed = any(api.scaling.get("managedBy", "stack") != "stack" for api in apis)
+    autoscaling = aws.client("application-autoscaling") if managed else None
     for api in apis:
         if args.action == "pause":
-            scaling.pause(ecs, api, say)
+            scaling.pause(ecs, api, say, autoscaling)
         else:
-            scaling.resume(ecs, api, say, getattr(args, "replicas", None))
+            scaling.resume(ecs, api, say, getattr(args, "replicas", None), autoscaling)
     if args.action == "pause":
         names = " ".join(f"--api {api.name}" for api in apis)
         say(f"paused. Resume with: python -m ops resume --stack {args.stack} {names}")
-        say("note: the next `python -m ops up` may also set the desired count back.")
+        if managed:
+            say("note: APIs whose count Application Auto Scaling sets stay paused through `python -m ops up` "
+                "(it leaves the desired count alone) until resume; the others get their replicas back.")
+        else:
+            say("note: the next `python -m ops up` may also set the desired count back.")
     return 0

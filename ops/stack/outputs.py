@@ -39,6 +39,7 @@ class ApiOutputs:
     pipeline_url: str = ""
     build: str = ""
     auth: bool | None = None          # not in the output contract yet; None means "ask the stack config"
+    scaling: Mapping[str, Any] = field(default_factory=dict)        # who sets the count (components/scaling.py)
     domain_name: str = ""             # custom domain (then `url` is on it); "" when there is none
     default_url: str = ""             # the execute-api address; "" when there is none or it is turned off
     dns_records: tuple[DnsRecord, ...] = ()   # records still to add at the DNS provider (zone elsewhere)
@@ -105,6 +106,7 @@ def _api_from(name: str, raw: Any, source: str) -> ApiOutputs:
         pipeline_url=str(raw.get("pipelineUrl") or ""),
         build=str(raw.get("build") or ""),
         auth=raw.get("auth") if isinstance(raw.get("auth"), bool) else None,
+        scaling=dict(raw.get("scaling")) if isinstance(raw.get("scaling"), dict) else {},
         **_domain_from(raw.get("domain")),
     )
 
