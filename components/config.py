@@ -228,7 +228,7 @@ class _Validator:
 
 def _describe(value: Any) -> str:
     if value is None:
-        return "nothing"
+        return "empty (null)"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (dict, list)):

@@ -53,3 +53,24 @@ class LoadWarning:
     def __str__(self) -> str:
         where = _location(self.file, self.service, self.key)
         return f"{where}: {self.message}" if where else self.message
+
+
+def group_warnings(warnings) -> list[str]:
+    """The warnings as lines to print, one per distinct (file, key, message): a warning repeated for several
+    services becomes one line naming them all. Order: first appearance."""
+    groups: dict[tuple, list[str]] = {}
+    for warning in warnings:
+        groups.setdefault((warning.file, warning.key, warning.message), [])
+        if warning.service and warning.service not in groups[(warning.file, warning.key, warning.message)]:
+            groups[(warning.file, warning.key, warning.message)].append(warning.service)
+    lines = []
+    for (file, key, message), services in groups.items():
+        if len(services) <= 1:
+            lines.append(str(LoadWarning(message, file=file, service=services[0] if services else None, key=key)))
+            continue
+        where = [str(file)] if file else []
+        where.append("services " + ", ".join(f"'{s}'" for s in services))
+        if key:
+            where.append(f"key '{key}'")
+        lines.append(f"{', '.join(where)}: {message}")
+    return lines

@@ -26,7 +26,7 @@ from components.config_secrets import provided_hint
 from components.compose.volumes import database_volumes, persistent_volumes, volume_owner
 from components.config import NAMESPACE, TOP_LEVEL_KEYS, ApiSettings, StackSettings, check_name_lengths, load_settings
 from components.domain import CustomDomain, CustomDomainArgs, resolve_zones
-from components.errors import ConfigError
+from components.errors import ConfigError, group_warnings
 from components.regions import check_region
 from components.filesystem import ApiVolumes, ApiVolumesArgs, FileSystem, FileSystemArgs, VolumeSpec
 from components.network import ApiSecurityGroups, ApiSecurityGroupsArgs, Network, NetworkArgs
@@ -226,8 +226,8 @@ class SharedResources:
 
 def deploy(settings: StackSettings, prepared: list[PreparedApi]) -> None:
     for item in prepared:
-        for warning in item.app.warnings:
-            pulumi.log.warn(f"API {item.settings.name}: {warning}")
+        for line in group_warnings(item.app.warnings):
+            pulumi.log.warn(f"API {item.settings.name}: {line}")
     zones = _resolve_zones(settings)     # before the first resource: a bad certificate region stops here
     for warning in self_sign_up_warnings(settings):
         pulumi.log.warn(warning)
@@ -354,8 +354,8 @@ def create_api(settings: StackSettings, shared: SharedResources, item: PreparedA
         docker_hub_credentials_arn=settings.docker_hub_credentials, count_managed=count.managed,
         efs_volumes=efs, deploy_timeout_minutes=settings.deploy_timeout_minutes,
         after=list(network.internet_path), tags=tags))
-    for warning in service.warnings:
-        pulumi.log.warn(f"API {name}: {warning}")
+    for line in group_warnings(service.warnings):
+        pulumi.log.warn(f"API {name}: {line}")
     http_api = Api(f"{name}-api", ApiArgs(
         stack=stack, api=name, type=api.type, subnet_ids=network.subnet_ids,
         vpc_link_security_group_id=firewall.vpc_link_security_group_id,

@@ -9,6 +9,21 @@ from components.compose.model import Container, fargate_task_size
 from components.errors import ConfigError
 
 
+HOST_VARIABLE = re.compile(r"(HOST|HOSTNAME|HOSTS|SERVER|SERVERS|ADDR|ADDRESS|ENDPOINT|URL|URI|DSN|BROKER|BROKERS)$",
+                           re.IGNORECASE)
+
+
+def _names_host(key: str, value: str, other: str) -> bool:
+    """``value`` uses the service ``other`` as a host: host:port, a URL's host, user@host, or the whole value of a
+    variable whose name says it holds a host (..._HOST, ..._URL, ...)."""
+    name = re.escape(other)
+    if re.search(rf"(?:^|://|@|[\s,;=]){name}:\d+(?:$|[/?\s,;])", value):
+        return True
+    if re.search(rf"(?:://|@){name}(?:$|[:/?\s,;])", value):
+        return True
+    return value == other and bool(HOST_VARIABLE.search(key.rstrip("_")))
+
+
 class TaskChecks:
     """Needs ``self.origin`` (service -> file) and ``self._warn`` from the loader."""
 
@@ -46,18 +61,19 @@ class TaskChecks:
                 visit(name, [name])
 
     def _warn_service_hostnames(self, containers: list[Container]) -> None:
+        """Warn for values that use another service as a host name (db:5432, http://api/, user@db, DB_HOST=db),
+        never for a bare word that only happens to be a service's name (POSTGRES_USER=db, CACHE_DRIVER=redis)."""
         names = [c.name for c in containers]
         for container in containers:
             for key, value in container.environment.items():
                 for other in names:
-                    if other == container.name:
+                    if other == container.name or not _names_host(key, value, other):
                         continue
-                    if value == other or re.search(rf"(?:^|[/@]){re.escape(other)}(?::\d+)?(?:/|$)", value):
-                        self._warn(f"{key}={value} names the service {other!r}, but on Fargate there is no host "
-                                   f"called {other!r}: all containers share localhost, so use localhost (with "
-                                   f"{other!r}'s port) instead.", file=self.origin.get(container.name),
-                                   service=container.name, key=f"environment.{key}")
-                        break
+                    self._warn(f"{key}={value} names the service {other!r}, but on Fargate there is no host "
+                               f"called {other!r}: all containers share localhost, so use localhost (with "
+                               f"{other!r}'s port) instead.", file=self.origin.get(container.name),
+                               service=container.name, key=f"environment.{key}")
+                    break
 
     def _task_size(self, containers: list[Container], file: str) -> tuple[int, int]:
         cpu = sum(c.cpu or 0 for c in containers)

@@ -68,6 +68,8 @@ SERVICE_KEYS: dict[str, KeyRule] = {
                                 "matching drop list"),
     "cap_add": KeyRule(HONORED, "ECS linuxParameters.capabilities.add: SYS_PTRACE; Docker's default capabilities are already "
                                "there; any other capability is an error"),
+    "links": KeyRule(HONORED, "each linked service becomes a depends_on (service_started), as links also order "
+                              "start-up; no alias is needed: the task's containers share localhost"),
     "privileged": KeyRule(REJECTED, "privileged: true is refused by Fargate"),
     "network_mode": KeyRule(REJECTED, "host and container: are impossible on Fargate (awsvpc); service:X with X in "
                                       "this app is what the task already is (a note); other modes are ignored "
@@ -111,7 +113,6 @@ SERVICE_KEYS: dict[str, KeyRule] = {
     "hostname": KeyRule(WARNED, "not applied: Fargate does not support setting the hostname"),
     "isolation": KeyRule(WARNED, "not applied: Windows isolation modes do not exist on Linux Fargate"),
     "label_file": KeyRule(WARNED, "not applied: labels are not set on ECS containers"),
-    "links": KeyRule(WARNED, "not needed: containers of the task share localhost; use localhost:PORT"),
     "logging": KeyRule(WARNED, "replaced: logs go to CloudWatch Logs (awslogs), one log group per container"),
     "mac_address": KeyRule(WARNED, "not applied: Fargate assigns the network interface"),
     "mem_swappiness": KeyRule(WARNED, "not applied: Fargate has no swap"),

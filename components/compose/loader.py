@@ -35,11 +35,12 @@ from pathlib import Path
 
 from components.compose.checks import TaskChecks
 from components.compose.routing import Routing
-from components.compose.dockerfile import find_dockerfile, load_dockerfile_app
+from components.compose.dockerfile import container_name_for, find_dockerfile, load_dockerfile_app
 from components.compose.documents import Reset, is_dir, is_file, parse_documents, read_text, real_path
 from components.compose.fargate import TOP_LEVEL_KEYS, describe_fargate_handling
 from components.compose.interpolate import interpolate_tree, read_env_file, strip_markers_for_validation
 from components.compose.merge import (
+    drop_repeated_entries,
     REMOTE_FILE,
     extends_cycle_error,
     merge_projects,
@@ -84,6 +85,7 @@ def load_app(source_dir: str | Path, compose_files: list[str | Path] | None = No
     port: the routed port (``apis.NAME.port``); None: the entrypoint's first TCP port, its Traefik
         ``loadbalancer.server.port`` label, its first ``expose`` entry, else 80 with a warning.
     """
+    loader = None
     try:
         loader = _Loader(source_dir, environ)
         loader.stack_secrets = dict(stack_secrets or {})
@@ -91,8 +93,11 @@ def load_app(source_dir: str | Path, compose_files: list[str | Path] | None = No
         loader.ephemeral_volumes = frozenset(ephemeral_volumes)
         loader.routed_port_setting = port
         return loader.load(compose_files, entrypoint)
-    except ConfigError:
-        raise
+    except ConfigError as error:
+        if loader is None or not loader.warnings:
+            raise
+        # What was noticed before the error often explains it (an unset variable that left a port ":/udp").
+        raise with_warnings(error, loader.warnings) from None
     except RecursionError:
         raise ConfigError("the compose files nest too deeply to load (a recursive structure?).",
                           file=str(source_dir)) from None
@@ -100,6 +105,16 @@ def load_app(source_dir: str | Path, compose_files: list[str | Path] | None = No
         raise LoaderBugError(f"the loader failed unexpectedly ({type(error).__name__}: {error}). This is a bug in "
                              "serverless-containers; please report it with the compose file.",
                              file=str(source_dir)) from error
+
+
+def with_warnings(error: ConfigError, warnings: list[LoadWarning], limit: int = 5) -> ConfigError:
+    """The same error, its problem followed by the warnings gathered before it (at most ``limit``)."""
+    shown = "; ".join(str(w) for w in warnings[:limit]) + (f"; and {len(warnings) - limit} more" if len(warnings) > limit
+                                                           else "")
+    copy = type(error).__new__(type(error))
+    ConfigError.__init__(copy, f"{error.problem} (Warnings before this error: {shown}.)", file=error.file,
+                         service=error.service, key=error.key, fix=error.fix)
+    return copy
 
 
 class _Loader(ServiceTranslation, TaskChecks, Routing):
@@ -194,6 +209,9 @@ class _Loader(ServiceTranslation, TaskChecks, Routing):
             if not isinstance(document, dict):
                 raise ConfigError(f"the top level must be a mapping (services:, secrets:, ...), not {type(document).__name__}.",
                                   file=file, fix="start the file with services:.")
+            document, repeated = drop_repeated_entries(document)
+            for service, key, note in repeated:
+                self._warn(note, file=file, service=service, key=key)
             validate_document(strip_markers_for_validation(document), file)
             if "version" in document:
                 self._warn("version: is obsolete and ignored; the current Compose specification applies.",
@@ -325,11 +343,24 @@ class _Loader(ServiceTranslation, TaskChecks, Routing):
                                   key="entrypoint", fix=f"leave entrypoint out, or set it to {app.entrypoint!r}.")
             return app
         project_dir = files[0].parent
+        self._set_project_name(files[0])
         project: dict = {}
         for path in files:
             project = merge_projects(project, self._load_file(path, project_dir, self.variables, ()))
         project = strip_markers(project)
         return self._build_app(project, files, entrypoint)
+
+    def _set_project_name(self, first_file: Path) -> None:
+        """${COMPOSE_PROJECT_NAME} as Compose sets it: the environment's, else the first file's ``name:``, else
+        the folder's name (lowercase letters, digits, '_' and '-')."""
+        if self.variables.get("COMPOSE_PROJECT_NAME"):
+            return
+        documents = parse_documents(read_text(first_file), str(first_file))
+        name = documents[0].get("name") if documents and isinstance(documents[0], dict) else None
+        if isinstance(name, str) and "$" not in name and container_name_for(Path(name)) == name:
+            self.variables["COMPOSE_PROJECT_NAME"] = name
+        else:
+            self.variables["COMPOSE_PROJECT_NAME"] = container_name_for(first_file.parent)
 
     def _build_app(self, project: dict, files: list[Path], entrypoint: str | None) -> App:
         main_file = str(files[0])

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import os
+import posixpath
 import re
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,52 @@ def _list_to_mapping(value: Any, *, separator: str = "=") -> Any:
     return mapping
 
 
+def drop_repeated_entries(document: dict) -> tuple[dict, list[tuple[str, str, str]]]:
+    """Repeated ``environment`` and ``ports`` list entries, as Docker Compose 2.40 takes them (it accepts them;
+    only 2.24.1 refused them): an entry written twice counts once, a variable set twice keeps its last value.
+    Returns the document and (service, key, note) for each repetition, so the caller can warn."""
+    services = document.get("services")
+    if not isinstance(services, dict):
+        return document, []
+    notes: list[tuple[str, str, str]] = []
+    changed = {}
+    for name, service in services.items():
+        if not isinstance(service, dict):
+            continue
+        fixed = dict(service)
+        for key in ("environment", "ports"):
+            entries = service.get(key)
+            if not isinstance(entries, list):
+                continue
+            seen: dict[str, int] = {}
+            kept = []
+            for entry in entries:
+                text = repr(entry) if not isinstance(entry, str) else entry
+                if text in seen:
+                    notes.append((str(name), key, f"{key} lists {text!r} twice; it counts once, as Docker Compose "
+                                                  "takes it."))
+                    continue
+                seen[text] = len(kept)
+                kept.append(entry)
+            if key == "environment":
+                names: dict[str, str] = {}
+                for entry in kept:
+                    if isinstance(entry, str):
+                        variable = entry.partition("=")[0]
+                        if variable in names and names[variable] != entry:
+                            notes.append((str(name), f"{key}.{variable}", f"environment sets {variable} twice; the "
+                                                                         f"last value ({entry!r}) wins, as in Docker "
+                                                                         "Compose."))
+                        names[variable] = entry
+            if len(kept) != len(entries):
+                fixed[key] = kept
+        changed[name] = fixed
+    return {**document, "services": {**services, **changed}}, notes
+
+
+DEFAULT_CONTEXT = "x-default-context"   # the folder "." means for a build without context (merge-internal)
+
+
 def _normalize_build(value: Any, base_dir: Path) -> Any:
     if isinstance(value, str):
         value = {"context": value}
@@ -69,8 +116,11 @@ def _normalize_build(value: Any, base_dir: Path) -> Any:
     build = dict(value)
     context = build.get("context")
     if context is None or context == "":
-        context = "."
-    if isinstance(context, str) and not is_remote_context(context):
+        # No context here: an override's build (e.g. only args) keeps the base file's context when merged, so
+        # only remember where "." would be for a build that never gets one.
+        build.pop("context", None)
+        build[DEFAULT_CONTEXT] = str(resolve_path(base_dir, "."))
+    elif isinstance(context, str) and not is_remote_context(context):
         build["context"] = str(resolve_path(base_dir, context))
     if "args" in build:
         build["args"] = _list_to_mapping(build["args"])
@@ -99,11 +149,20 @@ def _is_path_source(source: str) -> bool:
     return source.startswith((".", "/", "~")) or "/" in source or "\\" in source or bool(re.match(r"^[a-zA-Z]:", source))
 
 
+def clean_path(path: str) -> str:
+    """A container path as Compose cleans it (Go's path.Clean): ``/data/`` -> ``/data``, ``/a/./b/../c`` -> ``/a/c``;
+    so an override's volume replaces the base file's one with the same target."""
+    if not path:
+        return path
+    cleaned = posixpath.normpath(path)
+    return "/" + cleaned.lstrip("/") if cleaned.startswith("//") else cleaned
+
+
 def normalize_volume(item: Any, base_dir: Path) -> Any:
     """A ``volumes:`` entry as ``{type, source, target, read_only}`` with bind sources made absolute."""
     if isinstance(item, str):
         if ":" not in item:
-            return {"type": "volume", "source": None, "target": item, "read_only": False}
+            return {"type": "volume", "source": None, "target": clean_path(item), "read_only": False}
         match = _WINDOWS_SHORT_VOLUME.match(item)
         if not match:
             return {"type": "invalid", "source": item, "target": None, "read_only": False, "text": item}
@@ -111,10 +170,12 @@ def normalize_volume(item: Any, base_dir: Path) -> Any:
         kind = "bind" if _is_path_source(source) else "volume"
         if kind == "bind" and not re.match(r"^[a-zA-Z]:", source):
             source = str(resolve_path(base_dir, source))
-        return {"type": kind, "source": source or None, "target": target,
+        return {"type": kind, "source": source or None, "target": clean_path(target),
                 "read_only": "ro" in mode.split(","), "text": item}
     if isinstance(item, dict):
         volume = dict(item)
+        if isinstance(volume.get("target"), str):
+            volume["target"] = clean_path(volume["target"])
         if volume.get("type") == "bind" and isinstance(volume.get("source"), str) \
                 and not re.match(r"^[a-zA-Z]:", volume["source"]):
             volume["source"] = str(resolve_path(base_dir, volume["source"]))

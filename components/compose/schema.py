@@ -37,6 +37,8 @@ def service_properties() -> set[str]:
 
 
 def _short(value: Any, limit: int = 80) -> str:
+    if value is None:
+        return "empty (null)"
     text = repr(value)
     return text if len(text) <= limit else text[:limit - 3] + "..."
 

@@ -12,7 +12,7 @@ from components.compose.dockerfile import read_dockerfile
 from components.compose.documents import exists, is_dir, is_file, read_text, real_path
 from components.compose.fargate import check_deploy, check_service
 from components.compose.interpolate import read_env_file
-from components.compose.merge import is_remote_context
+from components.compose.merge import DEFAULT_CONTEXT, is_remote_context
 from components.compose.model import BuildSpec, Container, Dependency, HealthCheck, PortMapping, Secret
 from components.compose.runtime import RuntimeKeys
 from components.compose.volumes import VolumeTranslation
@@ -36,6 +36,16 @@ SECRET_PREFIX = ".secret-"
 SECRETS_MANAGER_MAX_BYTES = 65536
 ECS_MIN_CONTAINER_MEMORY = 6      # MiB; ECS refuses a container memory limit below this
 BUILD_KEYS_USED = {"context", "dockerfile", "dockerfile_inline", "args", "target"}
+
+
+def _with_links(service: dict) -> dict:
+    """depends_on plus ``links``: the spec says a link also orders start-up, so each linked service is a
+    dependency (service_started) unless depends_on names it already. The alias is not needed (localhost)."""
+    entries = dict(service.get("depends_on") or {})
+    for link in service.get("links") or []:
+        target = str(link).split(":", 1)[0]
+        entries.setdefault(target, {"condition": "service_started", "required": True})
+    return entries
 
 
 class ServiceTranslation(VolumeTranslation, RuntimeKeys):
@@ -68,7 +78,7 @@ class ServiceTranslation(VolumeTranslation, RuntimeKeys):
             working_dir=as_text(service["working_dir"]) if service.get("working_dir") not in (None, "") else None,
             user=as_text(service["user"]) if service.get("user") not in (None, "") else None,
             secrets=self._service_secrets(name, service.get("secrets") or [], defined_secrets, file),
-            depends_on=self._depends_on(name, service.get("depends_on") or {}, enabled, disabled, file),
+            depends_on=self._depends_on(name, _with_links(service), enabled, disabled, file),
             mounts=self._mounts(name, service.get("volumes") or [], volumes, file),
             labels={str(k): as_text(v) if v is not None else "" for k, v in (service.get("labels") or {}).items()},
             expose=[str(entry) for entry in service.get("expose") or []],
@@ -82,7 +92,7 @@ class ServiceTranslation(VolumeTranslation, RuntimeKeys):
             return None
         if not isinstance(build, dict):
             raise self._error(f"build {short(build)} is not a folder or a mapping.", file, name, "build")
-        context = as_text(build.get("context") or ".")
+        context = as_text(build.get("context") or build.get(DEFAULT_CONTEXT) or ".")
         dockerfile = build.get("dockerfile")
         inline = build.get("dockerfile_inline")
         if dockerfile not in (None, "") and inline not in (None, ""):
@@ -225,7 +235,12 @@ class ServiceTranslation(VolumeTranslation, RuntimeKeys):
                               'write test: ["CMD", "curl", "-f", "http://localhost:8080/"] or test: "curl -f ..." '
                               "with durations like 30s, 1m30s or 500ms.") from None
         for note in notes:
-            if note == "test":
+            if note == "none-string":
+                self._warn("healthcheck test: NONE written as a plain string is, by the Compose specification, the "
+                           "shell command NONE (CMD-SHELL NONE), which would always fail; it is taken as meant: no "
+                           "health check. Write test: [\"NONE\"] (or disable: true) to say so.", file=file,
+                           service=name, key="healthcheck.test")
+            elif note == "test":
                 self._warn("the healthcheck has no test: Compose would use the image's HEALTHCHECK, but ECS never "
                            "runs it and no local Dockerfile declares one, so this container gets no health check.",
                            file=file, service=name, key="healthcheck.test")

@@ -18,7 +18,9 @@ MAX_PORT = 65535
 
 
 def short(value: Any, limit: int = 60) -> str:
-    """A value for an error message: its repr, cut short (junk can be long)."""
+    """A value for an error message: its repr, cut short (junk can be long); null is "empty (null)", never None."""
+    if value is None:
+        return "empty (null)"
     text = repr(value)
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
@@ -296,7 +298,7 @@ def parse_healthcheck(spec: Any) -> tuple[HealthCheck | None, list[str]]:
     else:
         raise FieldError("test", f"test {short(test)} is not a command string or a list starting with CMD, CMD-SHELL or NONE")
     if command[0] == "NONE":
-        return None, notes
+        return None, notes + (["none-string"] if isinstance(test, str) else [])
     if command[0] not in ("CMD", "CMD-SHELL"):
         raise FieldError("test", f"test {short(list(command))} must start with CMD, CMD-SHELL or NONE")
     if len(command) < 2:

@@ -10,13 +10,13 @@ else is explained. Also the pure facts the program needs about an app's volumes:
 """
 from __future__ import annotations
 
-import posixpath
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from components.compose.documents import is_dir, is_file
+from components.compose.merge import clean_path
 from components.compose.model import App, VolumeMount
 from components.compose.values import as_bool, as_text, short
 
@@ -87,8 +87,7 @@ def is_database_image(image: str | None) -> bool:
 
 def clean_target(path: str) -> str:
     """A container path as Compose keeps it: ``/data/`` -> ``/data``, ``/a/./b/../c`` -> ``/a/c``."""
-    cleaned = posixpath.normpath(path) if path else path
-    return "/" + cleaned.lstrip("/") if cleaned.startswith("//") else cleaned
+    return clean_path(path)
 
 
 def persistent_volumes(app: App) -> list[str]:
