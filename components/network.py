@@ -15,6 +15,8 @@ import pulumi_aws as aws
 
 from components.config import ExistingVpc
 from components.errors import ConfigError
+from components.vpc_links import SOURCE as VPC_LINK_SOURCE
+from components.vpc_links import VPC_LINK_ZONE_IDS, vpc_link_supported
 
 # Fargate cannot run in this us-east-1 zone; AWS names zones differently per account, ids are stable.
 ZONE_IDS_WITHOUT_FARGATE = ["use1-az3"]
@@ -33,7 +35,8 @@ class NetworkArgs:
     config_file: str = ""
     """The stack file, for error messages."""
     region: str = ""
-    """For the gateway endpoints' service names and the flow-log role's trust condition."""
+    """For the gateway endpoints' service names, the flow-log role's trust condition, and the zones: where API
+    Gateway cannot place a VPC link is avoided (components/vpc_links.py)."""
     account_id: str = ""
     flow_logs: bool = False
     """True: the created VPC's flow logs (accepted and rejected traffic) go to CloudWatch Logs."""
@@ -103,6 +106,16 @@ class Network(pulumi.ComponentResource):
                 raise ConfigError(f"VPC {existing.vpc_id} has {key} turned off; Cloud Map service discovery needs it.",
                                   file=args.config_file, key="serverless-containers:existingVpc.vpcId",
                                   fix=f"turn on {key} in the VPC settings, or remove existingVpc to create a VPC.")
+        # The API's VPC link goes into these subnets: API Gateway supports VPC links only in some zones.
+        for index, subnet_id in enumerate(existing.subnet_ids):
+            zone_id = getattr(aws.ec2.get_subnet(id=subnet_id), "availability_zone_id", None) or ""
+            if zone_id and not vpc_link_supported(args.region, zone_id):
+                raise ConfigError(
+                    f"subnet {subnet_id} is in zone {zone_id}, where API Gateway cannot place an HTTP API VPC link "
+                    f"(supported in {args.region}: {', '.join(sorted(VPC_LINK_ZONE_IDS[args.region]))}; "
+                    f"{VPC_LINK_SOURCE}).", file=args.config_file,
+                    key=f"serverless-containers:existingVpc.subnetIds[{index}]",
+                    fix="use public subnets in the supported zones.")
         self.vpc_id = pulumi.Output.from_input(existing.vpc_id)
         self.subnet_ids = [pulumi.Output.from_input(s) for s in existing.subnet_ids]
         self.availability_zones = []
@@ -113,7 +126,9 @@ class Network(pulumi.ComponentResource):
         zones = aws.get_availability_zones(
             state="available", exclude_zone_ids=ZONE_IDS_WITHOUT_FARGATE,
             filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}])
-        names = sorted(zones.names)
+        # The API's VPC link shares the tasks' subnets, so only zones where API Gateway supports VPC links.
+        names = sorted(name for name, zone_id in zip(zones.names, zones.zone_ids or [""] * len(zones.names))
+                       if vpc_link_supported(args.region, zone_id))
         if len(names) < zone_count:
             raise ConfigError(f"this region has only {len(names)} usable availability zones.",
                               file=args.config_file, key="serverless-containers:highAvailability",

@@ -106,3 +106,33 @@ def test_existing_vpc_without_dns_is_refused():
 
 def test_subnet_cidrs():
     assert subnet_cidrs("10.0.0.0/16", 3, 20) == ["10.0.0.0/20", "10.0.16.0/20", "10.0.32.0/20"]
+
+
+def test_created_subnets_avoid_zones_without_http_api_vpc_links():
+    """us-west-1 supports VPC links in usw1-az1 and usw1-az3 only (components/vpc_links.py, AWS's table)."""
+    def program():
+        Network("network", NetworkArgs(stack="dev", region="us-west-1", high_availability=False))
+    result = mockrun.run(program, config={"aws:region": "us-west-1"})
+    subnet, = result.of_type("aws:ec2/subnet:Subnet")
+    assert subnet.inputs["availabilityZone"] == "us-west-1a"          # usw1-az1 under the mocks
+    with pytest.raises(Exception) as error:       # only two supported zones: no three-zone stack in us-west-1
+        mockrun.run(lambda: Network("network", NetworkArgs(stack="dev", region="us-west-1", high_availability=True)),
+                    config={"aws:region": "us-west-1"})
+    assert "usable availability zones" in str(error.value)
+
+
+def test_existing_subnets_in_a_zone_without_vpc_links_are_refused():
+    existing = ExistingVpc(vpc_id="vpc-0abc", subnet_ids=("subnet-0aaa", "subnet-0bbb"))
+    invoke = {"aws:ec2/getSubnet:getSubnet": {"id": "subnet-0bbb", "vpcId": "vpc-0abc",
+                                               "availabilityZone": "us-east-1c", "availabilityZoneId": "use1-az3"}}
+    with pytest.raises(Exception) as error:
+        mockrun.run(lambda: Network("network", NetworkArgs(stack="dev", region="us-east-1", existing_vpc=existing,
+                                                           config_file="stacks/Pulumi.dev.yaml")),
+                    invoke_results=invoke)
+    message = str(error.value)
+    assert "zone use1-az3, where API Gateway cannot place an HTTP API VPC link" in message
+    assert "existingVpc.subnetIds[0]" in message and "use1-az1, use1-az2, use1-az4, use1-az5, use1-az6" in message
+    # a supported zone passes
+    fine = {"aws:ec2/getSubnet:getSubnet": {**invoke["aws:ec2/getSubnet:getSubnet"], "availabilityZoneId": "use1-az2"}}
+    mockrun.run(lambda: Network("network", NetworkArgs(stack="dev", region="us-east-1", existing_vpc=existing)),
+                invoke_results=fine)

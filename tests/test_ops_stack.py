@@ -228,3 +228,13 @@ def test_destroy_checks_for_the_pulumi_cli_before_asking_for_the_stack_name(proj
     code, out, err = _run(capsys, "destroy", "--stack", "dev", "--project-dir", str(project))
     assert code == 1 and "Pulumi CLI is not installed" in err
     assert asked == []
+
+
+def test_up_does_not_refresh_so_a_paused_api_stays_paused_as_the_readme_says(project, fake_workspace,
+                                                                           fake_credentials, capsys):
+    """`ops pause` changes the desired count outside Pulumi; `up` compares with the last state, not with AWS."""
+    assert _run(capsys, "up", "--stack", "dev", "--project-dir", str(project))[0] == 0
+    operation, options = fake_workspace.stacks["dev"].calls[0]
+    assert operation == "up" and not options.get("refresh")
+    readme = (PROJECT_DIR / "README.md").read_text()
+    assert "`resume` is the way back: `up` leaves a paused API paused" in readme

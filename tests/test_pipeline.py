@@ -276,6 +276,10 @@ def test_pipeline_role_is_least_privilege(managed):
     assert "GithubConnection" not in statements
     trust = json.loads(named(managed, "aws:iam/role:Role", "-pipeline-pipeline").inputs["assumeRolePolicy"])
     assert trust["Statement"][0]["Principal"] == {"Service": "codepipeline.amazonaws.com"}
+    # CodePipeline's documented trust policy has no condition: the account is checked only if CodePipeline sends it
+    assert trust["Statement"][0]["Condition"] == {"StringEqualsIfExists": {"aws:SourceAccount": "123456789012"}}
+    build_trust = json.loads(named(managed, "aws:iam/role:Role", "-pipeline-build").inputs["assumeRolePolicy"])
+    assert build_trust["Statement"][0]["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
 
 
 def test_waiter_follows_the_upload_and_the_service(managed):

@@ -12,7 +12,9 @@ The bucket is the door to production: whatever lands in ``source/<api>.zip`` is 
 * service roles trust their service for this account only (``aws:SourceAccount``) and, where the service
   sends it (CodeBuild: the project; EventBridge: the rule), for one source ARN (``aws:SourceArn``).
   CodePipeline documents no ``aws:SourceArn`` on its service-role assumption, and a condition on a key
-  the service does not send would lock it out, so its role keeps the account condition only.
+  the service does not send would lock it out, so its role keeps the account condition only, and checks
+  even that one only when CodePipeline sends it (``StringEqualsIfExists``): its documented trust policy
+  has no condition at all (docs/design.md, "Questionable settings, decided").
 """
 from __future__ import annotations
 
@@ -27,10 +29,16 @@ def artifact_prefix(pipeline: str) -> str:
     return pipeline[:ARTIFACT_PREFIX_LENGTH]
 
 
+# Services whose documentation does not say that they send aws:SourceAccount when they assume their role: a
+# StringEquals on a key that is not sent denies sts:AssumeRole, and CreatePipeline fails.
+SOURCE_ACCOUNT_IF_PRESENT = frozenset({"codepipeline.amazonaws.com"})
+
+
 def assume_role_policy(service: str, account_id: str, source_arn: str | list[str] | None = None) -> str:
     """``service`` may assume the role for this account's resources only; with ``source_arn`` (ARNs or
     patterns ArnLike matches) only on behalf of those resources."""
-    condition: dict = {"StringEquals": {"aws:SourceAccount": account_id}}
+    operator = "StringEqualsIfExists" if service in SOURCE_ACCOUNT_IF_PRESENT else "StringEquals"
+    condition: dict = {operator: {"aws:SourceAccount": account_id}}
     if source_arn:
         condition["ArnLike"] = {"aws:SourceArn": source_arn}
     return json.dumps({"Version": "2012-10-17", "Statement": [{

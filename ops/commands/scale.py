@@ -40,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
         say(f"paused. Resume with: python -m ops resume --stack {args.stack} {names}")
         if managed:
             say("note: APIs whose count Application Auto Scaling sets stay paused through `python -m ops up` "
-                "(it leaves the desired count alone) until resume; the others get their replicas back.")
-        else:
-            say("note: the next `python -m ops up` may also set the desired count back.")
+                "(it leaves the desired count alone) until resume.")
+        say("note: `python -m ops up` and `pulumi up` leave a paused API paused (they compare the program with the "
+            "last deployed state, not with AWS); only `resume` starts it again, or a changed replica count in the "
+            "stack config, or `pulumi up --refresh`.")
     return 0

@@ -21,6 +21,8 @@ from pulumi.runtime.settings import ROOT
 from pulumi.runtime.stack import massage, run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from ops.plan.engine_view import register_options, zone_id_prefix
+
 PROJECT = "serverless-containers"
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 ACCOUNT_ID = "123456789012"
@@ -193,7 +195,7 @@ class RecordingMocks(pulumi_mocks.Mocks):
         region = self.region
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             names = [f"{region}{s}" for s in "abcdef"]
-            return {"names": names, "zoneIds": [f"use1-az{i}" for i in range(1, 7)], "state": "available",
+            return {"names": names, "zoneIds": [f"{zone_id_prefix(region)}-az{i}" for i in range(1, 7)], "state": "available",
                     "id": region}, []
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/mock",
@@ -213,6 +215,7 @@ class RecordingMocks(pulumi_mocks.Mocks):
                     "arn": f"arn:aws:ec2:{region}:{ACCOUNT_ID}:vpc/{args.args.get('id')}"}, []
         if args.token == "aws:ec2/getSubnet:getSubnet":
             return {"id": args.args.get("id"), "vpcId": "vpc-existing", "availabilityZone": f"{region}a",
+                    "availabilityZoneId": f"{zone_id_prefix(region)}-az1",
                     "cidrBlock": "10.20.1.0/24"}, []
         return {}, []
 
@@ -337,32 +340,6 @@ class RecordingMocks(pulumi_mocks.Mocks):
         return {}
 
 
-def _options(request) -> dict:
-    """The resource options the engine would act on, as the register request carries them (only those set)."""
-    options: dict = {}
-    if request.deleteBeforeReplaceDefined or request.deleteBeforeReplace:
-        options["deleteBeforeReplace"] = bool(request.deleteBeforeReplace)
-    for key in ("protect", "retainOnDelete"):
-        if _has_presence(request, key) or getattr(request, key):
-            options[key] = bool(getattr(request, key))
-    for key in ("replaceOnChanges", "ignoreChanges"):
-        if list(getattr(request, key)):
-            options[key] = sorted(getattr(request, key))
-    if request.HasField("customTimeouts"):
-        timeouts = {k: getattr(request.customTimeouts, k) for k in ("create", "update", "delete")
-                    if getattr(request.customTimeouts, k)}
-        if timeouts:
-            options["customTimeouts"] = timeouts
-    return options
-
-
-def _has_presence(message, field_name: str) -> bool:
-    try:
-        return message.HasField(field_name)
-    except ValueError:          # a plain field (older SDKs) has no presence: only a true value is "set"
-        return False
-
-
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """The mock monitor, plus the parent of every registration and the stack's outputs."""
 
@@ -385,7 +362,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             ignore_changes=list(request.ignoreChanges),
             dependencies=set(request.dependencies),
             property_dependencies={key: set(value.urns) for key, value in request.propertyDependencies.items()},
-            options=_options(request)))
+            options=register_options(request)))
         return response
 
     def RegisterResourceOutputs(self, request):
