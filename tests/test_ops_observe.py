@@ -56,7 +56,7 @@ def test_pause_sets_zero_and_resume_restores_the_stacks_replicas(world, project,
     assert code == 0, err
     assert _desired(world) == 0 and world.running_tasks() == []
     assert f"{API}: desired count 2 -> 0" in out and f"python -m ops resume --stack dev --api {API}" in out
-    assert "leave it paused" in out and "only `resume` starts it again" in out
+    assert "leave a paused API paused" in out and "only `resume` starts it again" in out
     code, out, err = _cli(project, tmp_path, capsys, world, "resume")
     assert code == 0, err
     assert _desired(world) == 3 and f"{API}: desired count 0 -> 3" in out
