@@ -122,18 +122,18 @@ class Alerts(pulumi.ComponentResource):
             return pulumi.Output.from_input(url).apply(lambda u: json.dumps(
                 f"Stack {stack}, API {api}: {what} Console: {u}"))
 
-        self._rule(f"{name}-{api}-deploy-failed", f"stack {stack}, API {api}: ECS deployment failed (rolled back)",
+        self._rule(f"{name}-{api}-deploy", f"stack {stack}, API {api}: ECS deployment failed (rolled back)",
                    pulumi.Output.from_input(watched.service_arn).apply(
                        lambda arn: json.dumps(deployment_failed_pattern(arn))),
                    text("a deployment failed and the circuit breaker rolled it back (<reason>).", service_url),
                    {"reason": "$.detail.reason"}, topic_arn, tags, child)
-        self._rule(f"{name}-{api}-task-failed", f"stack {stack}, API {api}: a task could not start or crashed",
+        self._rule(f"{name}-{api}-task", f"stack {stack}, API {api}: a task could not start or crashed",
                    pulumi.Output.all(watched.cluster_arn, watched.service_name).apply(
                        lambda p: json.dumps(task_failed_pattern(p[0], p[1]))),
                    text("a task stopped (<stopCode>: <reason>).", service_url),
                    {"stopCode": "$.detail.stopCode", "reason": "$.detail.stoppedReason"}, topic_arn, tags, child)
         if watched.pipeline_name is not None:
-            self._rule(f"{name}-{api}-build-failed", f"stack {stack}, API {api}: pipeline run failed",
+            self._rule(f"{name}-{api}-build", f"stack {stack}, API {api}: pipeline run failed",
                        pulumi.Output.from_input(watched.pipeline_name).apply(
                            lambda p: json.dumps(pipeline_failed_pattern(p))),
                        text("pipeline run <execution> failed.", pulumi.Output.from_input(watched.pipeline_name).apply(

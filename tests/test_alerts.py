@@ -38,15 +38,15 @@ def test_rules_per_api_send_a_message_naming_stack_api_and_console(alerted):
     topic_arn = alerted.one("aws:sns/topic:Topic").outputs["arn"]
     rules = {r.name: r for r in alerted.of_type("aws:cloudwatch/eventRule:EventRule") if r.name.startswith("alerts-")}
     # build: manual has no pipeline, so no build-failed rule
-    assert set(rules) == {"alerts-web-deploy-failed", "alerts-web-task-failed", "alerts-web-build-failed",
-                          "alerts-hub-deploy-failed", "alerts-hub-task-failed"}
+    assert set(rules) == {"alerts-web-deploy", "alerts-web-task", "alerts-web-build",
+                          "alerts-hub-deploy", "alerts-hub-task"}
     services = {s.inputs["name"]: s.outputs["arn"] for s in alerted.of_type("aws:ecs/service:Service")}
-    assert json.loads(rules["alerts-web-deploy-failed"].inputs["eventPattern"]) == deployment_failed_pattern(
+    assert json.loads(rules["alerts-web-deploy"].inputs["eventPattern"]) == deployment_failed_pattern(
         services["web"])
     cluster_arn = alerted.one("aws:ecs/cluster:Cluster").outputs["arn"]
-    assert json.loads(rules["alerts-hub-task-failed"].inputs["eventPattern"]) == task_failed_pattern(cluster_arn, "hub")
+    assert json.loads(rules["alerts-hub-task"].inputs["eventPattern"]) == task_failed_pattern(cluster_arn, "hub")
     pipeline = alerted.one("aws:codepipeline/pipeline:Pipeline").inputs["name"]
-    assert json.loads(rules["alerts-web-build-failed"].inputs["eventPattern"]) == pipeline_failed_pattern(pipeline)
+    assert json.loads(rules["alerts-web-build"].inputs["eventPattern"]) == pipeline_failed_pattern(pipeline)
     targets = {t.name: t.inputs for t in alerted.of_type("aws:cloudwatch/eventTarget:EventTarget")
                if t.name.startswith("alerts-")}
     assert set(targets) == set(rules)
@@ -56,8 +56,8 @@ def test_rules_per_api_send_a_message_naming_stack_api_and_console(alerted):
         api = name.split("-")[1]
         assert message.startswith(f"Stack prod, API {api}: ") and "Console: https://us-east-1.console.aws.amazon.com/" in message
     assert "/ecs/v2/clusters/serverless-containers-prod/services/web/" in json.loads(
-        targets["alerts-web-deploy-failed"]["inputTransformer"]["inputTemplate"])
-    assert f"/codepipeline/pipelines/{pipeline}/" in targets["alerts-web-build-failed"]["inputTransformer"]["inputTemplate"]
+        targets["alerts-web-deploy"]["inputTransformer"]["inputTemplate"])
+    assert f"/codepipeline/pipelines/{pipeline}/" in targets["alerts-web-build"]["inputTransformer"]["inputTemplate"]
 
 
 def test_a_5xx_rate_alarm_per_api_that_waits_out_a_wake(alerted):
@@ -78,3 +78,13 @@ def test_no_alerts_key_no_topic(tmp_path):
     result = mockrun.run(program.main, config={"apis": {"web": {"source": str(web), "auth": False}}}, stack="dev")
     assert result.of_type("aws:sns/topic:Topic") == []
     assert not [r for r in result.of_type("aws:cloudwatch/eventRule:EventRule") if r.name.startswith("alerts-")]
+
+
+def test_rule_names_fit_eventbridge_with_the_longest_api_name(tmp_path):
+    from components.config import MAX_NAME_LENGTH
+    longest = "a" * MAX_NAME_LENGTH
+    web = write_dockerfile_app(tmp_path, longest)
+    result = mockrun.run(program.main, config={"alerts": {"email": "ops@example.com"},
+                                               "apis": {longest: {"source": str(web), "auth": False}}}, stack="dev")
+    rules = [r.name for r in result.of_type("aws:cloudwatch/eventRule:EventRule") if r.name.startswith("alerts-")]
+    assert len(rules) == 3 and all(len(name) + 8 <= 64 for name in rules)     # Pulumi adds "-" and 7 characters
