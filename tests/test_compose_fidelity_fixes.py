@@ -108,3 +108,17 @@ def test_warnings_gathered_before_an_error_are_shown_with_it(tmp_path):
     text = str(raised.value)
     assert "Warnings before this error" in text and "CALLS_PORT is not set" in text
     assert raised.value.service == "web"
+
+
+def test_env_file_lines_load_as_compose_loads_them(tmp_path):
+    write(tmp_path, ".env", 'A="\\$B"\nK: colon value\nQ="x"y\nB=bee\nC="c" # a comment\nexport E: e\n')
+    app = load(tmp_path, "services:\n  web:\n    image: x\n    ports: [80]\n"
+                         "    environment: {A: '${A}', K: '${K}', Q: '${Q}', C: '${C}', E: '${E}'}\n")
+    assert app.container("web").environment == {"A": "$B", "K": "colon value", "Q": "x", "C": "c", "E": "e"}
+
+
+@pytest.mark.parametrize("scalar, expected", [("1_000", "1000"), (".inf", "+Inf"), ("-.inf", "-Inf"), ("017", "15"),
+                                              ("0x1F", "31"), ("1e3", "1000"), ("on", "on"), ("yes", "yes")])
+def test_yaml_scalars_come_out_as_compose_reads_them(tmp_path, scalar, expected):
+    app = load(tmp_path, f"services:\n  web:\n    image: x\n    ports: [80]\n    environment: {{V: {scalar}}}\n")
+    assert app.container("web").environment["V"] == expected

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from components.compose.interpolate import InterpolationError, interpolate_string
-from components.compose.values import (as_bool, cpu_units, memory_mib, parse_bytes, parse_command, parse_duration,
-                                       parse_port)
+from components.compose.values import (as_bool, as_text, cpu_units, memory_mib, parse_bytes, parse_command,
+                                       parse_duration, parse_port)
 from components.compose.documents import Override, Reset, parse_documents
 from components.errors import ConfigError
 from components.compose.model import PortMapping
@@ -115,11 +115,18 @@ def test_unset_callback():
 
 
 def test_yaml_uses_1_2_scalars_and_compose_tags():
-    [document] = parse_documents("a: 8000:80\nb: yes\nc: 0o17\nd: !reset\ne: !override [1]\nf: 2001-01-01\n"
-                                 "g: !override 7\nh: 1_000\n", "f")
+    [document] = parse_documents("a: 8000:80\nb: yes\nc: 0o17\nd: !reset\ne: !override [1]\nf: '2001-01-01'\n"
+                                 "g: !override 7\nh: 1_000\ni: .inf\nj: 017\n", "f")
     assert document["a"] == "8000:80" and document["b"] == "yes" and document["c"] == 15
     assert isinstance(document["d"], Reset) and document["e"] == Override([1]) and document["f"] == "2001-01-01"
     assert document["g"] == Override(7)
+    # as Docker Compose's parser (yaml.v3) reads them: 1_000 is 1000, .inf is +Inf, 017 is octal 15
+    assert document["h"] == 1000 and as_text(document["i"]) == "+Inf" and document["j"] == 15
+
+
+def test_an_unquoted_date_is_refused_as_compose_refuses_it():
+    with pytest.raises(ConfigError, match="unquoted date '2001-01-01'.*quote it"):
+        parse_documents("f: 2001-01-01\n", "f")
 
 
 def test_yaml_merge_keys_work():

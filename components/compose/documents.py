@@ -74,9 +74,15 @@ ComposeYamlLoader.yaml_implicit_resolvers = {
 }
 ComposeYamlLoader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+# Docker Compose's parser (yaml.v3) also reads 1_000 as 1000, and refuses an unquoted date where a string belongs.
 ComposeYamlLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+    "tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9][0-9_]*|0o[0-7_]+|0x[0-9a-fA-F_]+)$"),
     list("-+0123456789"))
+ComposeYamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:timestamp",
+    re.compile(r"^(?:[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?"
+               r"(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?)?)$"),
+    list("0123456789"))
 ComposeYamlLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
     re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
@@ -92,6 +98,12 @@ def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
     if len(text.lstrip("+-")) > 1 and text.lstrip("+-").startswith("0"):
         return int(text, 8) if re.fullmatch(r"[-+]?0[0-7]+", text) else int(text.lstrip("0") or "0")
     return int(text)
+
+
+def _construct_timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    raise yaml.constructor.ConstructorError(
+        None, None, f"the unquoted date {node.value!r} is a timestamp to Docker Compose's YAML parser, which refuses "
+                    f"it where text belongs; quote it: \"{node.value}\"", node.start_mark)
 
 
 def _key_text(key: Any) -> str:
@@ -148,6 +160,7 @@ def _retag(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> yaml.ScalarNode:
 
 
 ComposeYamlLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+ComposeYamlLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 ComposeYamlLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping_lazy)
 ComposeYamlLoader.add_constructor("!reset", _construct_reset)
 ComposeYamlLoader.add_constructor("!override", _construct_override)

@@ -162,6 +162,29 @@ def _service_and_key(path: tuple) -> tuple[str | None, str | None]:
     return None, _dotted(path) or None
 
 
+_COLON_LINE = re.compile(r"^(\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_.-]*)\s*:\s(.*)$")
+_QUOTED_LINE = re.compile(r'^(\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_.-]*\s*=\s*)"((?:[^"\\]|\\.)*)"(.*)$')
+
+
+def compose_dotenv_text(text: str) -> str:
+    """An env file's lines as Docker Compose's dotenv parser reads them, rewritten for python-dotenv's:
+    ``KEY: value`` is ``KEY=value``; in a double-quoted value ``\\$`` is a literal ``$`` (``$$`` for our
+    interpolation); text after the closing quote (``Q="x"y``) is dropped, as Compose drops it."""
+    lines = []
+    for line in text.split("\n"):
+        colon = _COLON_LINE.match(line)
+        if colon and "=" not in colon.group(1):
+            line = f"{colon.group(1)}={colon.group(2)}"
+        quoted = _QUOTED_LINE.match(line)
+        if quoted:
+            value = quoted.group(2).replace("\\$", "$$")
+            rest = quoted.group(3)
+            rest = rest if not rest.strip() or rest.lstrip().startswith("#") else ""
+            line = f'{quoted.group(1)}"{value}"{rest}'
+        lines.append(line)
+    return "\n".join(lines)
+
+
 def read_env_file(path, variables: Mapping[str, str], *, what: str = "env file",
                   on_unset: Callable[[str], None] | None = None) -> dict[str, str | None]:
     """Parse an env file with python-dotenv's parser and interpolate its values.
@@ -170,7 +193,7 @@ def read_env_file(path, variables: Mapping[str, str], *, what: str = "env file",
     literal, as in Compose. A line without ``=`` (``NAME``) yields ``None``: the caller looks the
     name up in the environment.
     """
-    text = read_text(path, what=what)
+    text = compose_dotenv_text(read_text(path, what=what))
     result: dict[str, str | None] = {}
     for binding in parse_stream(io.StringIO(text)):
         if binding.error:

@@ -205,9 +205,11 @@ class _Loader(ServiceTranslation, TaskChecks, Routing):
             raise ConfigError("empty compose file: it holds no YAML content.", file=file,
                               fix="add a services: section with at least one service.")
         result = []
-        for document in documents:
+        for index, document in enumerate(documents):
             if not isinstance(document, dict):
-                raise ConfigError(f"the top level must be a mapping (services:, secrets:, ...), not {type(document).__name__}.",
+                where = "line 1" if len(documents) == 1 else f"document {index + 1}, position 0"
+                raise ConfigError(f"the top level must be a mapping (services:, secrets:, ...), not "
+                                  f"{type(document).__name__} ({where}).",
                                   file=file, fix="start the file with services:.")
             document, repeated = drop_repeated_entries(document)
             for service, key, note in repeated:

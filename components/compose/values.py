@@ -71,6 +71,8 @@ def as_text(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
         return str(int(value))
+    if isinstance(value, float) and (math.isinf(value) or math.isnan(value)):
+        return "NaN" if math.isnan(value) else ("+Inf" if value > 0 else "-Inf")     # Go's formatting
     if isinstance(value, (str, int, float)):
         return str(value)
     raise ValueError(f"{short(value)} is not a plain value (a string or number)")
