@@ -114,9 +114,12 @@ def last_log_lines(logs, group: str, stream: str, count: int) -> list[str]:
 
 
 def stopped_task_report(ecs, logs, cluster: str, service: str, *, limit: int = 3, log_lines: int = 10,
-                        log_groups: dict[str, str] | None = None) -> list[str]:
-    """The newest stopped tasks with their stop reasons, the failing containers' exit codes and last log lines
-    (what `ops status` shows, and what a failed `pulumi up` prints)."""
+                        log_groups: dict[str, str] | None = None,
+                        when: Callable[[object], str] | None = None) -> list[str]:
+    """The newest stopped tasks with their stop reasons, the failing containers' exit codes and last log lines:
+    what `ops status` shows (ops/cloud/status.py calls this) and what a failed first deploy prints.
+
+    log_groups: container -> log group, when a task definition is gone. when: formats ``stoppedAt``."""
     tasks = _stopped_tasks(ecs, cluster, service)
     if not tasks:
         return ["stopped tasks: none recently (ECS keeps stopped tasks for about an hour)"]
@@ -126,7 +129,8 @@ def stopped_task_report(ecs, logs, cluster: str, service: str, *, limit: int = 3
         task_id = task.get("taskArn", "").rsplit("/", 1)[-1]
         code = f" [{task['stopCode']}]" if task.get("stopCode") else ""
         revision = (task.get("taskDefinitionArn") or "?").rsplit("/", 1)[-1]
-        lines.append(f"  task {task_id} ({revision}): {task.get('stoppedReason') or 'no reason given'}{code}")
+        stopped = f", stopped {when(task.get('stoppedAt'))}" if when else ""
+        lines.append(f"  task {task_id} ({revision}){stopped}: {task.get('stoppedReason') or 'no reason given'}{code}")
         failing = [c for c in task.get("containers", []) if c.get("exitCode") not in (None, 0) or c.get("reason")]
         if not failing:
             lines.append("    no container failed (stopped by a deployment or a scale-in)")

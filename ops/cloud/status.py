@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from components.providers.service_rollout import stopped_task_report
 from ops.cloud import ecs as ecs_view
 from ops.cloud import scaling
 from ops.stack.outputs import ApiOutputs, console_pipeline_url
@@ -66,63 +67,10 @@ def pipeline_lines(codepipeline, api: ApiOutputs, region: str) -> list[str]:
     return lines
 
 
-def _failing_containers(task: dict) -> list[dict]:
-    return [c for c in task.get("containers", [])
-            if c.get("exitCode") not in (None, 0) or c.get("reason")]
-
-
-def _stream_of(ecs, task: dict, container: str, api: ApiOutputs, cache: dict) -> tuple[str | None, str | None]:
-    """(log group, log stream) of a container of a task, from its task definition's awslogs options."""
-    arn = task.get("taskDefinitionArn", "")
-    if arn not in cache:
-        try:
-            cache[arn] = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
-        except Exception:      # a deregistered revision: fall back to the stack's naming rule
-            cache[arn] = {}
-    definition = next((d for d in cache[arn].get("containerDefinitions", []) if d.get("name") == container), {})
-    options = (definition.get("logConfiguration") or {}).get("options") or {}
-    group = options.get("awslogs-group") or api.log_groups.get(container)
-    prefix = options.get("awslogs-stream-prefix", "ecs")
-    task_id = task.get("taskArn", "").rsplit("/", 1)[-1]
-    return group, f"{prefix}/{container}/{task_id}" if group else None
-
-
-def last_log_lines(logs, group: str, stream: str, count: int) -> list[str]:
-    try:
-        events = logs.get_log_events(logGroupName=group, logStreamName=stream, limit=count,
-                                     startFromHead=False).get("events", [])
-    except logs.exceptions.ResourceNotFoundException:
-        return ["(no log stream: the container never started; see the stop reason above)"]
-    return [event.get("message", "").rstrip() for event in events[-count:]] or ["(the log stream is empty)"]
-
-
 def stopped_task_lines(ecs, logs, api: ApiOutputs, limit: int = 5, log_lines: int = 10) -> list[str]:
-    tasks = ecs_view.tasks_of(ecs, api.cluster, api.service, "STOPPED")
-    if not tasks:
-        return ["stopped tasks: none recently (ECS keeps stopped tasks for about an hour)"]
-    tasks.sort(key=lambda t: t.get("stoppedAt") or t.get("createdAt") or datetime.min, reverse=True)
-    lines = [f"stopped tasks ({min(limit, len(tasks))} of {len(tasks)}, newest first):"]
-    cache: dict = {}
-    for task in tasks[:limit]:
-        task_id = task.get("taskArn", "").rsplit("/", 1)[-1]
-        code = f" [{task['stopCode']}]" if task.get("stopCode") else ""
-        lines.append(f"  task {task_id} ({ecs_view.revision_label(task.get('taskDefinitionArn'))}), stopped "
-                     f"{_when(task.get('stoppedAt'))}: {task.get('stoppedReason') or 'no reason given'}{code}")
-        failing = _failing_containers(task)
-        if not failing:
-            lines.append("    no container failed (stopped by a deployment or a scale-in)")
-            continue
-        for container in failing:
-            name = container.get("name", "?")
-            lines.append(f"    container {name}: exit code {container.get('exitCode', 'none')}"
-                         + (f", {container['reason']}" if container.get("reason") else ""))
-            group, stream = _stream_of(ecs, task, name, api, cache)
-            if not group:
-                lines.append("      (no awslogs log configuration)")
-                continue
-            lines.append(f"      last log lines ({group} {stream}):")
-            lines += [f"        {line}" for line in last_log_lines(logs, group, stream, log_lines)]
-    return lines
+    """The seed's launch-failure checklist; the same report a failed first deploy prints (one implementation)."""
+    return stopped_task_report(ecs, logs, api.cluster, api.service, limit=limit, log_lines=log_lines,
+                               log_groups=dict(api.log_groups), when=_when)
 
 
 def domain_lines(api: ApiOutputs) -> list[str]:
