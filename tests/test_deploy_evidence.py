@@ -37,3 +37,11 @@ def test_both_waiters_take_the_stacks_aws_settings_from_configure():
         assert provider.aws.region == "eu-central-1" and provider.aws.profile == "deployer"
         assert provider.aws.assume_roles[0]["roleArn"].endswith("role/deploy")
         assert "deployer" in provider.aws.describe()
+
+
+def test_a_new_capacity_provider_strategy_needs_a_forced_deployment():
+    """Why the service carries force_new_deployment (docs/design.md, "Fargate and Fargate Spot")."""
+    model = botocore.session.get_session().get_service_model("ecs")
+    doc = model.operation_model("UpdateService").input_shape.members["capacityProviderStrategy"].documentation
+    assert "doesn't trigger a new service deployment" in doc
+    assert "Update the Fargate launch type to an Auto Scaling group capacity provider" in doc
