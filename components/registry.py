@@ -30,6 +30,9 @@ from components.compose.model import App
 
 PROJECT = "serverless-containers"
 IMAGE_RETENTION_DAYS = 7
+# The only tags that ever point at another image (docs/design.md, "Who moves which tag"): excluded from
+# tag immutability. `latest` is legacy (stacks deployed before `deployed`); nothing writes it any more.
+MOVING_TAGS = ("deployed", "latest")
 # ECR's repository-name rule (botocore's RepositoryName pattern), one path segment.
 _REPOSITORY_SEGMENT = re.compile(r"^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*$")
 _MAX_REPOSITORY_NAME = 256
@@ -141,8 +144,11 @@ class ImageRepositories(pulumi.ComponentResource):
             repository = aws.ecr.Repository(
                 f"{name}-{container.name}", name=names[container.name],
                 image_scanning_configuration={"scan_on_push": True},
-                # `deployed` moves after every successful deploy and every rollback
-                image_tag_mutability="MUTABLE",
+                # Hash tags are pushed once and never move: immutable. The moving tags (docs/design.md, "Who
+                # moves which tag") stay mutable: `deployed` moves after every successful deploy and rollback.
+                image_tag_mutability="IMMUTABLE_WITH_EXCLUSION",
+                image_tag_mutability_exclusion_filters=[{"filter": tag, "filter_type": "WILDCARD"}
+                                                        for tag in MOVING_TAGS],
                 # forceDestroy (default true): the stack owns the images, `pulumi destroy` deletes them too
                 force_delete=args.force_delete, tags=args.tags, opts=child)
             aws.ecr.LifecyclePolicy(f"{name}-{container.name}", repository=repository.name, policy=policy_text,

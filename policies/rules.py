@@ -8,11 +8,11 @@ cannot prove.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from catalog import cost
+from policies.secret_values import judge, looks_secret  # noqa: F401 - looks_secret: re-exported
 from catalog.resources import (
     CLUSTER_CAPACITY,
     ECR_LIFECYCLE,
@@ -128,16 +128,8 @@ def deployment_circuit_breaker(resource_type: str, props: Mapping[str, Any], set
     return []
 
 
-def looks_secret(name: str, words: Iterable[str]) -> bool:
-    parts = [p for p in re.split(r"[_\-.]", name.upper()) if p]
-    # A name that points at where a secret is (a file, an ARN) is not the secret itself.
-    if parts and parts[-1] in ("FILE", "PATH", "ARN", "NAME"):
-        return False
-    wanted = {w.upper() for w in words}
-    return any(p in wanted for p in parts) or any(w in "".join(parts) for w in wanted if len(w) >= 6)
-
-
 def no_secrets_in_environment(resource_type: str, props: Mapping[str, Any], settings: Mapping[str, Any]) -> list[str]:
+    """Literal environment values judged by name and by value (policies/secret_values.py)."""
     if resource_type != TASK_DEFINITION:
         return []
     containers = json_document(props.get("containerDefinitions"))
@@ -150,12 +142,14 @@ def no_secrets_in_environment(resource_type: str, props: Mapping[str, Any], sett
             continue
         for variable in container.get("environment") or []:
             name, value = variable.get("name", ""), variable.get("value")
-            if name in allowed or not isinstance(value, str) or value == "":
+            if name in allowed or not isinstance(value, str):
                 continue
-            if looks_secret(name, settings["secretWords"]):
+            reason = judge(name, value, settings["secretWords"])
+            if reason:
                 found.append(f"container {container.get('name')!r}: environment variable {name} holds a literal "
-                             f"value and looks like a secret. Declare it under the service's compose `secrets:` "
-                             f"so it is kept in Secrets Manager, or list it in allowedNames.")
+                             f"value and {reason}: it is stored in plaintext in the task definition and the Pulumi "
+                             f"state. Move it to the service's compose `secrets:` (Secrets Manager, `valueFrom`), "
+                             f"or list {name} in allowedNames.")
     return found
 
 

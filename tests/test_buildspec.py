@@ -91,7 +91,11 @@ def test_buildspec_for_one_container():
     ]
     post = spec["phases"]["post_build"]["commands"]
     # only the hash tag is pushed: `deployed` moves in the Promote stage, after ECS deployed the build
-    assert [c for c in post if c.startswith("docker push")] == ['docker push "${IMAGE_REPO_WEB}:$HASH"']
+    # ... once: a hash ECR already has is not pushed again (tags are immutable, issue 14)
+    assert [c for c in post if "docker push" in c] == [
+        'if aws ecr describe-images --repository-name "${IMAGE_REPO_WEB#*/}" --image-ids imageTag="$HASH" > /dev/null '
+        '2>&1; then echo "web: $HASH is already in ECR (immutable tag): not pushed again"; '
+        'else docker push "${IMAGE_REPO_WEB}:$HASH"; fi']
     assert any("docker login --username AWS --password-stdin" in c for c in spec["phases"]["pre_build"]["commands"])
 
 
@@ -106,7 +110,7 @@ def test_buildspec_for_two_containers_with_dockerfile_args_and_target():
         '-f worker/Dockerfile -t "${IMAGE_REPO_WORKER}:$HASH" worker')
     # every image is built before any is pushed
     post = phase_commands(TWO)["post_build"]
-    assert [c.split()[-1] for c in post if c.startswith("docker push")] == [
+    assert [c.split("docker push ")[1].split(";")[0] for c in post if "docker push" in c] == [
         '"${IMAGE_REPO_EXPRESS}:$HASH"', '"${IMAGE_REPO_WORKER}:$HASH"']
 
 
@@ -127,6 +131,9 @@ FAKE = """#!/bin/bash
 # `docker login` reads the password before recording, so the log order is the pipeline's real order.
 if [ "$(basename "$0")" = docker ] && [ "$1" = login ]; then read -r password; fi
 printf '%s\\n' "$(basename "$0") $*" >> "$CALL_LOG"
+if [ "$(basename "$0")" = aws ] && [ "$2" = describe-images ]; then
+  case " ${IMAGE_EXISTS:-} " in *" $4 "*) exit 0;; *) echo "ImageNotFoundException" >&2; exit 254;; esac
+fi
 if [ "$(basename "$0")" = aws ]; then echo fake-password; fi
 if [ -n "${password:-}" ]; then echo "stdin=$password" >> "$CALL_LOG"; fi
 if [ "$(basename "$0")" = docker ] && [ "$1" = pull ] && [ -n "$FAIL_PULL" ]; then exit 1; fi
@@ -177,7 +184,9 @@ def test_commands_run_login_build_tag_push_and_write_image_definitions(tmp_path)
         f"docker pull {worker}:deployed",
         f"docker build --cache-from {worker}:deployed --build-arg BUILDKIT_INLINE_CACHE=1 -f worker/Dockerfile "
         f"-t {worker}:9f86d08 worker",
+        f"aws ecr describe-images --repository-name {express.split('/', 1)[1]} --image-ids imageTag=9f86d08",
         f"docker push {express}:9f86d08",
+        f"aws ecr describe-images --repository-name {worker.split('/', 1)[1]} --image-ids imageTag=9f86d08",
         f"docker push {worker}:9f86d08",
     ]
     written = (src / IMAGE_DEFINITIONS_FILE).read_text()
@@ -358,3 +367,19 @@ def test_promote_is_idempotent_and_fails_on_real_errors(tmp_path):
     assert missing.returncode != 0 and "no image" in missing.stderr
     empty, _ = run_promote(tmp_path, [])
     assert empty.returncode != 0                            # nothing deployed is not a success
+
+
+def test_a_rerun_for_a_hash_ecr_already_has_pushes_nothing_and_succeeds(tmp_path):
+    """Hash tags are immutable (issue 14): the same source built again must not fail on the push."""
+    commit = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b"
+    express = f"{REPO}-express"
+    result, calls, src = run_phases(tmp_path, TWO, env={**repo_env("express", "worker"),
+                                                        "CODEBUILD_RESOLVED_SOURCE_VERSION": commit,
+                                                        "IMAGE_EXISTS": express.split("/", 1)[1]})
+    assert result.returncode == 0, result.stderr
+    assert f"docker push {express}:9f86d08" not in calls
+    assert f"docker push {REPO}-worker:9f86d08" in calls
+    assert "express: 9f86d08 is already in ECR (immutable tag): not pushed again" in result.stdout
+    # the Deploy stage still gets both images, the one already in ECR included
+    assert [d["imageUri"] for d in json.loads((src / IMAGE_DEFINITIONS_FILE).read_text())] == [
+        f"{express}:9f86d08", f"{REPO}-worker:9f86d08"]

@@ -93,7 +93,11 @@ def test_one_repository_per_built_container(managed_arm_two):
         "serverless-containers-dev-shop-api", "serverless-containers-dev-shop-worker"]     # not the image: one
     for repository in repositories:
         assert repository.inputs["imageScanningConfiguration"] == {"scanOnPush": True}
-        assert repository.inputs["imageTagMutability"] == "MUTABLE" and repository.inputs["forceDelete"] is True
+        # hash tags immutable; the moving tags (docs/design.md, "Who moves which tag") excluded
+        assert repository.inputs["imageTagMutability"] == "IMMUTABLE_WITH_EXCLUSION"
+        assert repository.inputs["imageTagMutabilityExclusionFilters"] == [
+            {"filter": "deployed", "filterType": "WILDCARD"}, {"filter": "latest", "filterType": "WILDCARD"}]
+        assert repository.inputs["forceDelete"] is True
         assert botocore_errors("ecr", "CreateRepository", {"repositoryName": repository.inputs["name"]}) == ""
     outputs = managed_arm_two.outputs["apis"]["shop"]
     assert outputs["repositories"] == {"api": f"{REPO_URL}-shop-api", "worker": f"{REPO_URL}-shop-worker"}

@@ -55,7 +55,9 @@ def event_rule_arn_pattern(partition: str, region: str, account_id: str, logical
 
 
 ECR_PUSH_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage",
-                    "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage"]
+                    "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage",
+                    # a build re-run for a hash ECR already has does not push it again (immutable tags)
+                    "ecr:DescribeImages"]
 
 
 def build_role_policy(log_group_arn: str, bucket_arn: str, repository_arns: list[str],

@@ -164,6 +164,16 @@ def _build_command(build: ImageBuild, inline_path: str | None) -> str:
     return " ".join(parts)
 
 
+def push_once_command(build: ImageBuild) -> str:
+    """Push the hash tag unless ECR already has it. Hash tags are immutable (components/registry.py), so a re-run
+    for the same hash (a retried run, the same source uploaded again) keeps the image pushed first instead of
+    failing with ImageTagAlreadyExistsException; the same hash means the same source."""
+    repository = f'"${{{build.repository_var}#*/}}"'
+    return (f'if aws ecr describe-images --repository-name {repository} --image-ids imageTag="$HASH" '
+            f'> /dev/null 2>&1; then echo "{build.container}: $HASH is already in ECR (immutable tag): not pushed '
+            f'again"; else docker push {_repo(build, "$HASH")}; fi')
+
+
 def docker_hub_secret_variables(secret_arn: str) -> dict[str, str]:
     """``env.secrets-manager``: variable -> ``<secret ARN>:<JSON key>``, read by CodeBuild before the build."""
     return {DOCKER_HUB_USERNAME_VAR: f"{secret_arn}:username", DOCKER_HUB_PASSWORD_VAR: f"{secret_arn}:password"}
@@ -210,7 +220,7 @@ def phase_commands(builds: list[ImageBuild], *, subdirectory: str = "",
         '[ "${CODEBUILD_BUILD_SUCCEEDING:-1}" = "1" ]',
     ]
     for build in builds:
-        post_build.append(f"docker push {_repo(build, '$HASH')}")
+        post_build.append(push_once_command(build))
     arguments = " ".join(_repo(b, "$HASH") for b in builds)
     post_build.append(f"printf {shlex.quote(template + chr(92) + 'n')} {arguments} "
                       f'> "$CODEBUILD_SRC_DIR/{IMAGE_DEFINITIONS_FILE}"')

@@ -663,6 +663,9 @@ def _repository(i: Inputs) -> list:
     encryption = i.get("encryptionConfigurations")
     return [("ecr", "CreateRepository", compact({
         "repositoryName": i.name(prefix_key=None), "imageTagMutability": i.get("imageTagMutability"),
+        "imageTagMutabilityExclusionFilters": [
+            {"filterType": f.get("filterType"), "filter": f.get("filter")}
+            for f in i.get("imageTagMutabilityExclusionFilters")] if i.get("imageTagMutabilityExclusionFilters") else None,
         "imageScanningConfiguration": i.get("imageScanningConfiguration"),
         "encryptionConfiguration": encryption[0] if encryption else None,
         "tags": tag_list(i.get("tags"))}), True)]
