@@ -1,8 +1,9 @@
 """Which inputs of a resource force Pulumi to replace it (the provider's ForceNew), for the resources whose
 replacement would hurt: a vendored table, read by the graph tests. Pure data, no Pulumi.
 
-pulumi-aws is bridged from the Terraform AWS provider and its schema (``pulumi-resource-aws`` plugin's
-``schema.json``, not installed here: the plugin binary is not in the Python package) does not carry ForceNew.
+pulumi-aws is bridged from the Terraform AWS provider. Its schema is not on disk here: the Python package holds
+only ``pulumi_aws/pulumi-plugin.json`` (name and version, 7.51.1), and the provider plugin that would print
+``schema.json`` is not installed; a bridged schema does not mark ForceNew inputs anyway.
 The source of truth is the Terraform provider's resource schemas, cited per resource below
 (hashicorp/terraform-provider-aws, ``internal/service/...``; read 2026-11 via code search). Keys are the
 camelCase wire names the mock runtime records.

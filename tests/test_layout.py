@@ -82,6 +82,7 @@ STABLE_PROVIDERS = {
     "components.providers.pipeline_run": ("PipelineRunProvider", "PipelineRun"),
     "components.providers.image_lookup": ("LatestImageProvider", "LatestImage"),
     "components.providers.certificate_wait": ("CertificateWaitProvider", "CertificateWait"),
+    "components.providers.table_keys": ("TableKeysProvider", "TableKeys"),
 }
 
 
