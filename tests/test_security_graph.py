@@ -282,7 +282,8 @@ def test_trust_policies_name_their_source(dev):
     start = trust("multi-pipeline-start")
     assert start["Condition"]["ArnLike"] == {"aws:SourceArn": "arn:aws:events:us-east-1:123456789012:rule/"
                                                               "multi-pipeline-source-*"}
-    # CodePipeline documents no aws:SourceArn for its service role: the account condition only
-    assert trust("multi-pipeline-pipeline")["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    # CodePipeline documents no aws:SourceArn for its service role: the account condition only, checked when sent
+    assert trust("multi-pipeline-pipeline")["Condition"] == {
+        "StringEqualsIfExists": {"aws:SourceAccount": "123456789012"}}
     for role in ("multi-execution", "multi-task"):
         assert trust(role)["Condition"]["ArnLike"] == {"aws:SourceArn": "arn:aws:ecs:us-east-1:123456789012:*"}
