@@ -334,9 +334,10 @@ def create_api(settings: StackSettings, shared: SharedResources, item: PreparedA
     images = {c.name: repositories.images[c.name] if c.is_built else c.image for c in app.containers}
     count = count_plan(api.replicas, api.scaling, api.sleep, api.awake, app.replicas)
     replicas = count.replicas
-    if settings.high_availability and count.max < 2:
-        pulumi.log.warn(f"API {name}: highAvailability spreads tasks over 3 AZs, but this API runs {count.max} task. "
-                        f"Set apis.{name}.replicas: 2 (or scaling.max) in {settings.config_file}.")
+    if settings.high_availability and count.replicas < 2:
+        pulumi.log.warn(f"API {name}: highAvailability spreads tasks over 3 AZs, but this API runs {count.replicas} "
+                        f"task when awake, so one AZ failure takes it down. Set apis.{name}.replicas: 2 (or "
+                        f"scaling.min: 2) in {settings.config_file}.")
     efs = _api_volumes(shared, item, firewall.task_security_group_id, tags)
     service = Service(name, ServiceArgs(
         stack=stack, api=name, app=app, task=item.task, region=region, account_id=shared.account_id,

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from tests.fidelity import aws_requests, cases, checks, validate
+from tests.ops_fixtures import fake_credentials  # noqa: F401
 
 CASE = next(c for c in cases.STACK_CASES if c.id == "scaling-sleep-alerts")
 NEW_OPERATIONS = {
@@ -83,3 +84,24 @@ def test_expression_naming_a_missing_query_is_caught(translated):
         params["Metrics"] = [{"Id": "e", "Expression": "IF(requests > 0, 1, 0)", "ReturnData": True}]
     found = _broken(translation, "PutMetricAlarm", math_only)
     assert any("'requests'" in f for f in found), found
+
+
+def test_moto_smoke_deploys_the_scaling_and_alert_requests(translated, fake_credentials):
+    from tests.fidelity import moto_smoke
+    result, translation = translated
+    report = moto_smoke.smoke_deploy(result, translation)
+    assert report.failures == []
+    sent = {where.split(": ")[-1] for where in report.sent}
+    assert {"application-autoscaling.RegisterScalableTarget", "application-autoscaling.PutScalingPolicy",
+            "application-autoscaling.PutScheduledAction", "cloudwatch.PutMetricAlarm", "sns.CreateTopic",
+            "sns.Subscribe", "sns.SetTopicAttributes"} <= sent
+
+
+def test_moto_refuses_a_scalable_target_for_a_service_that_does_not_exist(translated, fake_credentials):
+    from tests.fidelity import moto_smoke
+    result, translation = translated
+    broken = copy.deepcopy(translation)
+    target = next(r for r in broken.requests if r.operation == "RegisterScalableTarget")
+    target.params["ResourceId"] = "service/serverless-containers-dev/no-such-service"
+    report = moto_smoke.smoke_deploy(result, broken)
+    assert any("RegisterScalableTarget" in f and "moto refused" in f for f in report.failures), report.failures
