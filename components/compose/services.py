@@ -39,11 +39,19 @@ BUILD_KEYS_USED = {"context", "dockerfile", "dockerfile_inline", "args", "target
 
 
 def _with_links(service: dict) -> dict:
-    """depends_on plus ``links``: the spec says a link also orders start-up, so each linked service is a
-    dependency (service_started) unless depends_on names it already. The alias is not needed (localhost)."""
+    """depends_on plus ``links``, ``volumes_from`` and ``network_mode: service:X``: the spec says they also order
+    start-up, so each such service is a dependency (service_started) unless depends_on names it already."""
     entries = dict(service.get("depends_on") or {})
-    for link in service.get("links") or []:
-        target = str(link).split(":", 1)[0]
+    implied = [str(link).split(":", 1)[0] for link in service.get("links") or []]
+    # volumes_from and network_mode service:X order start-up too, as in Docker Compose.
+    for source in service.get("volumes_from") or []:
+        text = str(source)
+        if not text.startswith("container:"):
+            implied.append(text.removeprefix("service:").split(":", 1)[0])
+    mode = str(service.get("network_mode") or "")
+    if mode.startswith("service:"):
+        implied.append(mode[len("service:"):])
+    for target in implied:
         entries.setdefault(target, {"condition": "service_started", "required": True})
     return entries
 
