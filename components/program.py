@@ -365,10 +365,6 @@ def create_api(settings: StackSettings, shared: SharedResources, item: PreparedA
         jwt_audience=[auth.client_id] if (auth and api.auth) else None,
         disable_execute_api_endpoint=api.disable_default_endpoint,
         log_retention_days=settings.log_retention_days, tags=tags))
-    if count.managed:
-        ApiScaling(f"{name}-scaling", ApiScalingArgs(
-            stack=stack, api=name, plan=count, cluster_name=cluster.cluster_name, service_name=service.service_name,
-            http_api_id=http_api.api_id, tags=tags))
     domain = CustomDomain(f"{name}-domain", CustomDomainArgs(
         stack=stack, api=name, type=api.type, domain=api.domain, api_id=http_api.api_id,
         stage=http_api.stage_name, region=region, zone_id=zone_id, tags=tags)) if api.domain else None
@@ -387,6 +383,10 @@ def create_api(settings: StackSettings, shared: SharedResources, item: PreparedA
         repository_names=list(repositories.repository_names.values()),
         force_destroy=settings.security.force_destroy, approval=api.approval, deployer_arn=shared.deployer_arn,
         tags=tags))
+    if count.managed:
+        ApiScaling(f"{name}-scaling", ApiScalingArgs(
+            stack=stack, api=name, plan=count, cluster_name=cluster.cluster_name, service_name=service.service_name,
+            http_api_id=http_api.api_id, after=[pipeline.run] if pipeline.run is not None else [], tags=tags))
     shared.alerted.append(AlertedApi(
         api=name, cluster_name=cluster.cluster_name, cluster_arn=cluster.cluster_arn, service_name=service.service_name,
         service_arn=service.service_arn, http_api_id=http_api.api_id,

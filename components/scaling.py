@@ -80,6 +80,10 @@ class ApiScalingArgs:
     scale_in_cooldown_seconds: int = 300
     """Target tracking waits this long after a scale-in before the next one (avoids flapping)."""
     scale_out_cooldown_seconds: int = 60
+    after: list[pulumi.Resource] = field(default_factory=list)
+    """Resources the scalable target (and so everything here) waits for: the first deploy's PipelineRun, whose wait
+    for the scaled-up service must not race the idle alarm (a new alarm counts the quiet minutes before it existed as
+    idle and fires at once)."""
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -97,7 +101,8 @@ class ApiScaling(pulumi.ComponentResource):
             f"{name}-target", service_namespace="ecs", scalable_dimension=SCALABLE_DIMENSION, resource_id=ids,
             min_capacity=plan.min, max_capacity=plan.max, tags=args.tags,
             # The awake schedule moves the minimum; a later `pulumi up` must not put it back mid-day.
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["minCapacity"] if plan.awake else None))
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["minCapacity"] if plan.awake else None,
+                                        depends_on=list(args.after)))
         on_target = {"service_namespace": target.service_namespace, "scalable_dimension": target.scalable_dimension,
                      "resource_id": target.resource_id}
 

@@ -199,3 +199,11 @@ def test_awake_hours_become_scheduled_actions_with_a_time_zone(source):
     assert target.ignore_changes == ["minCapacity"]
     assert all(a["resourceId"] == target.inputs["resourceId"] for a in actions.values())
     assert result.outputs["apis"]["web"]["scaling"]["managedBy"] == "sleep+schedule"
+
+
+def test_scaling_is_registered_after_the_first_pipeline_run(sleeper):
+    run_ = next(r for r in sleeper.resources if r.type.endswith(":PipelineRun"))
+    target = sleeper.one(TARGET)
+    assert run_.urn in target.dependencies
+    for resource in sleeper.of_type(POLICY) + sleeper.of_type(ALARM):
+        assert sleeper.depends_on(resource, run_), resource.name
