@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 from catalog import cost
+from policies import security_rules
 from policies.secret_values import judge, looks_secret  # noqa: F401 - looks_secret: re-exported
 from catalog.resources import (
     CLUSTER_CAPACITY,
@@ -412,6 +413,26 @@ STACK_RULES: dict[str, StackRule] = {
     "monthly-idle-budget": monthly_idle_budget,
     "monthly-full-scale-budget": monthly_full_scale_budget,
 }
+
+
+# The security guardrails (issue 14) live in policies/security_rules.py, registered here with the rest.
+RESOURCE_RULES.update({
+    "user-pool-sign-up": security_rules.user_pool_sign_up,
+    "deletion-protection": security_rules.deletion_protection,
+    "no-force-destroy": security_rules.no_force_destroy,
+    "secret-recovery-window": security_rules.secret_recovery_window,
+    "pipeline-approval": security_rules.pipeline_approval,
+    "cors-origins": security_rules.cors_origins,
+    "api-access-logs": security_rules.api_access_logs,
+    "ecr-tag-immutability": security_rules.ecr_tag_immutability,
+    "no-secrets-in-build-args": security_rules.no_secrets_in_build_args,
+})
+STACK_RULES.update({
+    "s3-tls-only": security_rules.s3_tls_only,
+    "default-security-group": security_rules.default_security_group,
+    "vpc-flow-logs": security_rules.vpc_flow_logs,
+    "task-egress": security_rules.task_egress,
+})
 
 
 def evaluate(resources: Sequence[Resource], policies: Mapping[str, Any]) -> list[Finding]:

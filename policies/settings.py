@@ -99,8 +99,9 @@ POLICIES: tuple[PolicySpec, ...] = (
                                                "none does; allowed: no check"}}),
     PolicySpec("deployment-circuit-breaker", "Every ECS service stops a failing rollout and rolls back to the "
                "last working deployment.", ADVISORY, {}),
-    PolicySpec("no-secrets-in-environment", "Container environment variables whose names look like secrets "
-               "hold no literal value; they belong in compose `secrets:` (Secrets Manager).", ADVISORY,
+    PolicySpec("no-secrets-in-environment", "Container environment variables hold no literal secret, judged by "
+               "name and by value (a live token format, a URL with a password: policies/secret_values.py); secrets "
+               "belong in compose `secrets:` (Secrets Manager).", ADVISORY,
                {"secretWords": {"type": "array", "items": {"type": "string"}, "default": SECRET_WORDS,
                                 "description": "a variable whose name has one of these words (split at _ and -) "
                                                "looks like a secret"},
@@ -116,6 +117,51 @@ POLICIES: tuple[PolicySpec, ...] = (
                 "publicRoutes": {"type": "array", "items": {"type": "string"}, "default": [],
                                  "description": "route keys allowed without authorization, e.g. \"GET /health\""}}),
 )
+
+def _flag(default: bool, text: str) -> dict[str, Any]:
+    return {"type": "boolean", "default": default, "description": text}
+
+
+# Security (issue 14; rules in policies/security_rules.py). Defaults judge only what is wrong everywhere; what
+# costs money or breaks common apps is off by default and switched on per stack (policies/config/prod.json).
+SECURITY_POLICIES: tuple[PolicySpec, ...] = (
+    PolicySpec("user-pool-sign-up", "The Cognito user pool lets only administrators create users (unless "
+               "allowSelfSignUp), with at least minimumMfa.", ADVISORY,
+               {"allowSelfSignUp": _flag(False, "self sign-up (userPool.selfSignUp: true) is acceptable here"),
+                "minimumMfa": {"type": "string", "enum": ["off", "optional", "required"], "default": "off",
+                               "description": "the weakest userPool.mfa accepted"}}),
+    PolicySpec("deletion-protection", "DynamoDB tables and the user pool have deletion protection, when required.",
+               ADVISORY, {"required": _flag(False, "tables and the user pool must be protected")}),
+    PolicySpec("no-force-destroy", "`pulumi destroy` does not empty the artifact buckets or the ECR repositories, "
+               "when forbidden.", ADVISORY,
+               {"forbidForceDestroy": _flag(False, "forceDestroy: true is a violation")}),
+    PolicySpec("secret-recovery-window", "Deleted Secrets Manager secrets stay restorable for at least "
+               "minRecoveryWindowDays.", ADVISORY,
+               {"minRecoveryWindowDays": _int(0, 0, "0: no minimum; else 7-30 (secretRecoveryWindowDays)")}),
+    PolicySpec("pipeline-approval", "A manual approval stands before every pipeline stage that deploys, when "
+               "required.", ADVISORY, {"requireApproval": _flag(False, "every pipeline needs approval: true")}),
+    PolicySpec("cors-origins", "HTTP APIs name their CORS origins instead of \"*\", when required.", ADVISORY,
+               {"forbidWildcard": _flag(False, "corsOrigins [\"*\"] is a violation")}),
+    PolicySpec("api-access-logs", "Every HTTP API stage writes an access log.", ADVISORY, {}),
+    PolicySpec("ecr-tag-immutability", "ECR tags are immutable except the moving tags.", ADVISORY,
+               {"mutableTags": {"type": "array", "items": {"type": "string"}, "default": ["deployed", "latest"],
+                                "description": "tags that may move (docs/design.md, \"Who moves which tag\")"}}),
+    PolicySpec("no-secrets-in-build-args", "Docker build args in the pipeline carry no secret (judged by name and "
+               "by value); build-time credentials are BuildKit secrets.", ADVISORY,
+               {"secretWords": {"type": "array", "items": {"type": "string"}, "default": SECRET_WORDS,
+                                "description": "a build arg whose name has one of these words looks like a secret"},
+                "allowedNames": {"type": "array", "items": {"type": "string"}, "default": [],
+                                 "description": "build args that only look like secrets"}}),
+    PolicySpec("s3-tls-only", "Every S3 bucket denies requests not made over TLS.", ADVISORY, {}),
+    PolicySpec("default-security-group", "Every VPC the stack creates has its default security group managed with "
+               "no rules.", ADVISORY, {}),
+    PolicySpec("vpc-flow-logs", "The stack's VPC has flow logs, when required.", ADVISORY,
+               {"required": _flag(False, "vpcFlowLogs: true is required")}),
+    PolicySpec("task-egress", "Tasks call out only as allowedEgress says.", ADVISORY,
+               {"allowedEgress": {"type": "string", "enum": ["all", "https"], "default": "all",
+                                  "description": "https: egress to the internet only on TCP 443 (taskEgress)"}}),
+)
+POLICIES = POLICIES + SECURITY_POLICIES
 POLICY_NAMES = tuple(spec.name for spec in POLICIES)
 
 
