@@ -21,9 +21,10 @@ Execution mode SUPERSEDED: when sources arrive faster than builds, only the newe
 deployed; nothing waits in a queue to roll out a version that is already stale. The waiter follows a
 newer run when its own is superseded (components/providers/pipeline_run.py).
 
-`pulumi up` waits for the run of its own upload (``PipelineRun``), after the ECS service update, so the
-program's task definition (pinned to the image ECR tags ``latest``) is registered before the pipeline
-deploys the new build, never after it. Artifacts and old source versions expire after 7 days.
+The source upload carries the ECS service's ARN (an object tag), so it happens after this update's service
+update, and `pulumi up` then waits for the run of that upload (``PipelineRun``): the program's task
+definition (``<repo>:deployed``) is registered before the pipeline deploys the new build, never after it.
+Artifacts and old source versions expire after 7 days.
 """
 from __future__ import annotations
 
