@@ -20,6 +20,8 @@ Limits (AWS API references, as botocore's models encode them where they do; chec
 * Secrets Manager secret name: 1-512 (CreateSecret ``Name``).
 * ECS cluster, service and task family: 1-255 (CreateCluster/CreateService/RegisterTaskDefinition).
 * EventBridge rule name: 1-64 (PutRule ``Name``); auto-named like roles.
+* CloudWatch alarm name: 1-255 (PutMetricAlarm ``AlarmName``); SNS topic name: 1-256 (CreateTopic ``Name``);
+  Application Auto Scaling policy and scheduled action names: 1-256 (PutScalingPolicy, PutScheduledAction).
 * S3 bucket prefix: the bucket name is 3-63 and Pulumi adds 26 characters to a ``bucket_prefix``, so the
   prefix is cut to 37 characters (deterministic: the same stack and API always give the same prefix).
 """
@@ -58,6 +60,10 @@ NAME_LIMITS: dict[str, NameLimit] = {
     "ecs": NameLimit("ECS cluster, service or task family name", 255, "ECS: names of 1-255"),
     "event-rule": NameLimit("EventBridge rule name (auto-named: logical name + 8)", 64,
                             "EventBridge PutRule: Name, 1-64"),
+    "alarm": NameLimit("CloudWatch alarm name", 255, "CloudWatch PutMetricAlarm: AlarmName, 1-255"),
+    "sns-topic": NameLimit("SNS topic name", 256, "SNS CreateTopic: Name, 1-256"),
+    "scaling": NameLimit("Application Auto Scaling policy or scheduled action name", 256,
+                         "Application Auto Scaling PutScalingPolicy/PutScheduledAction: 1-256"),
     "bucket-prefix": NameLimit("S3 bucket prefix (cut to 37)", BUCKET_PREFIX_MAX,
                                "S3 bucket names 3-63, Pulumi's suffix 26"),
 }
@@ -65,6 +71,9 @@ NAME_LIMITS: dict[str, NameLimit] = {
 # Logical names Pulumi auto-names from (components/service.py, components/pipeline/pipeline.py).
 ROLE_SUFFIXES = ("execution", "task", "pipeline-build", "pipeline-pipeline", "pipeline-start")
 RULE_SUFFIXES = ("pipeline-source",)
+ALERT_RULES = ("deploy", "task", "build")                 # components/alerts.py: alerts-<api>-<what>
+ALARMS = ("idle", "wake", "5xx-rate")                     # components/scaling.py, alerts.py
+SCALING_NAMES = ("cpu-100pct", "memory-100pct", "sleep", "wake", "wake-up", "bedtime")
 PROMOTE_SUFFIX = "-promote"
 
 
@@ -77,7 +86,7 @@ def physical_names(stack: str, api: str | None = None, *, containers: tuple[str,
     """(limit key, name) for every name the stack (and ``api``, its containers and secrets) gives AWS.
     Auto-named resources appear with their 7 random characters as ``x``."""
     names = [("ecs", f"{PROJECT}-{stack}"), ("cloud-map-namespace", f"{stack}.{PROJECT}.internal"),
-             ("user-pool", f"{PROJECT}-{stack}")]
+             ("user-pool", f"{PROJECT}-{stack}"), ("sns-topic", f"{PROJECT}-{stack}-alerts")]
     names += [("table", f"{PROJECT}-{stack}-{table}") for table in tables]
     if api is None:
         return names
@@ -87,6 +96,9 @@ def physical_names(stack: str, api: str | None = None, *, containers: tuple[str,
               ("http-api", base), ("cloud-map-service", api)]
     names += [("iam-role", _auto(f"{api}-{suffix}")) for suffix in ROLE_SUFFIXES]
     names += [("event-rule", _auto(f"{api}-{suffix}")) for suffix in RULE_SUFFIXES]
+    names += [("event-rule", _auto(f"alerts-{api}-{what}")) for what in ALERT_RULES]
+    names += [("alarm", f"{base}-{what}") for what in ALARMS]
+    names += [("scaling", f"{api}-{what}") for what in SCALING_NAMES]
     for container in containers:
         names += [("ecr", f"{base}-{container}".lower()), ("log-group", f"/{PROJECT}/{stack}/{api}/{container}")]
     names += [("secret", f"{PROJECT}/{stack}/{api}/{secret}") for secret in secrets]
