@@ -28,6 +28,16 @@ def file_system_policy(file_system_arn: str) -> dict:
         "Resource": file_system_arn, "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}
 
 
+def one_subnet_per_zone(subnet_ids: list[str]) -> list[str]:
+    """EFS allows one mount target per availability zone: the first of the given (existing) subnets in each zone.
+    Tasks in the other subnets of a zone mount through that zone's target."""
+    chosen: dict[str, str] = {}
+    for subnet_id in subnet_ids:
+        zone = getattr(aws.ec2.get_subnet(id=subnet_id), "availability_zone", None) or subnet_id
+        chosen.setdefault(zone, subnet_id)
+    return list(chosen.values())
+
+
 def access_point_path(api: str, volume: str) -> str:
     return f"/{api}/{volume}"
 
@@ -111,6 +121,12 @@ class ApiVolumes(pulumi.ComponentResource):
             f"{name}-nfs", security_group_id=args.nfs_security_group_id,
             referenced_security_group_id=args.task_security_group_id, ip_protocol="tcp",
             from_port=NFS_PORT, to_port=NFS_PORT, description=f"NFS from the tasks of {args.api}",
+            tags=args.tags, opts=child)
+        # Explicit, so the tasks reach NFS also when their other egress is limited (taskEgress: https).
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-nfs-out", security_group_id=args.task_security_group_id,
+            referenced_security_group_id=args.nfs_security_group_id, ip_protocol="tcp",
+            from_port=NFS_PORT, to_port=NFS_PORT, description=f"NFS from the tasks of {args.api} to the volumes",
             tags=args.tags, opts=child)
         self.access_point_ids, self.access_point_arns = {}, {}
         for spec in args.volumes:

@@ -28,7 +28,8 @@ from components.config import NAMESPACE, TOP_LEVEL_KEYS, ApiSettings, StackSetti
 from components.domain import CustomDomain, CustomDomainArgs, resolve_zones
 from components.errors import ConfigError, group_warnings
 from components.regions import check_region
-from components.filesystem import ApiVolumes, ApiVolumesArgs, FileSystem, FileSystemArgs, VolumeSpec
+from components.filesystem import (ApiVolumes, ApiVolumesArgs, FileSystem, FileSystemArgs, VolumeSpec,
+                                   one_subnet_per_zone)
 from components.network import ApiSecurityGroups, ApiSecurityGroupsArgs, Network, NetworkArgs
 from components.pipeline import BuildPipeline, BuildPipelineArgs
 from components.pipeline.buildspec import image_builds
@@ -291,7 +292,9 @@ def create_shared_resources(settings: StackSettings, needs_file_system: bool = F
     cluster = Cluster("cluster", ClusterArgs(stack=stack, vpc_id=network.vpc_id,
                                              fargate_spot=settings.fargate_spot, tags=tags))
     file_system = FileSystem("volumes", FileSystemArgs(
-        stack=stack, vpc_id=network.vpc_id, subnet_ids=network.subnet_ids, tags=tags)) if needs_file_system else None
+        stack=stack, vpc_id=network.vpc_id, tags=tags,
+        subnet_ids=one_subnet_per_zone(list(settings.existing_vpc.subnet_ids)) if settings.existing_vpc
+        else network.subnet_ids)) if needs_file_system else None
     return SharedResources(region=region, account_id=account_id, tags=tags, network=network, auth=auth,
                            storage=storage, cluster=cluster, file_system=file_system, deployer_arn=deployer_arn)
 

@@ -289,3 +289,21 @@ def test_database_volume_with_stack_replicas_or_autoscaling_is_an_error(folder, 
         run({"apis": {"app": {"source": str(folder), "auth": False, **keys}}})
     assert raised.value.key == f"serverless-containers:apis.app.{where}"
     assert raised.value.file == "stacks/Pulumi.dev.yaml" and "'pgdata'" in raised.value.problem
+
+
+def test_tasks_may_reach_nfs_even_with_limited_egress(result):
+    group = result.one("aws:ec2/securityGroup:SecurityGroup", "volumes-nfs")
+    task_group = result.one("aws:ec2/securityGroup:SecurityGroup", "app-firewall-task")
+    rule = result.one("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "app-volumes-nfs-out")
+    assert (rule.inputs["securityGroupId"], rule.inputs["referencedSecurityGroupId"]) == (
+        task_group.outputs["id"], group.outputs["id"])
+    assert (rule.inputs["fromPort"], rule.inputs["toPort"], rule.inputs["ipProtocol"]) == (2049, 2049, "tcp")
+
+
+def test_existing_vpc_gets_one_mount_target_per_zone(folder):
+    # The mocks put every existing subnet in zone a: EFS allows one mount target per zone.
+    existing = run({"existingVpc": {"vpcId": "vpc-0a1b2c3d4e5f67890",
+                                    "subnetIds": ["subnet-0a1b2c3d4e5f67890", "subnet-0fedcba9876543210"]},
+                    "apis": {"app": {"source": str(folder), "auth": False}}})
+    assert [t.inputs["subnetId"] for t in existing.of_type("aws:efs/mountTarget:MountTarget")] == [
+        "subnet-0a1b2c3d4e5f67890"]
