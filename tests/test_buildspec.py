@@ -315,6 +315,7 @@ PROMOTE_FAKE = """#!/bin/bash
 printf '%s\\n' "aws $*" >> "$CALL_LOG"
 case "$*" in
   *batch-get-image*imageManifestMediaType*) echo "application/vnd.docker.distribution.manifest.v2+json" ;;
+  *batch-get-image*imageDigest*) echo "sha256:0123" ;;
   *batch-get-image*missing*) echo None ;;
   *batch-get-image*) echo '{"schemaVersion": 2, "layers": []}' ;;
   *put-image*)
@@ -351,7 +352,8 @@ def test_promote_tags_each_deployed_build_deployed(tmp_path):
     for put, repository in zip(puts, (express, worker)):
         name = repository.split("/", 1)[1]
         assert put.startswith(f"aws ecr put-image --repository-name {name} --image-tag deployed --image-manifest ")
-        assert put.endswith("--image-manifest-media-type application/vnd.docker.distribution.manifest.v2+json")
+        assert put.endswith("--image-manifest-media-type application/vnd.docker.distribution.manifest.v2+json "
+                            "--image-digest sha256:0123")
     gets = [c for c in calls if "batch-get-image" in c]
     assert all("imageTag=9f86d08" in c for c in gets)
     assert f"{express.split('/', 1)[1]}: deployed -> 9f86d08" in result.stdout

@@ -273,9 +273,12 @@ def promote_commands(tag: str = DEPLOYED_TAG) -> list[str]:
         'MEDIA=$(aws ecr batch-get-image --repository-name "$REPOSITORY" --image-ids imageTag="$HASH" '
         f'--accepted-media-types {accepted} '
         "--query 'images[0].imageManifestMediaType' --output text) || exit 1; "
+        'DIGEST=$(aws ecr batch-get-image --repository-name "$REPOSITORY" --image-ids imageTag="$HASH" '
+        f'--accepted-media-types {accepted} '
+        "--query 'images[0].imageId.imageDigest' --output text) || exit 1; "
         '{ [ -n "$MANIFEST" ] && [ "$MANIFEST" != None ]; } || { echo "no image $REPOSITORY:$HASH" >&2; exit 1; }; '
         f'OUT=$(aws ecr put-image --repository-name "$REPOSITORY" --image-tag {tag} '
-        '--image-manifest "$MANIFEST" --image-manifest-media-type "$MEDIA" 2>&1) '
+        '--image-manifest "$MANIFEST" --image-manifest-media-type "$MEDIA" --image-digest "$DIGEST" 2>&1) '
         '|| echo "$OUT" | grep -q ImageAlreadyExistsException '
         '|| { echo "$OUT" >&2; exit 1; }; '
         f'echo "$REPOSITORY: {tag} -> $HASH"; '
