@@ -103,6 +103,8 @@ def recent_tags(ecr, repository: str, count: int = 10) -> list[str]:
 def retag_deployed(ecr, image: BuildImage) -> bool:
     """Point ``deployed`` at the build; False when it already did."""
     kwargs = {"repositoryName": image.repository, "imageManifest": image.manifest, "imageTag": DEPLOYED_TAG}
+    if image.digest:
+        kwargs["imageDigest"] = image.digest         # exactly that build: ECR refuses a changed manifest
     if image.media_type:
         kwargs["imageManifestMediaType"] = image.media_type
     try:
