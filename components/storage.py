@@ -88,6 +88,10 @@ class Storage(pulumi.ComponentResource):
                 sort_key={"name": table.sort_key.name, "type": table.sort_key.type} if table.sort_key else None,
                 replace_on_key_change=table.replace_on_key_change, opts=child)
             protected = args.deletion_protection or table.deletion_protection
+            if table.replace_on_key_change:
+                pulumi.log.warn(f"table {table_name}: replaceOnKeyChange is on, so a change of its partition or sort "
+                                f"key deletes {physical} with all its items and creates an empty one. Turn it off "
+                                "again after that update.")
             resource = aws.dynamodb.Table(
                 f"{name}-{table_name}",
                 name=physical,

@@ -60,6 +60,13 @@ def test_the_table_is_replaced_delete_first_and_only_after_its_key_guard(app):
     assert table.inputs["deletionProtectionEnabled"] is False
 
 
+def test_the_opt_in_is_a_warning_in_the_plan_and_at_preview(app):
+    result = graph(app, replaceOnKeyChange=True)
+    assert any("replaceOnKeyChange is on" in w and "with all its items" in w for w in result.warnings)
+    assert result.one(DYNAMIC_TYPE).inputs["replaceOnKeyChange"] is True
+    assert not any("replaceOnKeyChange" in w for w in graph(app).warnings)
+
+
 def test_a_protected_table_cannot_be_deleted_by_aws_or_pulumi(app):
     table = graph(app, deletionProtection=True).one("aws:dynamodb/table:Table")
     assert table.options["protect"] is True and table.inputs["deletionProtectionEnabled"] is True
