@@ -419,7 +419,7 @@ def _api(check: _Validator, name: str, value: Any, project_dir: Path,
     values.update(parse_compose_keys(check.error, path, spec))
     replicas, scaling, sleep, awake = parse_count(check.error, path, spec)
     values.update(parse_api_domain(check, path, spec))
-    values.update(parse_api(check, path, spec))
+    values.update(parse_api(check, path, spec, source_dir, values.get("build", "managed")))
     return ApiSettings(name=name, source_dir=source_dir, replicas=replicas, scaling=scaling, sleep=sleep, awake=awake,
                        **values)
 

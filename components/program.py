@@ -230,7 +230,7 @@ def deploy(settings: StackSettings, prepared: list[PreparedApi]) -> None:
         for line in group_warnings(item.app.warnings):
             pulumi.log.warn(f"API {item.settings.name}: {line}")
     zones = _resolve_zones(settings)     # before the first resource: a bad certificate region stops here
-    for warning in self_sign_up_warnings(settings):
+    for warning in self_sign_up_warnings(settings) + sample_secret_warnings(prepared):
         pulumi.log.warn(warning)
     shared = create_shared_resources(settings, needs_file_system=any(persistent_volumes(i.app) for i in prepared))
     outputs = {item.settings.name: create_api(settings, shared, item, zones.get(item.settings.name))
@@ -254,6 +254,25 @@ def _resolve_zones(settings: StackSettings) -> dict[str, str | None]:
         raise StackConfigError(error.problem, file=error.file, service=error.service, key=error.key,
                                fix=error.fix) from None
 WRITE_OPERATIONS = ("create", "update", "delete")
+
+
+SAMPLE_SECRETS_DIR = PROJECT_DIR / "apps" / "secrets"
+
+
+def sample_secret_warnings(prepared: list[PreparedApi], samples_dir: Path = SAMPLE_SECRETS_DIR) -> list[str]:
+    """A secret whose value is one of the committed samples' is known to everyone with the repository."""
+    samples = {}
+    for path in sorted(samples_dir.glob(".secret-*")) if samples_dir.is_dir() else []:
+        samples.setdefault(path.read_text(errors="replace").strip(), path)
+    found = []
+    for item in prepared:
+        for secret in item.app.secrets.values():
+            sample = samples.get(secret.value.strip()) if secret.value else None
+            if sample is not None:
+                found.append(f"API {item.settings.name}: secret {secret.name} has the value of the committed sample "
+                             f"{sample.relative_to(samples_dir.parent.parent)}, which anyone with this repository "
+                             f"knows. Put a real value in {secret.file or secret.stack_config} before a real deploy.")
+    return found
 
 
 def self_sign_up_warnings(settings: StackSettings) -> list[str]:
@@ -385,6 +404,7 @@ def create_api(settings: StackSettings, shared: SharedResources, item: PreparedA
         deploy_timeout_minutes=settings.deploy_timeout_minutes,
         repository_names=list(repositories.repository_names.values()),
         force_destroy=settings.security.force_destroy, approval=api.approval, deployer_arn=shared.deployer_arn,
+        include_sensitive_files=api.include_sensitive_files,
         tags=tags))
     if count.managed:
         ApiScaling(f"{name}-scaling", ApiScalingArgs(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 MFA_MODES = ("off", "optional", "required")
@@ -94,8 +95,9 @@ def _user_pool(check: Any, value: Any) -> UserPoolSettings:
     return UserPoolSettings(**values)
 
 
-def parse_api(check: Any, path: str, spec: dict[str, Any]) -> dict[str, Any]:
-    """The ApiSettings fields of `approval` and `includeSensitiveFiles`."""
+def parse_api(check: Any, path: str, spec: dict[str, Any], source_dir: Path | None = None,
+              build: str = "managed") -> dict[str, Any]:
+    """The ApiSettings fields of `approval` and `includeSensitiveFiles` (files must exist in ``source_dir``)."""
     values: dict[str, Any] = {}
     if spec.get("approval") is not None:
         values["approval"] = check.boolean(f"{path}.approval", spec["approval"])
@@ -107,5 +109,12 @@ def parse_api(check: Any, path: str, spec: dict[str, Any]) -> dict[str, Any]:
             if item.startswith("/") or normal.startswith(".."):
                 raise check.error(f"{path}.includeSensitiveFiles[{i}]", f"{item!r} is not inside the API folder.",
                                   "use a path relative to the API's source folder, e.g. .env.example.")
+        if build != "managed":
+            raise check.error(f"{path}.includeSensitiveFiles", f"only the managed source zip leaves files out (this "
+                              f"API has build: {build}).", "remove includeSensitiveFiles.")
+        for i, item in enumerate(files):
+            if source_dir is not None and not (Path(source_dir) / posixpath.normpath(item.strip())).is_file():
+                raise check.error(f"{path}.includeSensitiveFiles[{i}]", f"{item!r} is not a file in {source_dir}.",
+                                  "list files of the API's source folder, relative to it.")
         values["include_sensitive_files"] = tuple(posixpath.normpath(f.strip()) for f in files)
     return values

@@ -287,3 +287,54 @@ def test_trust_policies_name_their_source(dev):
         "StringEqualsIfExists": {"aws:SourceAccount": "123456789012"}}
     for role in ("multi-execution", "multi-task"):
         assert trust(role)["Condition"]["ArnLike"] == {"aws:SourceArn": "arn:aws:ecs:us-east-1:123456789012:*"}
+
+
+# --- 2. secrets in the managed source zip ---------------------------------------------------------------------------
+
+def test_credential_files_stay_out_of_the_zip_with_a_warning(tmp_path):
+    from components.pipeline.source_bundle import listing
+
+    folder = write_dockerfile_app(tmp_path, "web")
+    for name in (".env", "prod.env", ".npmrc", "keys/server.pem", ".env.example", "src/app.js", ".aws/credentials"):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text("TOKEN=value\n")
+    kept, left_out = listing(folder)
+    assert left_out == [".aws/credentials", ".env", ".npmrc", "keys/server.pem", "prod.env"]
+    assert ".env.example" in kept and "src/app.js" in kept
+    kept_with, left_out_with = listing(folder, include_sensitive=[".npmrc"])
+    assert ".npmrc" in kept_with and ".npmrc" not in left_out_with
+
+    result = mockrun.run(program.main, config={"apis": {"web": {"source": str(folder), "auth": False}}})
+    warnings = [m for m in result.warnings if "looks like a credentials file" in m]
+    assert sorted(w.split(": ", 1)[1].split(" ")[0] for w in warnings) == left_out and \
+        all("includeSensitiveFiles" in w for w in warnings)
+    opted = mockrun.run(program.main, config={"apis": {"web": {"source": str(folder), "auth": False,
+                                                               "includeSensitiveFiles": [".npmrc"]}}})
+    assert not any(".npmrc looks like" in m for m in opted.warnings)
+
+
+@pytest.mark.parametrize("spec, key", [
+    ({"includeSensitiveFiles": ["missing.env"]}, "apis.web.includeSensitiveFiles[0]"),
+    ({"includeSensitiveFiles": ["../x"]}, "apis.web.includeSensitiveFiles[0]"),
+    ({"build": "manual", "includeSensitiveFiles": [".env"]}, "apis.web.includeSensitiveFiles"),
+])
+def test_include_sensitive_files_is_checked(tmp_path, spec, key):
+    folder = write_dockerfile_app(tmp_path, "web")
+    (folder / ".env").write_text("A=1\n")
+    with pytest.raises(ConfigError) as error:
+        load_settings({"apis": {"web": {"source": str(folder), **spec}}}, tmp_path, "dev")
+    assert error.value.key == f"serverless-containers:{key}"
+
+
+# --- 7. the sample secret --------------------------------------------------------------------------------------------
+
+def test_the_sample_secret_value_is_warned_about():
+    result = mockrun.run_stack("dev")
+    warning, = [m for m in result.warnings if "committed sample" in m]
+    assert warning.startswith("API multi: secret API_TOKEN") and "apps/secrets/.secret-api-token" in warning
+
+
+def test_an_own_secret_value_is_not_warned_about(apps):
+    result = mockrun.run(program.main, config={"apis": {"multi": {"source": str(apps / "multi"),
+                                                                  "entrypoint": "express"}}})
+    assert not any("committed sample" in m for m in result.warnings)

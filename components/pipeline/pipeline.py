@@ -218,6 +218,8 @@ class BuildPipelineArgs:
     """The built containers' ECR repositories: a failed first deploy takes `deployed` off them again."""
     profile: str | None = None
     """AWS profile for the waiter (it runs out of process); default: the stack's `aws:profile`."""
+    include_sensitive_files: tuple[str, ...] = ()
+    """Credential-looking files the managed source zip keeps anyway (`includeSensitiveFiles`)."""
     approval: bool = False
     """True (`approval: true`): a manual approval stage before Deploy. `pulumi up` then waits (up to
     ``wait_timeout_seconds``) until someone approves or rejects in the console; a rejection fails the update."""
@@ -340,7 +342,13 @@ class BuildPipeline(pulumi.ComponentResource):
         source_object = None
         if args.build_mode == "managed":
             source_dir = Path(args.source_dir or args.app.source_dir)
-            bundle = write_bundle(source_dir, args.bundle_path or default_bundle_path(args.stack, args.api, source_dir), builds)
+            bundle = write_bundle(source_dir, args.bundle_path or default_bundle_path(args.stack, args.api, source_dir),
+                                  builds, args.include_sensitive_files)
+            for left_out in bundle.left_out:
+                pulumi.log.warn(f"API {args.api}: {left_out} looks like a credentials file, so the source zip leaves it "
+                                f"out (it would be stored in S3 and readable by every build). If the build needs it, "
+                                f"list it in apis.{args.api}.includeSensitiveFiles; better, pass its values as "
+                                f"compose secrets.")
             source_object = aws.s3.BucketObjectv2(
                 f"{name}-source", bucket=bucket.id, key=source_key(args.api),
                 source=pulumi.FileAsset(str(bundle.path)), source_hash=bundle.sha256,

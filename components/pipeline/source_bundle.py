@@ -1,7 +1,9 @@
 """The zip of an API's source folder that `build: managed` uploads as the pipeline's source. Pure Python.
 
 Left out: every ``.git`` folder, every ``.secret-*`` file (compose secrets stay on the machine; the
-containers get them from Secrets Manager), and what the build contexts' ``.dockerignore`` files ignore.
+containers get them from Secrets Manager), what the build contexts' ``.dockerignore`` files ignore, and
+credential-looking files (``.env``, ``*.env``, ``.npmrc``, keys: ``SENSITIVE_PATTERNS``) unless the API's
+``includeSensitiveFiles`` opts one back in; the program warns naming each one left out.
 
 ``.dockerignore`` rules follow Docker: patterns are relative to the context's root (``*.log`` means
 root-level ``*.log``; write ``**/*.log`` for any depth), ``!`` re-includes, and the Dockerfile and
@@ -24,6 +26,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable
 
 import pathspec
 
@@ -32,6 +35,26 @@ from components.pipeline.buildspec import SOURCE_HASH_FILE, ImageBuild, is_remot
 FIXED_TIMESTAMP = (1980, 1, 1, 0, 0, 0)   # the earliest time a zip can hold
 ALWAYS_EXCLUDED_DIRS = frozenset({".git"})
 SECRET_FILE_PREFIX = ".secret-"
+# Files that usually hold credentials (issue 14): left out of the zip, each named in a warning, unless the API's
+# `includeSensitiveFiles` lists it. The zip is stored in S3 and read by every build; .dockerignore is about
+# the image, not about what leaves the machine, so it is not trusted to catch these.
+SENSITIVE_PATTERNS = (
+    "**/.env", "**/.env.*", "**/*.env", "**/.npmrc", "**/.yarnrc.yml", "**/.pypirc", "**/.netrc",
+    "**/.git-credentials", "**/.dockercfg", "**/.docker/config.json", "**/.aws/credentials", "**/.aws/config",
+    "**/.ssh/**", "**/id_rsa", "**/id_dsa", "**/id_ecdsa", "**/id_ed25519", "**/*.pem", "**/*.key", "**/*.p12",
+    "**/*.pfx", "**/*.tfvars",
+    # templates people commit on purpose, without values
+    "!**/.env.example", "!**/.env.sample", "!**/.env.template", "!**/.env.dist", "!**/example.env",
+)
+try:
+    _SENSITIVE = pathspec.PathSpec.from_lines("gitignore", SENSITIVE_PATTERNS)      # pathspec >= 1.0
+except KeyError:
+    _SENSITIVE = pathspec.PathSpec.from_lines("gitwildmatch", SENSITIVE_PATTERNS)   # older pathspec
+
+
+def is_sensitive(path: str) -> bool:
+    """A path (relative, posix) that looks like a credentials file."""
+    return _SENSITIVE.match_file(path)
 
 
 def dockerignore_spec(text: str) -> pathspec.PathSpec:
@@ -92,9 +115,19 @@ def _contexts(source_dir: Path, builds: list[ImageBuild]) -> tuple[list[_Context
     return contexts, dockerfiles
 
 
-def included_files(source_dir: Path, builds: list[ImageBuild] = ()) -> list[str]:
+def included_files(source_dir: Path, builds: list[ImageBuild] = (), include_sensitive: Iterable[str] = ()) -> list[str]:
     """Paths (relative, posix, sorted) of what goes into the zip."""
+    return listing(source_dir, builds, include_sensitive)[0]
+
+
+def listing(source_dir: Path, builds: list[ImageBuild] = (),
+            include_sensitive: Iterable[str] = ()) -> tuple[list[str], list[str]]:
+    """(what goes into the zip, the credential-looking files left out), both relative, posix and sorted.
+
+    ``include_sensitive``: paths the user opted back in (`includeSensitiveFiles`)."""
     source_dir = Path(source_dir)
+    opted_in = {posixpath.normpath(p) for p in include_sensitive}
+    left_out: list[str] = []
     contexts, dockerfiles = _contexts(source_dir, list(builds))
     own = _Context(root="", spec=_read_spec(source_dir), kept=frozenset({".dockerignore"}))
     found = []
@@ -112,9 +145,13 @@ def included_files(source_dir: Path, builds: list[ImageBuild] = ()) -> list[str]
                 continue
             holders = [c for c in contexts if c.contains(path)]
             ignored = all(c.ignores(path) for c in holders) if holders else own.ignores(path)
-            if not ignored:
-                found.append(path)
-    return sorted(found)
+            if ignored:
+                continue
+            if is_sensitive(path) and path not in opted_in:
+                left_out.append(path)
+                continue
+            found.append(path)
+    return sorted(found), sorted(left_out)
 
 
 @dataclass(frozen=True)
@@ -122,6 +159,7 @@ class SourceBundle:
     path: Path
     sha256: str                            # of the content (the value in SOURCE_HASH_FILE)
     files: list[str] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)   # credential-looking files not uploaded
 
     @property
     def build_hash(self) -> str:
@@ -136,10 +174,11 @@ def _entry(name: str, mode: int) -> zipfile.ZipInfo:
     return info
 
 
-def bundle_bytes(source_dir: Path, builds: list[ImageBuild] = ()) -> tuple[bytes, str, list[str]]:
+def bundle_bytes(source_dir: Path, builds: list[ImageBuild] = (),
+                 include_sensitive: Iterable[str] = ()) -> tuple[bytes, str, list[str]]:
     """The zip's bytes, the content hash, and the files in it."""
     source_dir = Path(source_dir)
-    files = included_files(source_dir, builds)
+    files = included_files(source_dir, builds, include_sensitive)
     entries: list[tuple[str, int, bytes]] = []
     digest = hashlib.sha256()
     for relative in files:
@@ -167,12 +206,14 @@ def default_bundle_path(stack: str, api: str, source_dir: Path | None = None) ->
     return Path(tempfile.gettempdir()) / "serverless-containers" / f"{stack}-{api}-{folder}-source.zip"
 
 
-def write_bundle(source_dir: Path, output: Path, builds: list[ImageBuild] = ()) -> SourceBundle:
-    data, content_hash, files = bundle_bytes(source_dir, builds)
+def write_bundle(source_dir: Path, output: Path, builds: list[ImageBuild] = (),
+                 include_sensitive: Iterable[str] = ()) -> SourceBundle:
+    data, content_hash, files = bundle_bytes(source_dir, builds, include_sensitive)
+    left_out = listing(source_dir, builds, include_sensitive)[1]
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     if not output.is_file() or output.read_bytes() != data:
         temporary = output.with_suffix(f".{os.getpid()}.tmp")
         temporary.write_bytes(data)
         temporary.replace(output)
-    return SourceBundle(path=output, sha256=content_hash, files=files)
+    return SourceBundle(path=output, sha256=content_hash, files=files, left_out=left_out)
