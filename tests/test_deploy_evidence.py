@@ -45,3 +45,10 @@ def test_a_new_capacity_provider_strategy_needs_a_forced_deployment():
     doc = model.operation_model("UpdateService").input_shape.members["capacityProviderStrategy"].documentation
     assert "doesn't trigger a new service deployment" in doc
     assert "Update the Fargate launch type to an Auto Scaling group capacity provider" in doc
+
+
+def test_failed_tasks_count_consecutive_failures_until_one_runs():
+    """Why a first deploy's wait ends after FAILED_TASKS_LIMIT failed tasks (components/providers/service_rollout.py)."""
+    model = botocore.session.get_session().get_service_model("ecs")
+    doc = model.shape_for("Deployment").members["failedTasks"].documentation
+    assert "consecutively failed tasks" in doc and "resets to zero" in doc

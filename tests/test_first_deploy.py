@@ -137,3 +137,27 @@ def test_the_waiter_signs_in_as_the_stack_does():
     legacy = settings_from_config({"aws:assumeRole": '{"roleArn": "arn:aws:iam::1:role/r"}'}.get)
     assert [r["roleArn"] for r in legacy.assume_roles] == ["arn:aws:iam::1:role/r"]
     assert settings_from_config({}.get).describe() == "default chain"
+
+
+def test_tasks_that_keep_failing_end_the_wait_before_the_timeout():
+    """After a scale-up the deployment may stay COMPLETED (the circuit breaker watches rollouts in progress only):
+    consecutive failed tasks with none running end the wait early."""
+    from components.providers.service_rollout import FAILED_TASKS_LIMIT, RolloutFailed, Waiting, wait_until_stable
+
+    class Ecs:
+        def __init__(self):
+            self.calls = 0
+
+        def describe_services(self, cluster, services):
+            self.calls += 1
+            failed = min(self.calls - 1, FAILED_TASKS_LIMIT)
+            return {"services": [{"status": "ACTIVE", "desiredCount": 2, "deployments": [
+                {"id": "ecs-svc/1", "status": "PRIMARY", "rolloutState": "COMPLETED", "desiredCount": 2,
+                 "runningCount": 0, "pendingCount": 2, "failedTasks": failed}]}]}
+
+    elapsed = [0.0]
+    waiting = Waiting(now=lambda: elapsed[0], sleep=lambda s: elapsed.__setitem__(0, elapsed[0] + s))
+    with pytest.raises(RolloutFailed) as failure:
+        wait_until_stable(Ecs(), "c", "s", timeout_seconds=1800, poll_seconds=15, waiting=waiting)
+    assert f"{FAILED_TASKS_LIMIT} tasks in a row stopped before running" in str(failure.value)
+    assert elapsed[0] < 120

@@ -15,6 +15,11 @@ from dataclasses import dataclass
 from typing import Callable
 
 DEPLOYED_TAG = "deployed"
+# ECS counts a deployment's consecutively failed tasks (Deployment.failedTasks) until one runs. After a first
+# deploy's scale-up the deployment may already be COMPLETED (it was, at 0 tasks), and the circuit breaker watches
+# only deployments in progress: so this many failed tasks with none running is a failure, without waiting for
+# the timeout.
+FAILED_TASKS_LIMIT = 3
 
 
 class RolloutFailed(Exception):
@@ -61,6 +66,9 @@ def wait_until_stable(ecs, cluster: str, service: str, *, timeout_seconds: float
         state = primary.get("rolloutState")
         if state == "FAILED":
             raise RolloutFailed(primary.get("rolloutStateReason") or "the deployment failed")
+        failed = int(primary.get("failedTasks") or 0)
+        if failed >= FAILED_TASKS_LIMIT and not primary.get("runningCount"):
+            raise RolloutFailed(f"{failed} tasks in a row stopped before running (ECS deployment {primary.get('id')})")
         desired = current.get("desiredCount", primary.get("desiredCount", 0))
         if (len(deployments) == 1 and state in (None, "COMPLETED")
                 and primary.get("runningCount") == primary.get("desiredCount") == desired):
