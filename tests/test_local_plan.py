@@ -53,6 +53,11 @@ def flag_values(argv: list[str], flag: str) -> list[str]:
     return [argv[i + 1] for i, word in enumerate(argv[:-1]) if word == flag]
 
 
+def env_words(step) -> list[str]:
+    """What the container's environment gets: KEY=VALUE from the env file, NAME for what comes by name."""
+    return [f"{k}={v}" for k, v in step.environment.items()] + flag_values(step.argv, "-e")
+
+
 # ---------------------------------------------------------------- start order
 
 def test_start_order_puts_dependencies_first_and_keeps_compose_order_otherwise(tmp_path):
@@ -114,9 +119,11 @@ def test_secret_reaches_the_container_by_name_and_its_value_is_never_on_a_comman
 
 def test_environment_is_the_task_definitions(tmp_path):
     task = plan_task(two_container_app(tmp_path), options=options(environment={"DEBUG": "1"}), region="us-east-1")
-    assert set(flag_values(task.runs[1].argv, "-e")) == {
+    assert set(env_words(task.runs[1])) == {
         "PORT=8080", "PYTHON_URL=http://localhost:5000", "DEBUG=1", "API_TOKEN"}
-    assert set(flag_values(task.runs[0].argv, "-e")) == {"PORT=5000", "DEBUG=1"}
+    assert set(env_words(task.runs[0])) == {"PORT=5000", "DEBUG=1"}
+    # values never on a command line (`ps` shows every argv): only names
+    assert flag_values(task.runs[1].argv, "-e") == ["API_TOKEN"] and flag_values(task.runs[0].argv, "-e") == []
 
 
 def test_health_checks_are_the_ones_ecs_runs_including_its_limits(tmp_path):
@@ -187,7 +194,7 @@ def test_a_container_with_neither_build_nor_image_is_refused(tmp_path):
 
 def test_storage_variables_default_to_the_stacks_tables(tmp_path):
     task = plan_task(two_container_app(tmp_path), options=options(), region="eu-west-1", granted_tables=["posts"])
-    env = set(flag_values(task.runs[0].argv, "-e"))
+    env = set(env_words(task.runs[0]))
     assert {"REGION=eu-west-1", "STORAGE_POSTS_NAME=serverless-containers-dev-posts",
             "STORAGE_POSTS_ARN=arn:aws:dynamodb:eu-west-1:000000000000:table/serverless-containers-dev-posts"} <= env
 
@@ -197,7 +204,7 @@ def test_storage_variables_point_where_the_user_says(tmp_path):
                      options=options(tables={"posts": "my-posts"}, account_id="111122223333",
                                      dynamodb_endpoint="http://127.0.0.1:8000"),
                      region="us-east-1", granted_tables=["posts"])
-    env = set(flag_values(task.runs[1].argv, "-e"))
+    env = set(env_words(task.runs[1]))
     assert {"STORAGE_POSTS_NAME=my-posts", "STORAGE_POSTS_ARN=arn:aws:dynamodb:us-east-1:111122223333:table/my-posts",
             "AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8000"} <= env
 
@@ -205,7 +212,7 @@ def test_storage_variables_point_where_the_user_says(tmp_path):
 def test_no_storage_sets_no_storage_variables(tmp_path):
     task = plan_task(two_container_app(tmp_path), options=options(no_storage=True), region="us-east-1",
                      granted_tables=["posts"])
-    env = flag_values(task.runs[1].argv, "-e")
+    env = env_words(task.runs[1])
     assert not [e for e in env if e.startswith(("STORAGE_", "REGION="))]
 
 
@@ -284,6 +291,45 @@ def test_secret_values_travel_in_the_environment_of_the_docker_call_only(tmp_pat
     assert express_call[1]["API_TOKEN"] == SECRET_VALUE
     python_call = next((argv, env) for argv, env in docker.calls if f"{task.family}.python" in argv)
     assert python_call[1].get("API_TOKEN") != SECRET_VALUE
+
+
+class EnvFileReadingDocker(FakeDocker):
+    """Also reads each `--env-file` while `docker run` runs, as the real CLI does, with its permissions."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.env_files: dict[str, tuple[str, int, int]] = {}
+
+    def run(self, argv, **kwargs):
+        if argv[1] == "run" and "--env-file" in argv:
+            import os
+            import stat
+
+            path = argv[argv.index("--env-file") + 1]
+            self.env_files[argv[argv.index("--name") + 1]] = (
+                open(path).read(), stat.S_IMODE(os.stat(path).st_mode), stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode))
+        return super().run(argv, **kwargs)
+
+
+def test_environment_values_go_through_a_private_env_file_never_argv(tmp_path):
+    """`ps` shows every process's argv to every local user (issue 14)."""
+    import os
+
+    task = plan_task(two_container_app(tmp_path), options=options(environment={"DB_URL": "postgres://a:pw@db/x",
+                                                                               "PEM": "line1\nline2"}),
+                     region="us-east-1")
+    docker = EnvFileReadingDocker(healthy_after=1)
+    LocalRunner(docker, say=lambda _: None, sleep=lambda _: None).up(task)
+    express = f"{task.family}.express"
+    text, mode, folder_mode = docker.env_files[express]
+    assert (mode, folder_mode) == (0o600, 0o700)
+    assert "DB_URL=postgres://a:pw@db/x\n" in text and "PORT=8080\n" in text and "PEM" not in text
+    argv, env = next((argv, env) for argv, env in docker.calls if express in argv)
+    assert not any("postgres://" in word or "PORT=8080" in word for word in argv)
+    assert argv.index("--env-file") < argv.index(task.runs[1].image)          # an option, before the image
+    # a value with a line break cannot be an env-file line: it comes by name from the docker call's environment
+    assert "PEM" in flag_values(argv, "-e") and env["PEM"] == "line1\nline2"
+    assert not os.path.exists(argv[argv.index("--env-file") + 1])            # removed once docker has read it
 
 
 def test_an_unhealthy_dependency_stops_the_run_removes_everything_and_shows_its_output(tmp_path):

@@ -9,7 +9,9 @@ ECS receives. Locally:
   but hold it (as Fargate's awsvpc task does), so containers reach each other on localhost;
 * only the entrypoint's routed port is published, and only on 127.0.0.1;
 * secrets are read from the ``.secret-`` files and handed over as environment variables, without
-  ever appearing on a command line;
+  ever appearing on a command line; the other environment values (which may hold credentials too) go
+  through an env file only the user can read (0600, in a 0700 folder, deleted once `docker run` has read
+  it), never ``-e KEY=VALUE``, which any local user sees in ``ps``;
 * the storage variables (``STORAGE_<TABLE>_NAME``/``_ARN``, ``REGION``) point where the user says;
 * containers start in ``dependsOn`` order, waiting for health (Docker runs the same check ECS
   would), start, or successful exit, as the condition says.
@@ -18,10 +20,13 @@ Planning (``plan_task``) is pure and returns the docker command lines; ``LocalRu
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
+import shutil
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,6 +89,8 @@ class RunStep:
     secret_names: list[str]                    # taken from the runner's environment, never argv
     waits_for: list[tuple[str, str]]           # (container, ECS condition) to satisfy before starting
     has_healthcheck: bool
+    environment: dict[str, str] = field(repr=False, default_factory=dict)   # via a 0600 --env-file
+    passed_values: dict[str, str] = field(repr=False, default_factory=dict)  # multi-line: `-e NAME` + process env
 
 
 @dataclass
@@ -105,6 +112,32 @@ class LocalTask:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.host_port}"
+
+
+@contextlib.contextmanager
+def env_file(values: dict[str, str]):
+    """A Docker env file of ``values`` that only this user can read: mode 0600 in a fresh 0700 folder, removed
+    when the block ends (`docker run` reads it before it returns). Yields None when there is nothing to write."""
+    if not values:
+        yield None
+        return
+    folder = tempfile.mkdtemp(prefix="serverless-containers-env-")     # created 0700
+    path = os.path.join(folder, "container.env")
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.writelines(f"{key}={value}\n" for key, value in values.items())
+        yield path
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def with_env_file(argv: list[str], path: str | None) -> list[str]:
+    """``docker run -d ...`` with ``--env-file path`` among its options (before the image)."""
+    if path is None:
+        return list(argv)
+    at = argv.index("run") + 1
+    return [*argv[:at], "--env-file", path, *argv[at:]]
 
 
 def task_family(stack: str, api: str) -> str:
@@ -246,8 +279,10 @@ def plan_task(app: App, *, options: LocalOptions, region: str, granted_tables: S
                 "--label", f"{LABEL_ROLE}=container"]
         environment = {e["name"]: e["value"] for e in definition["environment"]}
         environment.update(options.environment)
-        for key, value in environment.items():
-            argv += ["-e", f"{key}={value}"]
+        # An env file holds one line per variable; a value with a line break is passed by name instead.
+        passed = {k: v for k, v in environment.items() if "\n" in v or "\r" in v}
+        for key in passed:
+            argv += ["-e", key]
         for key in options.pass_environment:
             argv += ["-e", key]
         secret_names = [s["name"] for s in definition["secrets"]]
@@ -277,6 +312,8 @@ def plan_task(app: App, *, options: LocalOptions, region: str, granted_tables: S
         argv += command
         waits = [(d["containerName"], d["condition"]) for d in definition.get("dependsOn", [])]
         runs.append(RunStep(container=name, name=docker_name, image=definition["image"], argv=argv,
+                            environment={k: v for k, v in environment.items() if k not in passed},
+                            passed_values=passed,
                             secret_names=secret_names, waits_for=waits,
                             has_healthcheck="healthCheck" in definition))
     return LocalTask(family=family, label=family, entrypoint=app.entrypoint, routed_port=app.routed_port,
@@ -419,7 +456,9 @@ class LocalRunner:
                     self._wait_for(task, dependency, condition, wait_timeout)
                 env = dict(os.environ)
                 env.update({name: task.secret_values[name] for name in step.secret_names})
-                self.docker.run(step.argv, env=env)
+                env.update(step.passed_values)
+                with env_file(step.environment) as path:
+                    self.docker.run(with_env_file(step.argv, path), env=env)
                 self.say(f"started {step.container}" + (" (waiting for it to be healthy)"
                                                         if step.container == task.entrypoint and step.has_healthcheck else ""))
             entry = next(s for s in task.runs if s.container == task.entrypoint)
