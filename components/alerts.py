@@ -55,11 +55,12 @@ def pipeline_failed_pattern(pipeline: str) -> dict:
 
 
 def topic_policy(topic_arn: str, account_id: str) -> dict:
-    """EventBridge rules of this account may publish (CloudWatch alarms of the topic's account need no grant)."""
-    return {"Version": "2012-10-17", "Statement": [{
-        "Sid": "EventBridgeRulesOfThisAccount", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
-        "Action": "sns:Publish", "Resource": topic_arn,
-        "Condition": {"StringEquals": {"aws:SourceAccount": account_id}}}]}
+    """EventBridge rules and CloudWatch alarms of this account may publish. The policy replaces SNS's default one,
+    which is why CloudWatch is named too; the account's own principals keep their IAM permissions."""
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": f"{sid}OfThisAccount", "Effect": "Allow", "Principal": {"Service": service}, "Action": "sns:Publish",
+         "Resource": topic_arn, "Condition": {"StringEquals": {"aws:SourceAccount": account_id}}}
+        for sid, service in (("EventBridgeRules", "events.amazonaws.com"), ("CloudWatchAlarms", "cloudwatch.amazonaws.com"))]}
 
 
 @dataclass

@@ -29,9 +29,11 @@ def test_one_topic_with_an_email_subscription_and_a_policy_for_eventbridge(alert
     subscription = alerted.one("aws:sns/topicSubscription:TopicSubscription")
     assert subscription.inputs == {"topic": topic.outputs["arn"], "protocol": "email", "endpoint": "ops@example.com"}
     policy = json.loads(alerted.one("aws:sns/topicPolicy:TopicPolicy").inputs["policy"])
-    statement, = policy["Statement"]
-    assert statement["Principal"] == {"Service": "events.amazonaws.com"} and statement["Resource"] == topic.outputs["arn"]
-    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": mockrun.ACCOUNT_ID}}
+    assert [st["Principal"] for st in policy["Statement"]] == [{"Service": "events.amazonaws.com"},
+                                                              {"Service": "cloudwatch.amazonaws.com"}]
+    for statement in policy["Statement"]:
+        assert statement["Action"] == "sns:Publish" and statement["Resource"] == topic.outputs["arn"]
+        assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": mockrun.ACCOUNT_ID}}
 
 
 def test_rules_per_api_send_a_message_naming_stack_api_and_console(alerted):
