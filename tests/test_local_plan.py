@@ -229,6 +229,7 @@ class FakeDocker:
         self.unhealthy = set(unhealthy)
         self.events: list[tuple[str, str]] = []
         self.volumes: set[str] = set()
+        self.volume_labels: dict[str, str] = {}
         self.inputs: list[str | None] = []
 
     def run(self, argv, *, env=None, check=True, capture=True, input=None):
@@ -241,6 +242,7 @@ class FakeDocker:
             self.running.append(argv[argv.index("--name") + 1])
         if argv[1:3] == ["volume", "create"]:
             self.volumes.add(argv[-1])
+            self.volume_labels[argv[-1]] = argv[argv.index("--label") + 1]
         if argv[1:3] == ["volume", "rm"]:
             self.volumes.discard(argv[-1])
         if argv[1] == "rm":
@@ -262,7 +264,7 @@ class FakeDocker:
         return "Traceback: the app crashed\nsecond line"
 
     def labelled_volumes(self, label):
-        return sorted(self.volumes)
+        return sorted(v for v in self.volumes if self.volume_labels.get(v, "").endswith(f"task={label}"))
 
     def labelled(self, label):
         return sorted(reversed(self.running), key=lambda n: "." not in n)
@@ -405,10 +407,10 @@ def test_an_inline_dockerfile_is_fed_on_stdin(tmp_path):
     assert fed == [inline]
 
 
-def test_named_volumes_are_task_scoped_shared_and_removed_by_down(tmp_path):
+def test_ephemeral_named_volumes_are_task_scoped_shared_and_removed_by_down(tmp_path):
     app = two_container_app(tmp_path)
-    app.container("express").mounts.append(VolumeMount("data", "/data"))
-    app.container("python").mounts.append(VolumeMount("data", "/srv/data", read_only=True))
+    app.container("express").mounts.append(VolumeMount("data", "/data", persistent=False))
+    app.container("python").mounts.append(VolumeMount("data", "/srv/data", read_only=True, persistent=False))
     task = plan_task(app, options=options(), region="us-east-1")
     volume = f"{task.family}.data"
     assert task.volumes == [volume]
@@ -420,6 +422,31 @@ def test_named_volumes_are_task_scoped_shared_and_removed_by_down(tmp_path):
     assert docker.volumes == {volume}
     runner.down(task.label)
     assert docker.volumes == set()
+
+
+def test_persistent_volumes_outlive_down_as_efs_outlives_the_task(tmp_path):
+    app = two_container_app(tmp_path)
+    app.container("express").mounts.append(VolumeMount("data", "/data"))
+    app.container("express").mounts.append(VolumeMount("scratch", "/tmp/s", persistent=False))
+    task = plan_task(app, options=options(), region="us-east-1")
+    assert task.persistent_volumes == [f"{task.family}.data"]
+    docker = FakeDocker(healthy_after=1)
+    runner = LocalRunner(docker, say=lambda _: None, sleep=lambda _: None)
+    runner.up(task)
+    runner.down(task.label)
+    assert docker.volumes == {f"{task.family}.data"}
+
+
+def test_runtime_keys_become_docker_run_flags(tmp_path):
+    app = two_container_app(tmp_path)
+    web = app.container("express")
+    web.restart, web.read_only, web.init, web.stop_timeout, web.nofile = "on-failure", True, True, 90, (10, 20)
+    web.labels, web.cap_add, web.cap_drop = {"team": "web"}, ["SYS_PTRACE"], ["NET_RAW"]
+    argv = plan_task(app, options=options(), region="us-east-1").runs[1].argv
+    assert flag_values(argv, "--restart") == ["on-failure"] and "--read-only" in argv and "--init" in argv
+    assert flag_values(argv, "--stop-timeout") == ["90"] and flag_values(argv, "--ulimit") == ["nofile=10:20"]
+    assert "team=web" in flag_values(argv, "--label")
+    assert flag_values(argv, "--cap-add") == ["SYS_PTRACE"] and flag_values(argv, "--cap-drop") == ["NET_RAW"]
 
 
 def test_a_pause_container_that_cannot_start_is_explained_and_cleaned_up(tmp_path):

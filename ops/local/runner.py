@@ -42,6 +42,7 @@ LABEL_CONTAINER = "org.serverless-containers.local.container"
 LABEL_ROLE = "org.serverless-containers.local.role"
 LABEL_STACK = "org.serverless-containers.local.stack"     # on the namespace container, to name who holds a port
 LABEL_API = "org.serverless-containers.local.api"
+LABEL_PERSISTENT = "org.serverless-containers.local.persistent"   # volumes `down` keeps (EFS on Fargate)
 DEFAULT_BASE_IMAGE_ARG = "BASE_IMAGE"
 DEFAULT_ACCOUNT_ID = "000000000000"     # the account id local AWS emulators use
 IMAGE_TAG = "local"
@@ -105,7 +106,9 @@ class LocalTask:
     builds: list[BuildStep]
     pause: RunStep
     runs: list[RunStep]                        # in start order
-    volumes: list[str] = field(default_factory=list)   # docker volumes `up` creates, task-scoped
+    volumes: list[str] = field(default_factory=list)   # docker volumes `up` creates
+    persistent_volumes: list[str] = field(default_factory=list)
+    """Those of ``volumes`` that are on EFS on Fargate: `down` keeps them (their data outlives the task there too)."""
     secret_values: dict[str, str] = field(repr=False, default_factory=dict)
     warnings: list[LoadWarning] = field(default_factory=list)
 
@@ -145,7 +148,8 @@ def task_family(stack: str, api: str) -> str:
 
 
 def task_volume(family: str, volume: str) -> str:
-    """A compose named volume lives as long as the task on Fargate; locally, as long as `up`."""
+    """A compose named volume: on EFS it outlives the task (locally `down` keeps it); an ephemeral one lives as
+    long as the task (locally, as long as `up`)."""
     return f"{family}.{volume}"
 
 
@@ -238,9 +242,34 @@ def build_step(app: App, container_name: str, options: LocalOptions) -> BuildSte
     return BuildStep(container=container.name, image=image, argv=argv, dockerfile_text=inline)
 
 
+def runtime_flags(definition: dict) -> list[str]:
+    """docker run flags for what the ECS container definition says about restarts, labels, the root filesystem,
+    init, capabilities, the stop timeout and ulimits (components/task_plan.runtime_settings)."""
+    flags: list[str] = []
+    restart = definition.get("restartPolicy") or {}
+    if restart.get("enabled"):
+        flags += ["--restart", "on-failure" if 0 in (restart.get("ignoredExitCodes") or []) else "unless-stopped"]
+    for key, value in (definition.get("dockerLabels") or {}).items():
+        flags += ["--label", f"{key}={value}"]
+    if definition.get("readonlyRootFilesystem"):
+        flags.append("--read-only")
+    linux = definition.get("linuxParameters") or {}
+    if linux.get("initProcessEnabled"):
+        flags.append("--init")
+    for capability in (linux.get("capabilities") or {}).get("add") or []:
+        flags += ["--cap-add", capability]
+    for capability in (linux.get("capabilities") or {}).get("drop") or []:
+        flags += ["--cap-drop", capability]
+    if "stopTimeout" in definition:
+        flags += ["--stop-timeout", str(definition["stopTimeout"])]
+    for limit in definition.get("ulimits") or []:
+        flags += ["--ulimit", f"{limit['name']}={limit['softLimit']}:{limit['hardLimit']}"]
+    return flags
+
+
 def plan_task(app: App, *, options: LocalOptions, region: str, granted_tables: Sequence[str] = ()) -> LocalTask:
     """Every docker command `build` and `up` run for ``app``, from the ECS container definitions."""
-    from components.task_plan import container_definitions
+    from components.task_plan import container_definitions, efs_volumes
 
     family = task_family(options.stack, options.api)
     order = start_order(app)
@@ -294,6 +323,7 @@ def plan_task(app: App, *, options: LocalOptions, region: str, granted_tables: S
             volume = task_volume(family, mount["sourceVolume"])
             volumes.setdefault(volume, None)
             argv += ["-v", f"{volume}:{mount['containerPath']}" + (":ro" if mount["readOnly"] else "")]
+        argv += runtime_flags(definition)
         if "workingDirectory" in definition:
             argv += ["-w", definition["workingDirectory"]]
         if "user" in definition:
@@ -316,8 +346,10 @@ def plan_task(app: App, *, options: LocalOptions, region: str, granted_tables: S
                             passed_values=passed,
                             secret_names=secret_names, waits_for=waits,
                             has_healthcheck="healthCheck" in definition))
+    persistent = [task_volume(family, name) for name in efs_volumes(app)]
     return LocalTask(family=family, label=family, entrypoint=app.entrypoint, routed_port=app.routed_port,
                      host_port=host_port, builds=builds, pause=pause, runs=runs, volumes=list(volumes),
+                     persistent_volumes=[v for v in volumes if v in persistent],
                      secret_values={name: secret.value for name, secret in app.secrets.items()},
                      warnings=[*app.warnings, *task.warnings])
 
@@ -442,7 +474,10 @@ class LocalRunner:
     def up(self, task: LocalTask, *, wait_timeout: float = 180.0) -> None:
         self.down(task.label)
         for volume in task.volumes:
-            self.docker.run(["docker", "volume", "create", "--label", f"{LABEL_TASK}={task.label}", volume])
+            # A persistent volume (EFS on Fargate) carries no task label, so `down` keeps its data.
+            label = f"{LABEL_PERSISTENT}={task.label}" if volume in task.persistent_volumes else \
+                f"{LABEL_TASK}={task.label}"
+            self.docker.run(["docker", "volume", "create", "--label", label, volume])
         try:
             self.docker.run(task.pause.argv)
         except OpsError as error:
