@@ -146,13 +146,13 @@ def read_when_listening(url: str, attempts: int = 60) -> str:
     raise AssertionError("unreachable")
 
 
-def _project_with(tmp_path: Path, compose: str, stack: str) -> Path:
+def _project_with(tmp_path: Path, compose: str, stack: str, extra: str = "") -> Path:
     source = tmp_path / "src"
     source.mkdir()
     (source / "docker-compose.yml").write_text(compose)
     (tmp_path / "stacks").mkdir()
     (tmp_path / "stacks" / f"Pulumi.{stack}.yaml").write_text(
-        f"config:\n  serverless-containers:apis:\n    app:\n      source: {source}\n      entrypoint: web\n")
+        f"config:\n  serverless-containers:apis:\n    app:\n      source: {source}\n      entrypoint: web\n{extra}")
     return tmp_path
 
 
@@ -180,7 +180,8 @@ services:
 volumes:
   shared: {{}}
 """
-    project = _project_with(tmp_path, compose, stack)
+    # Marked ephemeral: task-scoped, removed with the task (a persistent one would outlive `down`).
+    project = _project_with(tmp_path, compose, stack, "      volumes: {shared: ephemeral}\n")
     common = ["--stack", stack, "--api", "app", "--project-dir", str(project)]
     port = free_port()
     try:

@@ -374,7 +374,8 @@ def load_api(stack: str, api: str, project_dir: Path):
                           fix="check the repository out and point a stack's source at it to run it locally.")
     from components.compose import load_app
 
-    app = load_app(api_settings.source_dir, list(api_settings.compose_files), api_settings.entrypoint)
+    app = load_app(api_settings.source_dir, list(api_settings.compose_files), api_settings.entrypoint,
+                   ephemeral_volumes=api_settings.ephemeral_volumes, port=api_settings.port)
     region = str(config.get("aws:region") or DEFAULT_REGION)
     return api_settings, app, region
 
