@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shlex
 import shutil
 import subprocess
 import tempfile
@@ -36,6 +35,7 @@ from components.compose.merge import is_remote_context
 from components.compose.model import App
 from components.errors import ConfigError, LoadWarning
 from ops.errors import OpsError
+from ops.local.flags import health_flags, runtime_flags  # noqa: F401 - health_flags stays importable here
 
 LABEL_TASK = "org.serverless-containers.local.task"
 LABEL_CONTAINER = "org.serverless-containers.local.container"
@@ -199,22 +199,6 @@ def storage_environment(options: LocalOptions, granted_tables: Sequence[str], re
     return environment
 
 
-def _duration(seconds: int | float) -> str:
-    return f"{int(seconds)}s"
-
-
-def health_flags(health: dict) -> list[str]:
-    """`docker run` flags for an ECS ``healthCheck``. Docker runs every check through the image's
-    shell, so the CMD form is quoted into one shell command with the same meaning."""
-    kind, *command = health["command"]
-    shell_command = command[0] if kind == "CMD-SHELL" else shlex.join(command)
-    return ["--health-cmd", shell_command,
-            "--health-interval", _duration(health["interval"]),
-            "--health-timeout", _duration(health["timeout"]),
-            "--health-retries", str(health["retries"]),
-            "--health-start-period", _duration(health["startPeriod"])]
-
-
 def build_step(app: App, container_name: str, options: LocalOptions) -> BuildStep:
     container = app.container(container_name)
     spec = container.build
@@ -240,31 +224,6 @@ def build_step(app: App, container_name: str, options: LocalOptions) -> BuildSte
         argv += ["--build-arg", f"{key}={value}"]
     argv.append(spec.context)
     return BuildStep(container=container.name, image=image, argv=argv, dockerfile_text=inline)
-
-
-def runtime_flags(definition: dict) -> list[str]:
-    """docker run flags for what the ECS container definition says about restarts, labels, the root filesystem,
-    init, capabilities, the stop timeout and ulimits (components/task_plan.runtime_settings)."""
-    flags: list[str] = []
-    restart = definition.get("restartPolicy") or {}
-    if restart.get("enabled"):
-        flags += ["--restart", "on-failure" if 0 in (restart.get("ignoredExitCodes") or []) else "unless-stopped"]
-    for key, value in (definition.get("dockerLabels") or {}).items():
-        flags += ["--label", f"{key}={value}"]
-    if definition.get("readonlyRootFilesystem"):
-        flags.append("--read-only")
-    linux = definition.get("linuxParameters") or {}
-    if linux.get("initProcessEnabled"):
-        flags.append("--init")
-    for capability in (linux.get("capabilities") or {}).get("add") or []:
-        flags += ["--cap-add", capability]
-    for capability in (linux.get("capabilities") or {}).get("drop") or []:
-        flags += ["--cap-drop", capability]
-    if "stopTimeout" in definition:
-        flags += ["--stop-timeout", str(definition["stopTimeout"])]
-    for limit in definition.get("ulimits") or []:
-        flags += ["--ulimit", f"{limit['name']}={limit['softLimit']}:{limit['hardLimit']}"]
-    return flags
 
 
 def plan_task(app: App, *, options: LocalOptions, region: str, granted_tables: Sequence[str] = ()) -> LocalTask:
