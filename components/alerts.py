@@ -21,6 +21,11 @@ ERROR_MINUTES = 3
 ERROR_MINUTES_WHEN_SLEEPING = 6
 
 
+def error_rate_expression() -> str:
+    """The share of requests answered 5xx in a period (0..1)."""
+    return "FILL(errors, 0) / requests"
+
+
 def topic_name(stack: str) -> str:
     return f"serverless-containers-{stack}-alerts"
 
@@ -144,9 +149,17 @@ class Alerts(pulumi.ComponentResource):
         description = pulumi.Output.from_input(watched.http_api_id).apply(lambda api_id: (
             f"Stack {stack}, API {api}: more than {ERROR_RATE:.0%} of requests failed with 5xx for {minutes} minutes in "
             f"a row. Console: {api_console_url(region, api_id)}"))
+        # The rate as errors / requests: the HTTP API docs define both metrics as counts (Sum), so the rate does not
+        # rest on how `5xx` is averaged. No request in a minute: no data point, which is not a breach.
+        metric = lambda metric_name: {"namespace": "AWS/ApiGateway", "metric_name": metric_name, "period": 60,  # noqa: E731
+                                      "stat": "Sum", "dimensions": {"ApiId": watched.http_api_id}}
         aws.cloudwatch.MetricAlarm(
             f"{name}-{api}-5xx", name=f"serverless-containers-{stack}-{api}-5xx-rate", alarm_description=description,
-            namespace="AWS/ApiGateway", metric_name="5xx", dimensions={"ApiId": watched.http_api_id},
-            statistic="Average", period=60, evaluation_periods=minutes, datapoints_to_alarm=minutes,
-            threshold=ERROR_RATE, comparison_operator="GreaterThanThreshold", treat_missing_data="notBreaching",
+            metric_queries=[
+                {"id": "errors", "return_data": False, "metric": metric("5xx")},
+                {"id": "requests", "return_data": False, "metric": metric("Count")},
+                {"id": "rate", "expression": error_rate_expression(), "label": "share of requests answered 5xx",
+                 "return_data": True}],
+            evaluation_periods=minutes, datapoints_to_alarm=minutes, threshold=ERROR_RATE,
+            comparison_operator="GreaterThanThreshold", treat_missing_data="notBreaching",
             alarm_actions=[topic_arn], ok_actions=[topic_arn], tags=tags, opts=child)

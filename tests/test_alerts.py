@@ -68,9 +68,16 @@ def test_a_5xx_rate_alarm_per_api_that_waits_out_a_wake(alerted):
               if a.name.endswith("-5xx")}
     assert set(alarms) == {"serverless-containers-prod-web-5xx-rate", "serverless-containers-prod-hub-5xx-rate"}
     web, hub = alarms["serverless-containers-prod-web-5xx-rate"], alarms["serverless-containers-prod-hub-5xx-rate"]
-    for alarm in (web, hub):
-        assert (alarm["namespace"], alarm["metricName"], alarm["statistic"]) == ("AWS/ApiGateway", "5xx", "Average")
+    api_ids = {a.inputs["name"].rsplit("-", 1)[-1]: a.id for a in alerted.of_type("aws:apigatewayv2/api:Api")}
+    for api, alarm in (("web", web), ("hub", hub)):
+        queries = {q["id"]: q for q in alarm["metricQueries"]}
+        for query_id, metric_name in (("errors", "5xx"), ("requests", "Count")):
+            metric = queries[query_id]["metric"]
+            assert (metric["namespace"], metric["metricName"], metric["stat"]) == ("AWS/ApiGateway", metric_name, "Sum")
+            assert metric["dimensions"] == {"ApiId": api_ids[api]}
+        assert queries["rate"]["expression"] == "FILL(errors, 0) / requests" and queries["rate"]["returnData"] is True
         assert alarm["alarmActions"] == [topic_arn] and alarm["threshold"] == 0.05
+        assert alarm["treatMissingData"] == "notBreaching"
         assert alarm["alarmDescription"].startswith("Stack prod, API ") and "Console: https://" in alarm["alarmDescription"]
     assert web["evaluationPeriods"] > hub["evaluationPeriods"]       # web sleeps: its wake answers 503s for minutes
 
