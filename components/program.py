@@ -36,7 +36,7 @@ from components.pipeline.buildspec import image_builds
 from components.registry import ImageRepositories, ImageRepositoriesArgs
 from components.scaling import ApiScaling, ApiScalingArgs, describe as describe_scaling
 from components.scaling_config import count_plan
-from components.secrets import Secrets, SecretsArgs
+from components.secrets import Secrets, SecretsArgs, secret_physical_name
 from components.service import Cluster, ClusterArgs, EfsVolume, Service, ServiceArgs, TableGrant
 from components.storage import Storage, StorageArgs, storage_environment, table_physical_name
 from components.task_plan import TaskPlan, plan_task
@@ -405,6 +405,9 @@ def create_api(settings: StackSettings, shared: SharedResources, item: PreparedA
         repository_names=list(repositories.repository_names.values()),
         force_destroy=settings.security.force_destroy, approval=api.approval, deployer_arn=shared.deployer_arn,
         include_sensitive_files=api.include_sensitive_files,
+        build_secret_ids={s: (provided[s].arn if s in provided and provided[s].arn else
+                              secret_physical_name(stack, name, s)) for s in app.secrets},
+        build_secret_arns=dict(secrets.secret_arns) if secrets else {},
         tags=tags))
     if count.managed:
         ApiScaling(f"{name}-scaling", ApiScalingArgs(

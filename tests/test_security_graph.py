@@ -338,3 +338,60 @@ def test_an_own_secret_value_is_not_warned_about(apps):
     result = mockrun.run(program.main, config={"apis": {"multi": {"source": str(apps / "multi"),
                                                                   "entrypoint": "express"}}})
     assert not any("committed sample" in m for m in result.warnings)
+
+
+# --- 2. build-time credentials through BuildKit secrets ---------------------------------------------------------------
+
+def _app_with_a_build_secret(root):
+    folder = root / "npm"
+    folder.mkdir()
+    (folder / "Dockerfile").write_text("# syntax=docker/dockerfile:1\nFROM scratch\n"
+                                       "RUN --mount=type=secret,id=NPM_TOKEN true\nEXPOSE 8080\n")
+    (root / ".secret-npm-token").write_text("npm_" + "x" * 36)
+    (folder / "compose.yaml").write_text(
+        "services:\n  web:\n    build:\n      context: .\n      secrets: [NPM_TOKEN]\n    ports: [\"8080:8080\"]\n"
+        "secrets:\n  NPM_TOKEN:\n    file: ../.secret-npm-token\n")
+    return folder
+
+
+def test_compose_build_secrets_reach_buildkit_never_a_build_arg(tmp_path):
+    import yaml
+
+    folder = _app_with_a_build_secret(tmp_path)
+    result = mockrun.run(program.main, config={"apis": {"web": {"source": str(folder), "auth": False}}})
+    project = one_named(result, "aws:codebuild/project:Project", "web-pipeline-build").inputs
+    spec = yaml.safe_load(project["source"]["buildspec"])
+    assert spec["env"]["secrets-manager"] == {"BUILD_SECRET_NPM_TOKEN": "serverless-containers/dev/web/NPM_TOKEN"}
+    build, = [c for c in spec["phases"]["build"]["commands"] if c.startswith("docker build")]
+    assert "--secret id=NPM_TOKEN,env=BUILD_SECRET_NPM_TOKEN" in build and "--build-arg NPM" not in build
+    assert "npm_" not in project["source"]["buildspec"]
+    statements = {s["Sid"]: s for s in policy(one_named(result, "aws:iam/rolePolicy:RolePolicy",
+                                                        "web-pipeline-build"))["Statement"]}
+    secret_arn = result.one("aws:secretsmanager/secret:Secret").outputs["arn"]
+    assert statements["ReadBuildSecrets"] == {"Sid": "ReadBuildSecrets", "Effect": "Allow",
+                                              "Action": ["secretsmanager:GetSecretValue"], "Resource": [secret_arn]}
+    # the task itself does not get the build's secret as a variable
+    containers = json.loads(result.one("aws:ecs/taskDefinition:TaskDefinition").inputs["containerDefinitions"])
+    assert containers[0]["secrets"] == []
+
+
+def test_a_build_secret_must_be_defined(tmp_path):
+    folder = _app_with_a_build_secret(tmp_path)
+    (folder / "compose.yaml").write_text("services:\n  web:\n    build:\n      context: .\n      secrets: [NOPE]\n"
+                                         "    ports: [\"8080:8080\"]\n")
+    from components.compose import load_app
+
+    with pytest.raises(ConfigError) as error:
+        load_app(folder, [], None)
+    assert error.value.key == "build.secrets[0]" and "NOPE" in error.value.problem
+
+
+def test_ops_local_builds_with_the_secret_file(tmp_path):
+    from components.compose import load_app
+    from ops.local.runner import LocalOptions, build_step
+
+    folder = _app_with_a_build_secret(tmp_path)
+    step = build_step(load_app(folder, [], None), "web", LocalOptions(stack="dev", api="web"))
+    at = step.argv.index("--secret")
+    assert step.argv[at + 1] == f"id=NPM_TOKEN,src={tmp_path / '.secret-npm-token'}"
+    assert not any("npm_" in word for word in step.argv)

@@ -396,6 +396,7 @@ class _Loader(ServiceTranslation, TaskChecks, Routing):
                 explicit_replicas[name] = replicas
 
         used_secrets = {secret for container in containers for secret in container.secrets}
+        used_secrets |= {secret for container in containers if container.build for secret in container.build.secrets}
         secrets: dict[str, Secret] = {}
         for name, spec in defined_secrets.items():
             if name in used_secrets:

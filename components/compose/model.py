@@ -52,6 +52,7 @@ class BuildSpec:
     args: dict[str, str] = field(default_factory=dict)
     target: str | None = None
     dockerfile_inline: str | None = None   # compose `dockerfile_inline`: the Dockerfile's text; build writes it to a file
+    secrets: tuple[str, ...] = ()    # compose build.secrets: top-level secrets handed to BuildKit (`--secret id=NAME`)
 
 
 @dataclass(frozen=True)

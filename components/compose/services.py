@@ -35,7 +35,7 @@ ECS_CONTAINER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 SECRET_PREFIX = ".secret-"
 SECRETS_MANAGER_MAX_BYTES = 65536
 ECS_MIN_CONTAINER_MEMORY = 6      # MiB; ECS refuses a container memory limit below this
-BUILD_KEYS_USED = {"context", "dockerfile", "dockerfile_inline", "args", "target"}
+BUILD_KEYS_USED = {"context", "dockerfile", "dockerfile_inline", "args", "target", "secrets"}
 
 
 def _with_links(service: dict) -> dict:
@@ -72,7 +72,7 @@ class ServiceTranslation(VolumeTranslation, RuntimeKeys):
             self._warn(warning.message, file=warning.file, service=warning.service, key=warning.key)
         image = service.get("image")
         image = as_text(image) if image not in (None, "") else None
-        build = self._build(name, service.get("build"), file)
+        build = self._build(name, service.get("build"), file, defined_secrets)
         if image is None and build is None:
             raise self._error("the service has neither image: nor build:, so there is nothing to run.", file, name,
                               "image", "add image: <registry image> or build: <folder with a Dockerfile>.")
@@ -95,7 +95,7 @@ class ServiceTranslation(VolumeTranslation, RuntimeKeys):
         container.cpu, container.memory = self._resources(name, service, file)
         return container, self._service_replicas(name, service, file)
 
-    def _build(self, name: str, build: Any, file: str) -> BuildSpec | None:
+    def _build(self, name: str, build: Any, file: str, defined_secrets: dict | None = None) -> BuildSpec | None:
         if build is None:
             return None
         if not isinstance(build, dict):
@@ -125,7 +125,8 @@ class ServiceTranslation(VolumeTranslation, RuntimeKeys):
                            "args and target only.", file=file, service=name, key=f"build.{key}")
         spec = BuildSpec(context=context, dockerfile=as_text(dockerfile) if dockerfile not in (None, "") else "Dockerfile",
                          args=args, target=as_text(build["target"]) if build.get("target") not in (None, "") else None,
-                         dockerfile_inline=as_text(inline) if inline not in (None, "") else None)
+                         dockerfile_inline=as_text(inline) if inline not in (None, "") else None,
+                         secrets=self._build_secrets(name, build.get("secrets") or [], defined_secrets or {}, file))
         if not is_remote_context(context):
             folder = Path(context)
             if not exists(folder):
@@ -256,6 +257,25 @@ class ServiceTranslation(VolumeTranslation, RuntimeKeys):
                 self._warn(f"healthcheck.{note} is not applied: ECS has no such setting.", file=file, service=name,
                            key=f"healthcheck.{note}")
         return check
+
+    def _build_secrets(self, name: str, entries: list, defined: dict, file: str) -> tuple[str, ...]:
+        """compose build.secrets: top-level secrets BuildKit mounts for `RUN --mount=type=secret,id=NAME` (the way
+        to give a build a credential; a build arg would be in the image history and the build log)."""
+        names: list[str] = []
+        for index, entry in enumerate(entries):
+            source = entry.get("source") if isinstance(entry, dict) else entry
+            source = str(source) if source is not None else ""
+            if source not in defined:
+                raise self._error(f"the build uses the secret {source!r}, which the top-level secrets: does not "
+                                  "define.", file, name, f"build.secrets[{index}]",
+                                  f"add it at the top level: secrets: {{{source or 'NAME'}: {{file: ../.secret-"
+                                  f"{(source or 'name').lower()}}}}}.")
+            if isinstance(entry, dict) and entry.get("target") not in (None, "", source):
+                self._warn(f"build secret {source}: target is not applied; the build mounts it with id={source}.",
+                           file=file, service=name, key=f"build.secrets[{index}]")
+            if source not in names:
+                names.append(source)
+        return tuple(names)
 
     def _service_secrets(self, name: str, entries: list, defined: dict, file: str) -> list[str]:
         names: list[str] = []

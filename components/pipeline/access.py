@@ -61,7 +61,8 @@ ECR_PUSH_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLay
 
 
 def build_role_policy(log_group_arn: str, bucket_arn: str, repository_arns: list[str],
-                      docker_hub_credentials_arn: str | None = None, *, pipeline: str | None = None) -> dict:
+                      docker_hub_credentials_arn: str | None = None, *, pipeline: str | None = None,
+                      build_secret_arns: list[str] = ()) -> dict:
     """CodeBuild: write its own log group, read its input and write its output artifact under the pipeline's
     artifact prefix, pull and push its own repositories (GetAuthorizationToken has no resource scope), and
     read the Docker Hub credentials when the stack has them. ``pipeline``: the pipeline's name (the
@@ -80,6 +81,10 @@ def build_role_policy(log_group_arn: str, bucket_arn: str, repository_arns: list
     if docker_hub_credentials_arn:
         statements.append({"Sid": "ReadDockerHubCredentials", "Effect": "Allow",
                            "Action": ["secretsmanager:GetSecretValue"], "Resource": [docker_hub_credentials_arn]})
+    if build_secret_arns:
+        # compose build.secrets, handed to BuildKit (docker build --secret)
+        statements.append({"Sid": "ReadBuildSecrets", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
+                           "Resource": sorted(build_secret_arns)})
     return {"Version": "2012-10-17", "Statement": statements}
 
 

@@ -76,10 +76,16 @@ class ImageBuild:
     args: dict[str, str] = field(default_factory=dict)
     target: str | None = None
     dockerfile_inline: str | None = None
+    secrets: tuple[str, ...] = ()    # compose build.secrets: BuildKit secret ids (docker build --secret)
 
     @property
     def repository_var(self) -> str:
         return repository_env_var(self.container)
+
+
+def build_secret_env_var(secret: str) -> str:
+    """``BUILD_SECRET_<NAME>``: the CodeBuild variable (env.secrets-manager, masked in logs) BuildKit reads."""
+    return "BUILD_SECRET_" + re.sub(r"[^A-Z0-9]", "_", secret.upper())
 
 
 def _inside(root: Path, path: Path) -> str | None:
@@ -110,7 +116,7 @@ def image_builds(app: App, *, config_file: str | None = None) -> list[ImageBuild
         variables[variable] = container.name
         if is_remote_context(build.context):
             builds.append(ImageBuild(container.name, build.context, build.dockerfile, dict(build.args), build.target,
-                                     build.dockerfile_inline))
+                                     build.dockerfile_inline, tuple(build.secrets)))
             continue
         context = _inside(app.source_dir, Path(build.context))
         if context is None:
@@ -125,7 +131,7 @@ def image_builds(app: App, *, config_file: str | None = None) -> list[ImageBuild
                               "so the pipeline cannot see it.", file=file, service=container.name,
                               key="build.dockerfile", fix="move the Dockerfile into the source folder.")
         builds.append(ImageBuild(container.name, context, dockerfile, dict(build.args), build.target,
-                                 build.dockerfile_inline))
+                                 build.dockerfile_inline, tuple(build.secrets)))
     return builds
 
 
@@ -160,6 +166,9 @@ def _build_command(build: ImageBuild, inline_path: str | None) -> str:
         parts += ["--build-arg", shlex.quote(f"{key}={value}")]
     if build.target:
         parts += ["--target", shlex.quote(build.target)]
+    for secret in build.secrets:
+        # BuildKit reads the value from the (masked) variable: it is in no argv, layer or image history
+        parts += ["--secret", shlex.quote(f"id={secret},env={build_secret_env_var(secret)}")]
     parts += ["-t", _repo(build, "$HASH"), shlex.quote(build.context)]
     return " ".join(parts)
 
@@ -228,12 +237,18 @@ def phase_commands(builds: list[ImageBuild], *, subdirectory: str = "",
 
 
 def buildspec(builds: list[ImageBuild], *, subdirectory: str = "",
-              docker_hub_credentials: str | None = None) -> dict:
-    """The buildspec (version 0.2) as a dict. ``docker_hub_credentials``: the secret's ARN, or None (no login)."""
+              docker_hub_credentials: str | None = None, build_secret_ids: dict[str, str] | None = None) -> dict:
+    """The buildspec (version 0.2) as a dict. ``docker_hub_credentials``: the secret's ARN, or None (no login).
+    ``build_secret_ids``: compose secret -> its Secrets Manager name or ARN, for the builds' ``secrets``."""
     phases = phase_commands(builds, subdirectory=subdirectory, docker_hub_login=bool(docker_hub_credentials))
     env: dict = {"shell": "bash"}
-    if docker_hub_credentials:
-        env["secrets-manager"] = docker_hub_secret_variables(docker_hub_credentials)
+    variables = docker_hub_secret_variables(docker_hub_credentials) if docker_hub_credentials else {}
+    for secret in sorted({s for build in builds for s in build.secrets}):
+        if secret not in (build_secret_ids or {}):
+            raise ValueError(f"no Secrets Manager id for the build secret {secret!r}")
+        variables[build_secret_env_var(secret)] = build_secret_ids[secret]
+    if variables:
+        env["secrets-manager"] = variables
     return {
         "version": 0.2,
         "env": env,
@@ -247,9 +262,9 @@ def buildspec(builds: list[ImageBuild], *, subdirectory: str = "",
 
 
 def buildspec_yaml(builds: list[ImageBuild], *, subdirectory: str = "",
-                   docker_hub_credentials: str | None = None) -> str:
-    return yaml.safe_dump(buildspec(builds, subdirectory=subdirectory, docker_hub_credentials=docker_hub_credentials),
-                          sort_keys=False, width=1000)
+                   docker_hub_credentials: str | None = None, build_secret_ids: dict[str, str] | None = None) -> str:
+    return yaml.safe_dump(buildspec(builds, subdirectory=subdirectory, docker_hub_credentials=docker_hub_credentials,
+                                    build_secret_ids=build_secret_ids), sort_keys=False, width=1000)
 
 
 def promote_commands(tag: str = DEPLOYED_TAG) -> list[str]:

@@ -218,6 +218,10 @@ class BuildPipelineArgs:
     """The built containers' ECR repositories: a failed first deploy takes `deployed` off them again."""
     profile: str | None = None
     """AWS profile for the waiter (it runs out of process); default: the stack's `aws:profile`."""
+    build_secret_ids: dict[str, str] = field(default_factory=dict)
+    """Compose secret -> Secrets Manager name or ARN, for builds with compose ``build.secrets`` (BuildKit)."""
+    build_secret_arns: dict[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Compose secret -> its ARN: the build role may read exactly the ones its builds use."""
     include_sensitive_files: tuple[str, ...] = ()
     """Credential-looking files the managed source zip keeps anyway (`includeSensitiveFiles`)."""
     approval: bool = False
@@ -254,7 +258,9 @@ class BuildPipeline(pulumi.ComponentResource):
         subdirectory = (args.github.path if args.build_mode == "github" and args.github else "").strip("/")
         builds = image_builds(args.app)     # ConfigError for a context outside the source folder
         spec = buildspec_yaml(builds, subdirectory=subdirectory,
-                              docker_hub_credentials=args.docker_hub_credentials_arn)
+                              docker_hub_credentials=args.docker_hub_credentials_arn,
+                              build_secret_ids=dict(args.build_secret_ids))
+        build_secrets = sorted({s for build in builds for s in build.secrets})
 
         # --- the bucket: pipeline artifacts, and the source zip for build: managed ---
         bucket = aws.s3.Bucket(f"{name}-artifacts", bucket_prefix=f"{args.stack}-{args.api}"[:36].rstrip("-") + "-",
@@ -289,9 +295,11 @@ class BuildPipeline(pulumi.ComponentResource):
             opts=child)
         build_policy = aws.iam.RolePolicy(
             f"{name}-build", role=build_role.id,
-            policy=pulumi.Output.all(log_group.arn, bucket.arn, list(args.repository_arns.values())).apply(
+            policy=pulumi.Output.all(log_group.arn, bucket.arn, list(args.repository_arns.values()),
+                                     [args.build_secret_arns[s] for s in build_secrets]).apply(
                 lambda parts: json.dumps(build_role_policy(parts[0], parts[1], parts[2],
-                                                           args.docker_hub_credentials_arn, pipeline=physical))),
+                                                           args.docker_hub_credentials_arn, pipeline=physical,
+                                                           build_secret_arns=parts[3]))),
             opts=child)
         variables: dict[str, Any] = {"AWS_ACCOUNT_ID": args.account_id, "AWS_REGION": args.region}
         for build in builds:

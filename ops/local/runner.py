@@ -8,10 +8,9 @@ ECS receives. Locally:
 * every container joins one network namespace, owned by a small "task" container that does nothing
   but hold it (as Fargate's awsvpc task does), so containers reach each other on localhost;
 * only the entrypoint's routed port is published, and only on 127.0.0.1;
-* secrets are read from the ``.secret-`` files and handed over as environment variables, without
-  ever appearing on a command line; the other environment values (which may hold credentials too) go
-  through an env file only the user can read (0600, in a 0700 folder, deleted once `docker run` has read
-  it), never ``-e KEY=VALUE``, which any local user sees in ``ps``;
+* secrets are read from the ``.secret-`` files and handed over as environment variables, never on a command
+  line; other environment values go through an env file only the user can read (0600 in a 0700 folder,
+  deleted once `docker run` has read it), never ``-e KEY=VALUE``, which every local user sees in ``ps``;
 * the storage variables (``STORAGE_<TABLE>_NAME``/``_ARN``, ``REGION``) point where the user says;
 * containers start in ``dependsOn`` order, waiting for health (Docker runs the same check ECS
   would), start, or successful exit, as the condition says.
@@ -119,8 +118,7 @@ class LocalTask:
 
 @contextlib.contextmanager
 def env_file(values: dict[str, str]):
-    """A Docker env file of ``values`` that only this user can read: mode 0600 in a fresh 0700 folder, removed
-    when the block ends (`docker run` reads it before it returns). Yields None when there is nothing to write."""
+    """A Docker env file of ``values`` readable by this user only (0600 in a new 0700 folder), gone after the block."""
     if not values:
         yield None
         return
@@ -222,6 +220,8 @@ def build_step(app: App, container_name: str, options: LocalOptions) -> BuildSte
         argv += ["--target", spec.target]
     for key, value in args.items():
         argv += ["--build-arg", f"{key}={value}"]
+    for secret in (s for s in spec.secrets if app.secrets[s].file):   # BuildKit reads the file: no value on argv
+        argv += ["--secret", f"id={secret},src={app.secrets[secret].file}"]
     argv.append(spec.context)
     return BuildStep(container=container.name, image=image, argv=argv, dockerfile_text=inline)
 

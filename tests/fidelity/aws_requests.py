@@ -553,9 +553,16 @@ def _user_pool(i: Inputs) -> list:
     policies = compact({"PasswordPolicy": pascal(i.get("passwordPolicy")),
                         "SignInPolicy": pascal(i.get("signInPolicy"))})
     schema = [pascal(s) for s in i.get("schemas") or []]
-    return [("cognito-idp", "CreateUserPool", compact({
+    out = [("cognito-idp", "CreateUserPool", compact({
         "PoolName": i.get("name"), **params, "Policies": policies or None, "Schema": schema or None,
         "UserPoolTags": i.get("tags") or None}), True)]
+    software_token = i.get("softwareTokenMfaConfiguration")
+    if software_token:
+        # The provider sets TOTP MFA after the pool exists (CreateUserPool takes no software-token settings).
+        out.append(("cognito-idp", "SetUserPoolMfaConfig", {
+            "UserPoolId": i.resource.id, "MfaConfiguration": i.data.get("mfaConfiguration", "OFF"),
+            "SoftwareTokenMfaConfiguration": pascal(software_token)}))
+    return out
 
 
 _CLIENT_RENAMES = {"name": "ClientName", "callbackUrls": "CallbackURLs", "logoutUrls": "LogoutURLs",
