@@ -227,13 +227,14 @@ def test_program_roles_read_exactly_that_secret(with_key):
 
 
 def test_program_buildspec_logs_in_to_docker_hub(with_key):
-    spec = yaml.safe_load(with_key.one("aws:codebuild/project:Project").inputs["source"]["buildspec"])
+    build = with_key.one("aws:codebuild/project:Project", "hub-pipeline-build")   # not the Promote project
+    spec = yaml.safe_load(build.inputs["source"]["buildspec"])
     assert spec["env"]["secrets-manager"] == {"DOCKERHUB_USERNAME": f"{HUB_SECRET}:username",
                                               "DOCKERHUB_PASSWORD": f"{HUB_SECRET}:password"}
     assert spec["phases"]["pre_build"]["commands"][-1] == \
         'echo "$DOCKERHUB_PASSWORD" | docker login --username "$DOCKERHUB_USERNAME" --password-stdin'
     # plain-text CodeBuild variables never carry it
-    variables = with_key.one("aws:codebuild/project:Project").inputs["environment"]["environmentVariables"]
+    variables = build.inputs["environment"]["environmentVariables"]
     assert all(v["type"] == "PLAINTEXT" and "DOCKERHUB" not in v["name"] for v in variables)
 
 
