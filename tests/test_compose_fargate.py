@@ -114,8 +114,10 @@ def test_full_example_without_impossible_keys_loads_and_warns_for_every_ignored_
     del foo["deploy"]["resources"]["reservations"]["generic_resources"]
     document["volumes"]["datavolume"] = None           # the example uses it without declaring it
     foo["secrets"] = ["secret1"]
-    document["secrets"] = {"secret1": {"file": "../.secret-one"}}
+    # build.secrets reach BuildKit (issue 14): every secret the build names must be defined, as in Docker Compose
+    document["secrets"] = {"secret1": {"file": "../.secret-one"}, "secret2": {"file": "../.secret-two"}}
     (tmp_path / ".secret-one").write_text("value")
+    (tmp_path / ".secret-two").write_text("value")
     (work / "compose.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
     app = load(work, environ={"COMPOSE_PROJECT_NAME": "p"}, entrypoint="foo")
     foo_container = app.container("foo")

@@ -32,7 +32,8 @@ class KeyRule:
 
 SERVICE_KEYS: dict[str, KeyRule] = {
     # --- honored ---------------------------------------------------------------------------
-    "build": KeyRule(HONORED, "context, dockerfile, dockerfile_inline, args and target drive the pipeline's build; "
+    "build": KeyRule(HONORED, "context, dockerfile, dockerfile_inline, args, target and secrets (BuildKit) drive the "
+                              "pipeline's build; "
                               "other build options are warned about"),
     "image": KeyRule(HONORED, "the image to run; with build: the name is kept, the pipeline pushes to ECR"),
     "ports": KeyRule(HONORED, "container side only (awsvpc: host port = container port); published ports are "

@@ -122,7 +122,7 @@ class ServiceTranslation(VolumeTranslation, RuntimeKeys):
         for key, value in build.items():
             if key not in BUILD_KEYS_USED and not key.startswith("x-") and value not in (None, False, [], {}, ""):
                 self._warn(f"build.{key} is not used: the pipeline runs docker build with context, dockerfile, "
-                           "args and target only.", file=file, service=name, key=f"build.{key}")
+                           "args, target and secrets only.", file=file, service=name, key=f"build.{key}")
         spec = BuildSpec(context=context, dockerfile=as_text(dockerfile) if dockerfile not in (None, "") else "Dockerfile",
                          args=args, target=as_text(build["target"]) if build.get("target") not in (None, "") else None,
                          dockerfile_inline=as_text(inline) if inline not in (None, "") else None,
