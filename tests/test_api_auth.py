@@ -44,7 +44,11 @@ def test_http_api_proxies_to_cloud_map_through_the_vpc_link(with_auth):
     assert throttling["throttlingRateLimit"] > 0 and throttling["throttlingBurstLimit"] >= throttling["throttlingRateLimit"]
 
 
-def test_jwt_authorizer_on_default_route_and_open_preflight(with_auth):
+def test_jwt_authorizer_on_every_route_and_no_unauthenticated_preflight_route(with_auth):
+    """Issue 14: API Gateway answers CORS preflights itself when no OPTIONS route matches (docs/design.md,
+    "Security"), so a signed-in API has a JWT route per method and none that forwards OPTIONS without sign-in."""
+    from components.api import signed_in_route_keys
+
     pool = with_auth.one("aws:cognito/userPool:UserPool")
     client = with_auth.one("aws:cognito/userPoolClient:UserPoolClient")
     authorizer = with_auth.one("aws:apigatewayv2/authorizer:Authorizer").inputs
@@ -54,11 +58,10 @@ def test_jwt_authorizer_on_default_route_and_open_preflight(with_auth):
         "issuer": f"https://cognito-idp.us-east-1.amazonaws.com/{pool.id}", "audiences": [client.id]}
     integration = with_auth.one("aws:apigatewayv2/integration:Integration")
     routes = {r.inputs["routeKey"]: r.inputs for r in with_auth.of_type("aws:apigatewayv2/route:Route")}
-    assert set(routes) == {"$default", "OPTIONS /", "OPTIONS /{proxy+}"}
+    assert set(routes) == set(signed_in_route_keys())
+    assert not any(key.startswith("OPTIONS") or key == "$default" for key in routes)
     authorizer_id = with_auth.one("aws:apigatewayv2/authorizer:Authorizer").id
-    assert routes["$default"]["authorizationType"] == "JWT" and routes["$default"]["authorizerId"] == authorizer_id
-    for key in ("OPTIONS /", "OPTIONS /{proxy+}"):
-        assert routes[key]["authorizationType"] == "NONE" and "authorizerId" not in routes[key]
+    assert all(r["authorizationType"] == "JWT" and r["authorizerId"] == authorizer_id for r in routes.values())
     assert all(r["target"] == f"integrations/{integration.id}" for r in routes.values())
 
 
