@@ -369,7 +369,9 @@ def create_api(settings: StackSettings, shared: SharedResources, item: PreparedA
         # No task until the first image exists: a task with a missing image would crash-loop.
         desired_count=repositories.ready.apply(lambda ready, count=replicas: count if ready else 0),
         repository_arns=list(repositories.repository_arns.values()),
-        secret_arns=secrets.secret_arns if secrets else {},
+        # only what a container reads: a build-only secret (compose build.secrets) stays with the build role
+        secret_arns={s: arn for s, arn in secrets.secret_arns.items()
+                     if any(s in c.secrets for c in app.containers)} if secrets else {},
         storage=[TableGrant(table=table, name=storage.table_names[table], arn=storage.table_arns[table],
                             operations=operations) for table, operations in api.storage_access.items()],
         cpu_architecture=settings.cpu_architecture, fargate_spot=settings.fargate_spot,

@@ -370,9 +370,11 @@ def test_compose_build_secrets_reach_buildkit_never_a_build_arg(tmp_path):
     secret_arn = result.one("aws:secretsmanager/secret:Secret").outputs["arn"]
     assert statements["ReadBuildSecrets"] == {"Sid": "ReadBuildSecrets", "Effect": "Allow",
                                               "Action": ["secretsmanager:GetSecretValue"], "Resource": [secret_arn]}
-    # the task itself does not get the build's secret as a variable
+    # the task itself neither gets the build's secret as a variable nor may read it
     containers = json.loads(result.one("aws:ecs/taskDefinition:TaskDefinition").inputs["containerDefinitions"])
     assert containers[0]["secrets"] == []
+    execution = policy(one_named(result, "aws:iam/rolePolicy:RolePolicy", "web-execution"))
+    assert secret_arn not in json.dumps(execution)
 
 
 def test_a_build_secret_must_be_defined(tmp_path):
