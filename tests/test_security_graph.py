@@ -397,3 +397,16 @@ def test_ops_local_builds_with_the_secret_file(tmp_path):
     at = step.argv.index("--secret")
     assert step.argv[at + 1] == f"id=NPM_TOKEN,src={tmp_path / '.secret-npm-token'}"
     assert not any("npm_" in word for word in step.argv)
+
+
+def test_flow_logs_are_priced_in_the_plan(dev, hardened):
+    from catalog import cost
+    from catalog.resources import Resource
+
+    def items(result):
+        resources = [Resource(r.type, r.name, r.outputs, r.urn, r.parent_urn, "us-east-1") for r in result.resources]
+        return {i.name: i for i in cost.estimate(resources, "us-east-1").items}
+
+    assert "VPC flow logs (vpcFlowLogs)" not in items(dev)
+    flow = items(hardened)["VPC flow logs (vpcFlowLogs)"]
+    assert (flow.quantity, flow.unit_usd, flow.monthly_usd) == (1, 0.5, 0.5) and "per GB" in flow.detail
