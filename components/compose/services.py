@@ -258,18 +258,23 @@ class ServiceTranslation(VolumeTranslation, RuntimeKeys):
                            key=f"healthcheck.{note}")
         return check
 
-    def _build_secrets(self, name: str, entries: list, defined: dict, file: str) -> tuple[str, ...]:
-        """compose build.secrets: top-level secrets BuildKit mounts for `RUN --mount=type=secret,id=NAME` (the way
-        to give a build a credential; a build arg would be in the image history and the build log)."""
-        names: list[str] = []
+    def _secret_references(self, name: str, entries: list, defined: dict, file: str, key: str, user: str):
+        """(index, entry, secret name) of a service's or build's secrets list; each must be defined at the top level."""
         for index, entry in enumerate(entries):
             source = entry.get("source") if isinstance(entry, dict) else entry
             source = str(source) if source is not None else ""
             if source not in defined:
-                raise self._error(f"the build uses the secret {source!r}, which the top-level secrets: does not "
-                                  "define.", file, name, f"build.secrets[{index}]",
+                raise self._error(f"the {user} uses the secret {source!r}, which the top-level secrets: does not "
+                                  "define.", file, name, f"{key}[{index}]",
                                   f"add it at the top level: secrets: {{{source or 'NAME'}: {{file: ../.secret-"
                                   f"{(source or 'name').lower()}}}}}.")
+            yield index, entry, source
+
+    def _build_secrets(self, name: str, entries: list, defined: dict, file: str) -> tuple[str, ...]:
+        """compose build.secrets: top-level secrets BuildKit mounts for `RUN --mount=type=secret,id=NAME` (the way
+        to give a build a credential; a build arg would be in the image history and the build log)."""
+        names: list[str] = []
+        for index, entry, source in self._secret_references(name, entries, defined, file, "build.secrets", "build"):
             if isinstance(entry, dict) and entry.get("target") not in (None, "", source):
                 self._warn(f"build secret {source}: target is not applied; the build mounts it with id={source}.",
                            file=file, service=name, key=f"build.secrets[{index}]")
@@ -279,14 +284,7 @@ class ServiceTranslation(VolumeTranslation, RuntimeKeys):
 
     def _service_secrets(self, name: str, entries: list, defined: dict, file: str) -> list[str]:
         names: list[str] = []
-        for index, entry in enumerate(entries):
-            source = entry.get("source") if isinstance(entry, dict) else entry
-            source = str(source) if source is not None else ""
-            if source not in defined:
-                raise self._error(f"the service uses the secret {source!r}, which the top-level secrets: does not "
-                                  "define.", file, name, f"secrets[{index}]",
-                                  f"add it at the top level: secrets: {{{source or 'NAME'}: {{file: ../.secret-"
-                                  f"{(source or 'name').lower()}}}}}.")
+        for index, entry, source in self._secret_references(name, entries, defined, file, "secrets", "service"):
             if isinstance(entry, dict) and any(entry.get(key) not in (None, "") for key in ("target", "uid", "gid", "mode")):
                 self._warn(f"secret {source}: target/uid/gid/mode are not applied; on Fargate the secret is the "
                            f"environment variable {source}, not a file.", file=file, service=name, key=f"secrets[{index}]")

@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from pulumi.dynamic import ResourceProvider
+
 AWS_CONFIG_KEYS = ("aws:region", "aws:profile", "aws:accessKey", "aws:secretKey", "aws:token",
                    "aws:assumeRole", "aws:assumeRoles")
 DEFAULT_SESSION_NAME = "serverless-containers"
@@ -99,3 +101,14 @@ def session(settings: AwsSettings, props: dict[str, Any], boto3_module: Any = No
                                        aws_secret_access_key=credentials["SecretAccessKey"],
                                        aws_session_token=credentials["SessionToken"], region_name=region)
     return current
+
+
+class StackAwsProvider(ResourceProvider):
+    """Base of the dynamic providers that call AWS: ``self.aws`` is the stack's AWS settings, set by ``configure``
+    in the provider process (so they are never pickled into the state with the provider)."""
+
+    serialize_as_secret_always = False
+    aws = AwsSettings()
+
+    def configure(self, req) -> None:
+        self.aws = settings_from_config(req.config.get)

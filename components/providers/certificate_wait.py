@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import pulumi
-from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider, UpdateResult
+from pulumi.dynamic import CreateResult, DiffResult, Resource, UpdateResult
 
-from components.providers.aws_session import AwsSettings, session, settings_from_config
+from components.providers.aws_session import AwsSettings, StackAwsProvider, session
 
 DYNAMIC_TYPE = "pulumi-python:dynamic/serverless-containers:CertificateWait"
 ISSUED = "ISSUED"
@@ -133,17 +133,11 @@ def _stderr(message: str) -> None:
 OUTPUTS = ("status", "notAfter")
 
 
-class CertificateWaitProvider(ResourceProvider):
-    serialize_as_secret_always = False
-
-    aws = AwsSettings()      # the stack's AWS settings, set by configure() in the provider process
+class CertificateWaitProvider(StackAwsProvider):
 
     def __init__(self, client_factory=_acm_client, clock: Clock | None = None):
         self.client_factory = client_factory
         self.clock = clock
-
-    def configure(self, req) -> None:
-        self.aws = settings_from_config(req.config.get)
 
     def _wait(self, props: dict[str, Any]) -> dict[str, Any]:
         acm = _acm_client(props, self.aws) if self.client_factory is _acm_client else self.client_factory(props)

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, ResourceProvider, UpdateResult
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
-from components.providers.aws_session import AwsSettings, session, settings_from_config
+from components.providers.aws_session import AwsSettings, StackAwsProvider, session
 
 DEPLOYED_TAG = "deployed"     # moved by the pipeline's Promote stage and by `ops rollback`
 LATEST_TAG = "latest"         # legacy: written by the pipeline before the Promote stage existed
@@ -85,18 +85,11 @@ def _ecr_client(props: dict[str, Any], settings: AwsSettings | None = None):
     return session(settings or AwsSettings(), props).client("ecr")
 
 
-class LatestImageProvider(ResourceProvider):
+class LatestImageProvider(StackAwsProvider):
     """CRUD for ``LatestImage``: nothing is created in AWS; every operation is a fresh lookup."""
-
-    serialize_as_secret_always = False
-
-    aws = AwsSettings()      # the stack's AWS settings, set by configure() in the provider process
 
     def __init__(self, client_factory=_ecr_client):
         self.client_factory = client_factory
-
-    def configure(self, req) -> None:
-        self.aws = settings_from_config(req.config.get)
 
     def _client(self, props: dict[str, Any]):
         if self.client_factory is _ecr_client:

@@ -38,9 +38,9 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import pulumi
-from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider, UpdateResult
+from pulumi.dynamic import CreateResult, DiffResult, Resource, UpdateResult
 
-from components.providers.aws_session import AwsSettings, session, settings_from_config
+from components.providers.aws_session import AwsSettings, StackAwsProvider, session
 from components.providers.service_rollout import (RolloutFailed, Waiting, remove_deployed_tag, stopped_task_report,
                                                   wait_until_stable)
 
@@ -239,17 +239,11 @@ def _stderr(message: str) -> None:
 RUN_TRIGGERS = ("pipelineName", "sourceRevision")
 
 
-class PipelineRunProvider(ResourceProvider):
-    serialize_as_secret_always = False
-
-    aws = AwsSettings()      # the stack's AWS settings, set by configure() in the provider process
+class PipelineRunProvider(StackAwsProvider):
 
     def __init__(self, clients=_clients, clock: Clock | None = None):
         self.clients = clients
         self.clock = clock
-
-    def configure(self, req) -> None:
-        self.aws = settings_from_config(req.config.get)
 
     def _run(self, props: dict[str, Any]) -> dict[str, Any]:
         made = _clients(props, self.aws) if self.clients is _clients else self.clients(props)
