@@ -7,9 +7,10 @@ Pure Python with no Pulumi import, so it can be used and tested on its own:
 
 Modules, in loading order: ``documents`` (YAML with !reset/!override), ``schema`` (the official
 compose-spec schema in ``spec/``), ``interpolate`` (variables and .env files), ``merge`` (include,
-extends, override files), ``loader`` (the entry point), ``services`` (one service into one container),
-``values`` (durations, sizes, ports, commands), ``checks`` (the whole task), ``fargate`` (what Fargate
-honours, warns about or refuses), ``dockerfile`` (a lone Dockerfile), ``model`` (the result).
+extends, override files), ``loader`` (the entry point), ``services`` (one service into one container, with
+``secrets``, ``volumes`` and ``runtime`` for their keys), ``values`` (durations, sizes, ports, commands),
+``checks`` (the whole task), ``routing`` (the entrypoint and its port), ``fargate`` (what Fargate honours,
+warns about or refuses), ``dockerfile`` (a lone Dockerfile), ``model`` (the result).
 """
 from components.compose.fargate import describe_fargate_handling
 from components.compose.loader import COMPOSE_FILE_NAMES, LoaderBugError, load_app
