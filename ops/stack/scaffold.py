@@ -237,16 +237,22 @@ def _with_pending_token(config, plan: ApiPlan):
     return pending
 
 
-def add_api(plan: ApiPlan, project_dir: Path = PROJECT_DIR) -> tuple[Path, list[str]]:
-    """Scaffold and record the API; returns the config path and notes for the user."""
-    problem = check_name(plan.name, "API")
+def _document_for_new(stack: str, name: str, kind: str, key: str, project_dir: Path, *, fix: str):
+    """The stack file's document, once ``name`` is known to be a valid and free name for a new ``kind``."""
+    problem = check_name(name, kind)
     if problem:
         raise ConfigError(problem, key="--name")
-    document = stack_config.load_document(plan.stack, project_dir)
-    if plan.name in existing_names(document, APIS_KEY):
-        raise ConfigError(f"the stack already has an API named '{plan.name}'.",
-                          file=str(stack_config.path_of(plan.stack, project_dir)), key="--name",
-                          fix="choose another name, or edit the existing entry.")
+    document = stack_config.load_document(stack, project_dir)
+    if name in existing_names(document, key):
+        raise ConfigError(f"the stack already has {'an' if kind[0] in 'AEIOU' else 'a'} {kind} named '{name}'.",
+                          file=str(stack_config.path_of(stack, project_dir)), key="--name", fix=fix)
+    return document
+
+
+def add_api(plan: ApiPlan, project_dir: Path = PROJECT_DIR) -> tuple[Path, list[str]]:
+    """Scaffold and record the API; returns the config path and notes for the user."""
+    document = _document_for_new(plan.stack, plan.name, "API", APIS_KEY, project_dir,
+                                 fix="choose another name, or edit the existing entry.")
     destination = source_dir(plan, project_dir)
     created: list[Path] = []
     notes: list[str] = []
@@ -356,14 +362,7 @@ def is_sample_copy(folder: Path, template: Template) -> bool:
 
 
 def add_table(plan: TablePlan, project_dir: Path = PROJECT_DIR) -> Path:
-    problem = check_name(plan.name, "table")
-    if problem:
-        raise ConfigError(problem, key="--name")
-    document = stack_config.load_document(plan.stack, project_dir)
-    if plan.name in existing_names(document, STORAGE_KEY):
-        raise ConfigError(f"the stack already has a table named '{plan.name}'.",
-                          file=str(stack_config.path_of(plan.stack, project_dir)), key="--name",
-                          fix="choose another name.")
+    document = _document_for_new(plan.stack, plan.name, "table", STORAGE_KEY, project_dir, fix="choose another name.")
     _set_region(document, plan.region)
     _section(document, STORAGE_KEY)[plan.name] = table_entry(plan)
     if APIS_KEY in document["config"]:
