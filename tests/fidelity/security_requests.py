@@ -3,7 +3,7 @@ the S3/DynamoDB gateway endpoints and the VPC flow log. Registered into ``aws_re
 from __future__ import annotations
 
 from ops.plan.mockrun import ACCOUNT_ID
-from tests.fidelity.aws_requests import Inputs, compact, tag_list, tag_specifications
+from tests.fidelity.request_shapes import Inputs, compact, tag_list, tag_specifications
 
 # getCallerIdentity's ARN under the mocks (ops/plan/mockrun.py): the deploying principal
 MOCK_CALLER_ARN = f"arn:aws:iam::{ACCOUNT_ID}:user/mock"
