@@ -1,4 +1,5 @@
-"""load_app on what spans services and files: ports and the entrypoint, secrets, extends/include/profiles, malformed input."""
+"""load_app on what spans services and files: ports and the entrypoint, secrets, extends/include/profiles,
+malformed input."""
 from __future__ import annotations
 
 import pytest
