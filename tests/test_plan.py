@@ -248,3 +248,14 @@ def test_a_program_crash_is_reported_without_a_traceback(tmp_path, monkeypatch, 
     assert main(["plan", "--stack", "dev", "--out", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert "the program failed under the mock runtime: KeyError" in err and "Traceback" not in err
+
+
+def test_prod_picture_draws_the_pipeline_in_its_real_order(tmp_path):
+    """Build project (not the Promote one) -> ECR -> manual approval -> ECS deploy -> Promote, per API."""
+    plan = offline_plan.make_plan("prod", out_dir=tmp_path)
+    dot = next(path for path in plan.pictures if path.suffix == ".dot").read_text()
+    for api in ("posts", "multi"):
+        assert f'build_{api} [label="CodeBuild\nserverless-containers-prod-{api}"]' in dot
+        assert f"serverless-containers-prod-{api}-promote" in dot.split(f"promote_{api} [label=", 1)[1].split("]", 1)[0]
+        assert f"approval_{api} -> deploy_{api}" in dot
+        assert f"deploy_{api} -> promote_{api}" in dot

@@ -14,9 +14,9 @@ import graphviz  # the Graphviz language binding; the `dot` binary renders SVG a
 
 from catalog.resources import (
     AUTHORIZER,
-    DOMAIN_NAME,
     CLOUD_MAP_SERVICE,
     CODEBUILD,
+    DOMAIN_NAME,
     DYNAMODB_TABLE,
     ECR_REPOSITORY,
     ECS_SERVICE,
@@ -33,6 +33,7 @@ from catalog.resources import (
     known,
     number,
 )
+from components.pipeline.pipeline import PROMOTE_SUFFIX
 
 
 def _id(*parts: str) -> str:
@@ -152,7 +153,10 @@ def _draw_api(graph: graphviz.Digraph, resources: list[Any], api: str, tables: d
                 box.node(_id("secret", secret.name), f"secret\n{secret_ref.get('name')}", shape="note")
         repositories = _of(resources, ECR_REPOSITORY, api)
         pipeline = next(iter(_of(resources, PIPELINE, api)), None)
-        builder = next(iter(_of(resources, CODEBUILD, api)), None)
+        projects = _of(resources, CODEBUILD, api)
+        promoter = next((p for p in projects if str(p.props.get("name", "")).endswith(PROMOTE_SUFFIX)), None)
+        builder = next((p for p in projects if p is not promoter), None)
+        approval = _has_approval(pipeline) if pipeline is not None else False
         if pipeline is not None:
             with box.subgraph(name=_id("cluster_pipeline", api),
                               graph_attr={"label": f"pipeline {pipeline.props.get('name', '')}", "style": "dashed"}) as pipe:
@@ -165,6 +169,11 @@ def _draw_api(graph: graphviz.Digraph, resources: list[Any], api: str, tables: d
                 breaker = block(service.props.get("deploymentCircuitBreaker")) if service else {}
                 guard = "rolls back a failed rollout" if breaker.get("rollback") is True else "no automatic rollback"
                 pipe.node(_id("deploy", api), f"ECS deploy\n({guard})")
+                if approval:
+                    pipe.node(_id("approval", api), "Manual approval", shape="diamond")
+                if promoter is not None:
+                    pipe.node(_id("promote", api), f"Promote\n(tags the deployed build 'deployed')\n"
+                                                   f"{promoter.props.get('name', '')}")
     for a, b in zip(path, path[1:]):
         graph.edge(a, b)
     if entrypoint:
@@ -181,14 +190,24 @@ def _draw_api(graph: graphviz.Digraph, resources: list[Any], api: str, tables: d
                 graph.edge(_id("secret", secret.name), _id("c", api, name), style="dotted", label="injected")
     if pipeline is not None:
         graph.edge(_id("source", api), _id("build", api))
+        before_deploy = _id("approval", api) if approval else _id("deploy", api)
         for repository in repositories:
             graph.edge(_id("build", api), _id("ecr", repository.name), label="push")
-            graph.edge(_id("ecr", repository.name), _id("deploy", api))
+            graph.edge(_id("ecr", repository.name), before_deploy)
         if not repositories:
-            graph.edge(_id("build", api), _id("deploy", api))
+            graph.edge(_id("build", api), before_deploy)
+        if approval:
+            graph.edge(_id("approval", api), _id("deploy", api), label="approved")
+        if promoter is not None:
+            graph.edge(_id("deploy", api), _id("promote", api), label="after a healthy rollout")
         if containers:
             graph.edge(_id("deploy", api), _id("c", api, str(containers[0].get("name"))),
                        lhead=_id("cluster_task", api), label="rolls out")
+
+
+def _has_approval(pipeline: Any) -> bool:
+    return any(action.get("category") == "Approval"
+               for stage in as_list(pipeline.props.get("stages")) for action in as_list(stage.get("actions")))
 
 
 def _source_label(pipeline: Any) -> str:
