@@ -35,7 +35,7 @@ from components.pipeline import BuildPipeline, BuildPipelineArgs
 from components.pipeline.buildspec import image_builds
 from components.registry import ImageRepositories, ImageRepositoriesArgs
 from components.scaling import ApiScaling, ApiScalingArgs, describe as describe_scaling
-from components.scaling_config import count_plan
+from components.scaling_config import CountPlan, count_plan
 from components.secrets import Secrets, SecretsArgs, secret_physical_name
 from components.service import Cluster, ClusterArgs, EfsVolume, Service, ServiceArgs, TableGrant
 from components.storage import Storage, StorageArgs, storage_environment, table_physical_name
@@ -93,6 +93,8 @@ class PreparedApi:
     settings: ApiSettings
     app: App
     task: TaskPlan
+    count: CountPlan
+    """How many tasks it runs and who changes that count (components/scaling_config.py)."""
 
 
 def prepare(settings: StackSettings, region: str | None = None) -> list[PreparedApi]:
@@ -105,14 +107,15 @@ def prepare(settings: StackSettings, region: str | None = None) -> list[Prepared
         # names that only the app decides (ECR repositories, log groups, secrets) must fit AWS's limits too
         check_name_lengths(settings.config_file, settings.stack, [api.name], list(settings.storage),
                            containers=tuple(c.name for c in app.containers), secrets=tuple(app.secrets))
-        _check_volumes(settings, api, app)
+        count = count_plan(api.replicas, api.scaling, api.sleep, api.awake, app.replicas)
+        _check_volumes(settings, api, app, count)
         _check_routed_port(app)
         _check_manual_images(settings, api, app)
         if api.build != "manual":
             image_builds(app)   # ConfigError for a build context the pipeline cannot see (outside `source`)
         task = plan_task(app, stack_environment=storage_environment(
             {t: (table_physical_name(settings.stack, t), None) for t in api.storage_access}, region))
-        prepared.append(PreparedApi(settings=api, app=app, task=task))
+        prepared.append(PreparedApi(settings=api, app=app, task=task, count=count))
     return prepared
 
 
@@ -138,7 +141,7 @@ def _load_app(settings: StackSettings, api: ApiSettings) -> App:
     return app
 
 
-def _check_volumes(settings: StackSettings, api: ApiSettings, app: App) -> None:
+def _check_volumes(settings: StackSettings, api: ApiSettings, app: App, count: CountPlan) -> None:
     """`apis.NAME.volumes` names only the app's volumes; a database's volume never gets two writers."""
     mounted = {m.volume for c in app.containers for m in c.mounts}
     for volume in api.volumes:
@@ -147,11 +150,9 @@ def _check_volumes(settings: StackSettings, api: ApiSettings, app: App) -> None:
                               file=settings.config_file, key=f"{NAMESPACE}:apis.{api.name}.volumes.{volume}",
                               fix=f"use one of: {', '.join(sorted(mounted))}." if mounted else
                                   "remove it: the app mounts no named volume.")
-    count = count_plan(api.replicas, api.scaling, api.sleep, api.awake, app.replicas)
-    if api.scaling is not None:
-        check_database_replicas(app, count.max, f"{NAMESPACE}:apis.{api.name}.scaling.max", settings.config_file)
-    elif api.replicas is not None:
-        check_database_replicas(app, count.max, f"{NAMESPACE}:apis.{api.name}.replicas", settings.config_file)
+    stack_key = "scaling.max" if api.scaling is not None else "replicas" if api.replicas is not None else None
+    if stack_key:
+        check_database_replicas(app, count.max, f"{NAMESPACE}:apis.{api.name}.{stack_key}", settings.config_file)
     else:
         check_database_replicas(app, count.max, "deploy.replicas")
 
@@ -167,13 +168,17 @@ def check_database_replicas(app: App, tasks: int, key: str, config_file: str | N
         return
     volume, why = next(iter(databases.items()))
     service = next(c.name for c in app.containers if any(m.volume == volume for m in c.mounts))
-    compose = str(app.compose_files[0]) if app.compose_files else str(app.source_dir)
     raise ConfigError(f"the API may run {tasks} tasks, but the volume {volume!r} holds a database ({why}); it is kept "
                       f"on EFS, so {tasks} database processes would share one data directory and corrupt it.",
-                      file=config_file or compose, service=None if config_file else service,
+                      file=config_file or _app_file(app), service=None if config_file else service,
                       key=key,
                       fix=f"run 1 task ({key}: 1), move the database to its own API with 1 task, or mark the "
                           f"volume ephemeral (apis.<api>.volumes: {{{volume}: ephemeral}}) if its data may be lost.")
+
+
+def _app_file(app: App) -> str:
+    """Where a problem with the app itself is reported: its first compose file, else its source folder."""
+    return str(app.compose_files[0]) if app.compose_files else str(app.source_dir)
 
 
 def _check_routed_port(app: App) -> None:
@@ -181,8 +186,7 @@ def _check_routed_port(app: App) -> None:
     if not routed or routed[0].protocol != "tcp":
         raise ConfigError(f"API Gateway reaches the entrypoint over TCP, but port {app.routed_port} of "
                           f"{app.entrypoint!r} is not published as TCP.",
-                          file=str(app.compose_files[0]) if app.compose_files else str(app.source_dir),
-                          service=app.entrypoint, key="ports",
+                          file=_app_file(app), service=app.entrypoint, key="ports",
                           fix=f"publish a TCP port first, e.g. \"{app.routed_port}:{app.routed_port}\".")
 
 
@@ -229,10 +233,12 @@ def deploy(settings: StackSettings, prepared: list[PreparedApi]) -> None:
     for item in prepared:
         for line in group_warnings(item.app.warnings):
             pulumi.log.warn(f"API {item.settings.name}: {line}")
-    zones = _resolve_zones(settings)     # before the first resource: a bad certificate region stops here
+    region = aws.get_region().region
+    zones = _resolve_zones(settings, region)     # before the first resource: a bad certificate region stops here
     for warning in self_sign_up_warnings(settings) + sample_secret_warnings(prepared):
         pulumi.log.warn(warning)
-    shared = create_shared_resources(settings, needs_file_system=any(persistent_volumes(i.app) for i in prepared))
+    shared = create_shared_resources(settings, region,
+                                     needs_file_system=any(persistent_volumes(i.app) for i in prepared))
     outputs = {item.settings.name: create_api(settings, shared, item, zones.get(item.settings.name))
                for item in prepared}
     if settings.alerts:
@@ -244,15 +250,17 @@ def deploy(settings: StackSettings, prepared: list[PreparedApi]) -> None:
     pulumi.export("region", shared.region)
 
 
-def _resolve_zones(settings: StackSettings) -> dict[str, str | None]:
+def _resolve_zones(settings: StackSettings, region: str) -> dict[str, str | None]:
     """Each custom domain's Route 53 zone in this account (None: elsewhere), components/domain.py."""
     if not any(api.domain for api in settings.apis.values()):
         return {}
     try:
-        return resolve_zones(settings, aws.get_region().region)
+        return resolve_zones(settings, region)
     except ConfigError as error:
         raise StackConfigError(error.problem, file=error.file, service=error.service, key=error.key,
                                fix=error.fix) from None
+
+
 WRITE_OPERATIONS = ("create", "update", "delete")
 
 
@@ -290,9 +298,9 @@ def self_sign_up_warnings(settings: StackSettings) -> list[str]:
     return found
 
 
-def create_shared_resources(settings: StackSettings, needs_file_system: bool = False) -> SharedResources:
+def create_shared_resources(settings: StackSettings, region: str,
+                            needs_file_system: bool = False) -> SharedResources:
     stack = settings.stack
-    region = aws.get_region().region
     caller = aws.get_caller_identity()
     account_id = caller.account_id
     # The IAM principal behind this `pulumi up` (an assumed role's role ARN, path included): the only one
@@ -354,7 +362,7 @@ def create_api(settings: StackSettings, shared: SharedResources, item: PreparedA
         stack=stack, api=name, app=app, build_mode=api.build, manual_images=dict(api.images), region=region,
         force_delete=settings.security.force_destroy, tags=tags))
     images = {c.name: repositories.images[c.name] if c.is_built else c.image for c in app.containers}
-    count = count_plan(api.replicas, api.scaling, api.sleep, api.awake, app.replicas)
+    count = item.count
     replicas = count.replicas
     if settings.high_availability and count.replicas < 2:
         pulumi.log.warn(f"API {name}: highAvailability spreads tasks over 3 AZs, but this API runs {count.replicas} "

@@ -34,7 +34,9 @@ def storage_warning(api: str, granted_tables: Sequence[str], *, no_storage: bool
     given = set(environment) | set(pass_environment)
     if dynamodb_endpoint or given & set(ENDPOINT_VARIABLES) or given & set(CREDENTIAL_VARIABLES):
         return None
-    variables = ", ".join(f"STORAGE_{t.upper().replace('-', '_')}_NAME" for t in granted_tables)
+    from components.storage import env_name   # the program's own naming; imported late like runner.py does
+
+    variables = ", ".join(f"STORAGE_{env_name(t)}_NAME" for t in granted_tables)
     return (f"API '{api}' gets {variables}, but nothing to reach DynamoDB with (no --dynamodb-endpoint, no AWS "
             f"credentials), so every request that touches a table will fail (CredentialsProviderError). Pass "
             f"--no-storage (the app's local mode, if it has one), --dynamodb-endpoint URL ({LOCALHOST_NOTE}), or "
