@@ -59,9 +59,9 @@ class StackAws:
 
 def _stack_config_if_any(stack: str, project_dir: Path) -> dict:
     from ops.plan.mockrun import load_stack_config
+    from ops.stack.stack_config import path_of
 
-    path = project_dir / "stacks" / f"Pulumi.{stack}.yaml"
-    if not path.is_file():
+    if not path_of(stack, project_dir).is_file():
         return {}
     config, _secret_keys = load_stack_config(stack, project_dir)
     return config

@@ -397,8 +397,9 @@ def load_stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> tuple[dict
     from components.errors import ConfigError
     from components.regions import REGION_KEY, check_region
     from ops.stack import stack_file
+    from ops.stack.stack_config import path_of
 
-    path = project_dir / "stacks" / f"Pulumi.{stack}.yaml"
+    path = path_of(stack, project_dir)
     if not path.is_file():
         available = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in (project_dir / "stacks").glob("Pulumi.*.yaml"))
         raise ConfigError(f"no stack config for stack '{stack}'.", file=str(path),

@@ -15,6 +15,7 @@ from components.errors import ConfigError
 from ops.errors import OpsError
 from ops.plan import diagram, mockrun, summary
 from ops.plan.domains import domain_lines, domains_of
+from ops.stack.stack_config import path_of
 from policies import rules, settings
 
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -104,7 +105,7 @@ def make_plan(stack: str, *, project_dir: Path = mockrun.PROJECT_DIR, policy_con
     report = cost.estimate(resources, region)
     planned = [PlannedResource(r.type, r.name, r.parent_type, r.parent_name, r.urn, r.parent_urn)
                for r in result.resources]
-    plan = Plan(stack=stack, region=region, config_file=project_dir / "stacks" / f"Pulumi.{stack}.yaml",
+    plan = Plan(stack=stack, region=region, config_file=path_of(stack, project_dir),
                 policy_file=policy_file, encrypted_keys=encrypted, resources=planned, warnings=result.warnings,
                 policies=policies, findings=findings, cost=report, project_dir=project_dir,
                 domains=domains_of(result.outputs),
