@@ -11,14 +11,15 @@ reference): never move or rename them.
 """
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
 from typing import Any, Callable
 
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, Resource, UpdateResult
 
 from components.providers.aws_session import AwsSettings, StackAwsProvider, session
+
+# The waiting clock and the progress line of the pipeline wait serve this wait too.
+from components.providers.pipeline_run import Clock, _stderr
 
 DYNAMIC_TYPE = "pulumi-python:dynamic/serverless-containers:CertificateWait"
 ISSUED = "ISSUED"
@@ -28,12 +29,6 @@ DEFAULT_POLL_SECONDS = 15
 
 class CertificateError(Exception):
     """The certificate does not fit the domain, failed, or was not issued in time. The message says what to do."""
-
-
-@dataclass(frozen=True)
-class Clock:
-    now: Callable[[], float] = time.monotonic
-    sleep: Callable[[float], None] = time.sleep
 
 
 def covers(pattern: str, name: str) -> bool:
@@ -123,11 +118,6 @@ def wait_for_certificate(acm, arn: str, domain: str, *, timeout_seconds: float,
 def _acm_client(props: dict[str, Any], settings: AwsSettings | None = None):
     """ACM, signed in as the stack's AWS provider (components/providers/aws_session.py)."""
     return session(settings or AwsSettings(), props).client("acm")
-
-
-def _stderr(message: str) -> None:
-    import sys
-    print(message, file=sys.stderr, flush=True)
 
 
 OUTPUTS = ("status", "notAfter")
