@@ -13,35 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from catalog.task_counts import SCENARIOS, alarm_metrics, scenario_tasks
 from catalog.resources import (
-    CLUSTER_CAPACITY,
-    DYNAMODB_TABLE,
-    ECR_REPOSITORY,
-    ECS_SERVICE,
-    EFS_ACCESS_POINT,
-    EFS_FILE_SYSTEM,
-    EIP,
-    FLOW_LOG,
-    HOSTED_ZONES,
-    HTTP_API,
-    KMS_KEY,
-    LOAD_BALANCERS,
-    NAT_GATEWAY,
-    PIPELINE,
-    PIPELINE_RUN_SUFFIX,
-    SECRET,
-    TASK_DEFINITION,
-    UNKNOWN,
-    VPC_ENDPOINT,
-    as_list,
-    block,
-    known,
-    number,
-    spot_share,
-    task_cpu_units,
-    task_memory_mib,
-)
+    CLUSTER_CAPACITY, DYNAMODB_TABLE, ECR_REPOSITORY, ECS_SERVICE, EFS_ACCESS_POINT, EFS_FILE_SYSTEM, EIP, FLOW_LOG,
+    HOSTED_ZONES, HTTP_API, KMS_KEY, LOAD_BALANCERS, NAT_GATEWAY, PIPELINE, PIPELINE_RUN_SUFFIX, SECRET,
+    TASK_DEFINITION, UNKNOWN, VPC_ENDPOINT, as_list, block, known, number, of_type, spot_share, task_cpu_units,
+    task_memory_mib)
+from catalog.task_counts import SCENARIOS, alarm_metrics, scenario_tasks
 
 PRICING_FILE = Path(__file__).resolve().parent / "pricing.json"
 DEFAULT_REGION = "us-east-1"
@@ -49,6 +26,8 @@ FARGATE_FREE_EPHEMERAL_GB = 20
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 SNS_TOPIC = "aws:sns/topic:Topic"
 EVENT_RULE = "aws:cloudwatch/eventRule:EventRule"
+
+
 @dataclass(frozen=True)
 class CostItem:
     name: str
@@ -150,10 +129,6 @@ def running_tasks(resources: list[Any], scenario: str = "idle") -> list[RunningT
     return found
 
 
-def _count(resources: list[Any], *types: str) -> list[Any]:
-    return [r for r in resources if r.type in types]
-
-
 def estimate(resources: Iterable[Any], region: str = DEFAULT_REGION, prices: Mapping[str, Any] | None = None,
              scenario: str = "idle") -> CostReport:
     """``scenario``: idle (nobody calls the APIs), awake (each at its desired count around the clock) or full
@@ -204,44 +179,44 @@ def estimate(resources: Iterable[Any], region: str = DEFAULT_REGION, prices: Map
             per_hour=True)
 
     task_ips = sum(s.tasks for s in services if s.public_ip)
-    eips = len(_count(resources, EIP))
+    eips = len(of_type(resources, EIP))
     if task_ips or eips:
         detail = ", ".join(part for part in (f"{_g(task_ips)} running task(s)" if task_ips else "",
                                              f"{eips} Elastic IP(s)" if eips else "") if part)
         add("Public IPv4 addresses", detail, task_ips + eips, "IP", table["publicIpv4Hour"], per_hour=True)
 
-    nats = _count(resources, NAT_GATEWAY)
+    nats = of_type(resources, NAT_GATEWAY)
     if nats:
         add("NAT gateways", ", ".join(r.name for r in nats) + " (plus $/GB processed)", len(nats), "gateway",
             table["natGatewayHour"], per_hour=True)
-    endpoints = [r for r in _count(resources, VPC_ENDPOINT) if r.props.get("vpcEndpointType") == "Interface"]
+    endpoints = [r for r in of_type(resources, VPC_ENDPOINT) if r.props.get("vpcEndpointType") == "Interface"]
     endpoint_azs = sum(max(1, len(as_list(r.props.get("subnetIds")))) for r in endpoints)
     if endpoint_azs:
         add("VPC interface endpoints", f"{len(endpoints)} endpoint(s) in {endpoint_azs} subnet(s)", endpoint_azs,
             "endpoint-AZ", table["vpcInterfaceEndpointHour"], per_hour=True)
-    flow_logs = _count(resources, FLOW_LOG)
+    flow_logs = of_type(resources, FLOW_LOG)
     if flow_logs:
         gigabytes = prices["assumptions"]["flowLogGbPerMonthIdle"]
         add("VPC flow logs (vpcFlowLogs)", f"{_g(gigabytes)} GB a month assumed while idle; billed per GB ingested, "
             f"so it grows with traffic", len(flow_logs) * gigabytes, "GB ingested",
             prices["assumptions"]["vendedLogsIngestionGb"])
-    for balancer in _count(resources, *LOAD_BALANCERS):
+    for balancer in of_type(resources, *LOAD_BALANCERS):
         kind = balancer.props.get("loadBalancerType") if known(balancer.props.get("loadBalancerType")) else "application"
         kind = kind if kind in table["loadBalancerHour"] else "application"
         add(f"Load balancer ({kind})", f"{balancer.name} (plus capacity units)", 1, "load balancer",
             table["loadBalancerHour"][kind], per_hour=True)
 
-    alarms = _count(resources, METRIC_ALARM)
+    alarms = of_type(resources, METRIC_ALARM)
     if alarms:
         metrics = sum(alarm_metrics(a.props) for a in alarms)
         add("CloudWatch alarms", f"{len(alarms)} alarm(s) reading {metrics} metric(s) (sleep/wake, 5xx rate)", metrics,
             "alarm-metric-month", table["cloudWatchAlarmMetricMonth"])
-    topics, rules = _count(resources, SNS_TOPIC), _count(resources, EVENT_RULE)
+    topics, rules = of_type(resources, SNS_TOPIC), of_type(resources, EVENT_RULE)
     if topics:
         add("SNS alert topic and EventBridge rules", "no charge while idle (the first 1,000 e-mails a month are free; "
             "AWS service events are free)", len(topics) + len(rules), "item", 0.0)
 
-    zones = _count(resources, *HOSTED_ZONES)
+    zones = of_type(resources, *HOSTED_ZONES)
     if zones:
         add("Route 53 hosted zones", ", ".join(f"{z.name} ({z.type.split(':')[-1]})" for z in zones), len(zones),
             "zone-month", table["route53HostedZoneMonth"])
@@ -250,7 +225,7 @@ def estimate(resources: Iterable[Any], region: str = DEFAULT_REGION, prices: Map
         add("Cloud Map registered instances", "one per running task", instances, "instance-month",
             table["cloudMapInstanceMonth"])
 
-    pipelines = _count(resources, PIPELINE)
+    pipelines = of_type(resources, PIPELINE)
     v2 = [p for p in pipelines if p.props.get("pipelineType") == "V2"]
     v1 = [p for p in pipelines if p not in v2]
     if v2:
@@ -260,15 +235,15 @@ def estimate(resources: Iterable[Any], region: str = DEFAULT_REGION, prices: Map
         add("CodePipeline V1 pipelines", ", ".join(p.name for p in v1), len(v1), "pipeline-month",
             table["codePipelineV1Month"])
 
-    secrets = _count(resources, SECRET)
+    secrets = of_type(resources, SECRET)
     if secrets:
         add("Secrets Manager secrets", ", ".join(s.name for s in secrets), len(secrets), "secret-month",
             table["secretsManagerSecretMonth"])
-    keys = _count(resources, KMS_KEY)
+    keys = of_type(resources, KMS_KEY)
     if keys:
         add("KMS customer managed keys", ", ".join(k.name for k in keys), len(keys), "key-month", table["kmsKeyMonth"])
 
-    tables = _count(resources, DYNAMODB_TABLE)
+    tables = of_type(resources, DYNAMODB_TABLE)
     on_demand = [t for t in tables if t.props.get("billingMode") == "PAY_PER_REQUEST"]
     if on_demand:
         add("DynamoDB on-demand tables", "no charge while idle (billed per request and GB stored)", len(on_demand),
@@ -278,18 +253,18 @@ def estimate(resources: Iterable[Any], region: str = DEFAULT_REGION, prices: Map
         rates = table["dynamodbProvisioned"]
         add("DynamoDB provisioned capacity", f"{provisioned.name}: {_g(rcu)} RCU, {_g(wcu)} WCU",
             1, "table", hours * (rcu * rates["rcuHour"] + wcu * rates["wcuHour"]))
-    apis = _count(resources, HTTP_API)
+    apis = of_type(resources, HTTP_API)
     if apis:
         add("API Gateway HTTP APIs and VPC links", "no charge while idle (billed per request)", len(apis), "API", 0.0)
 
-    file_systems = _count(resources, EFS_FILE_SYSTEM)
+    file_systems = of_type(resources, EFS_FILE_SYSTEM)
     if file_systems:
-        points = len(_count(resources, EFS_ACCESS_POINT))
+        points = len(of_type(resources, EFS_ACCESS_POINT))
         add("EFS file system (persistent volumes)",
             f"{len(file_systems)} file system(s), {points} volume(s): $0 while empty; "
             f"${_g(table['efsStandardGbMonth'])} per GB-month stored, ${_g(table['efsInfrequentAccessGbMonth'])} "
             "once unread for 30 days", 0, "GB-month", table["efsStandardGbMonth"])
-    repositories = _count(resources, ECR_REPOSITORY)
+    repositories = of_type(resources, ECR_REPOSITORY)
     if repositories:
         size = prices["assumptions"]["ecrStorageGbPerRepository"]
         add("ECR image storage", f"{len(repositories)} repositor{'y' if len(repositories) == 1 else 'ies'} x {_g(size)} GB "

@@ -75,6 +75,11 @@ HTTP_STAGE = "aws:apigatewayv2/stage:Stage"
 S3_BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 
 
+def of_type(resources: Sequence[Resource], *types: str) -> list[Resource]:
+    """The resources of any of these type tokens, in the stack's order."""
+    return [r for r in resources if r.type in types]
+
+
 def known(value: Any) -> bool:
     return value is not None and value is not UNKNOWN
 

@@ -12,35 +12,13 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 from catalog import cost
+from catalog.resources import (
+    CLUSTER_CAPACITY, ECR_LIFECYCLE, ECR_REPOSITORY, ECS_SERVICE, HTTP_ROUTE, LOG_GROUP, NAT_GATEWAY,
+    PIPELINE_RUN_SUFFIX, PUBLIC_ACCESS_SETTINGS, S3_BUCKETS, S3_LIFECYCLES, S3_PUBLIC_ACCESS_BLOCK, S3_VERSIONINGS,
+    SCALING_TARGET, TASK_DEFINITION, UNKNOWN, Resource, as_list, block, json_document, known, number, of_type,
+    spot_share, task_cpu_units, task_memory_mib)
 from policies import security_rules
 from policies.secret_values import judge, looks_secret  # noqa: F401 - looks_secret: re-exported
-from catalog.resources import (
-    CLUSTER_CAPACITY,
-    ECR_LIFECYCLE,
-    ECR_REPOSITORY,
-    ECS_SERVICE,
-    HTTP_ROUTE,
-    LOG_GROUP,
-    NAT_GATEWAY,
-    PIPELINE_RUN_SUFFIX,
-    PUBLIC_ACCESS_SETTINGS,
-    S3_BUCKETS,
-    S3_LIFECYCLES,
-    S3_PUBLIC_ACCESS_BLOCK,
-    S3_VERSIONINGS,
-    SCALING_TARGET,
-    TASK_DEFINITION,
-    UNKNOWN,
-    Resource,
-    as_list,
-    block,
-    json_document,
-    known,
-    number,
-    spot_share,
-    task_cpu_units,
-    task_memory_mib,
-)
 
 
 @dataclass(frozen=True)
@@ -185,10 +163,6 @@ def api_auth(resource_type: str, props: Mapping[str, Any], settings: Mapping[str
 StackFindings = list[tuple[Resource | None, str]]
 
 
-def _of_type(resources: Sequence[Resource], *types: str) -> list[Resource]:
-    return [r for r in resources if r.type in types]
-
-
 def _attached(target: Resource, candidates: Sequence[Resource], key: str, target_keys: Sequence[str]) -> list[Resource]:
     """The resources whose ``key`` names ``target`` (by physical name or id); when that value is not known yet,
     the one the program registered under the same parent with the same logical name."""
@@ -216,9 +190,9 @@ def _ecr_age_rules(policy: Any) -> list[tuple[str, float]]:
 
 def ecr_lifecycle(resources: Sequence[Resource], settings: Mapping[str, Any]) -> StackFindings:
     limit = settings["maxImageAgeDays"]
-    policies = _of_type(resources, ECR_LIFECYCLE)
+    policies = of_type(resources, ECR_LIFECYCLE)
     found: StackFindings = []
-    for repository in _of_type(resources, ECR_REPOSITORY):
+    for repository in of_type(resources, ECR_REPOSITORY):
         attached = _attached(repository, policies, "repository", ("name", "id"))
         if not attached:
             found.append((repository, f"has no lifecycle policy, so every image is kept (and billed) forever. "
@@ -261,10 +235,10 @@ def _versioned(bucket: Resource, versionings: Sequence[Resource]) -> bool:
 
 def s3_lifecycle(resources: Sequence[Resource], settings: Mapping[str, Any]) -> StackFindings:
     limit = settings["maxObjectAgeDays"]
-    configurations = _of_type(resources, *S3_LIFECYCLES)
-    versionings = _of_type(resources, *S3_VERSIONINGS)
+    configurations = of_type(resources, *S3_LIFECYCLES)
+    versionings = of_type(resources, *S3_VERSIONINGS)
     found: StackFindings = []
-    for bucket in _of_type(resources, *S3_BUCKETS):
+    for bucket in of_type(resources, *S3_BUCKETS):
         attached = _attached(bucket, configurations, "bucket", ("bucket", "id"))
         rules = [r for c in attached for r in as_list(c.props.get("rules"))] + as_list(bucket.props.get("lifecycleRules"))
         if any(c.props.get("rules") is UNKNOWN for c in attached):
@@ -293,9 +267,9 @@ def s3_lifecycle(resources: Sequence[Resource], settings: Mapping[str, Any]) -> 
 
 
 def s3_public_access_block(resources: Sequence[Resource], settings: Mapping[str, Any]) -> StackFindings:
-    blocks = _of_type(resources, S3_PUBLIC_ACCESS_BLOCK)
+    blocks = of_type(resources, S3_PUBLIC_ACCESS_BLOCK)
     found: StackFindings = []
-    for bucket in _of_type(resources, *S3_BUCKETS):
+    for bucket in of_type(resources, *S3_BUCKETS):
         attached = _attached(bucket, blocks, "bucket", ("bucket", "id"))
         if not attached:
             found.append((bucket, "has no public access block; add one with all four settings true."))
@@ -310,7 +284,7 @@ def s3_public_access_block(resources: Sequence[Resource], settings: Mapping[str,
 
 def max_nat_gateways(resources: Sequence[Resource], settings: Mapping[str, Any]) -> StackFindings:
     limit = settings["maxNatGateways"]
-    gateways = _of_type(resources, NAT_GATEWAY)
+    gateways = of_type(resources, NAT_GATEWAY)
     if len(gateways) <= limit:
         return []
     return [(gateway, f"the stack has {_plural(len(gateways), 'NAT gateway')}; the limit is {limit} "
@@ -329,7 +303,7 @@ def _capacity_strategy(service: Resource, resources: Sequence[Resource]) -> list
     if known(launch_type):
         return [{"capacityProvider": launch_type, "weight": 1}]
     cluster = str(service.props.get("cluster", "")).rsplit("/", 1)[-1]
-    for providers in _of_type(resources, CLUSTER_CAPACITY):
+    for providers in of_type(resources, CLUSTER_CAPACITY):
         if str(providers.props.get("clusterName", "")).rsplit("/", 1)[-1] == cluster:
             return as_list(providers.props.get("defaultCapacityProviderStrategies"))
     return []
@@ -340,7 +314,7 @@ def fargate_spot(resources: Sequence[Resource], settings: Mapping[str, Any]) -> 
     if mode == "allowed":
         return []
     found: StackFindings = []
-    for service in _of_type(resources, ECS_SERVICE):
+    for service in of_type(resources, ECS_SERVICE):
         strategy = _capacity_strategy(service, resources)
         if strategy is None:
             continue

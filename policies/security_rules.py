@@ -15,7 +15,7 @@ import yaml
 from catalog.resources import (
     CODEBUILD, DEFAULT_SECURITY_GROUP, DYNAMODB_TABLE, ECR_REPOSITORY, FLOW_LOG, HTTP_API, HTTP_STAGE, PIPELINE,
     S3_BUCKET_POLICY, S3_BUCKETS, SECRET, SECURITY_GROUP_EGRESS, UNKNOWN, USER_POOL, Resource, as_list, block,
-    json_document, known, number)
+    json_document, known, number, of_type)
 from policies.secret_values import judge
 
 VPC = "aws:ec2/vpc:Vpc"
@@ -185,10 +185,6 @@ def no_secrets_in_build_args(resource_type: str, props: Mapping[str, Any], setti
 # ------------------------------------------------------------------------------------------------- stack rules
 
 
-def _of_type(resources: Sequence[Resource], *types: str) -> list[Resource]:
-    return [r for r in resources if r.type in types]
-
-
 def _denies_plain_http(policy: Any) -> bool:
     for statement in (policy or {}).get("Statement", []) if isinstance(policy, Mapping) else []:
         condition = statement.get("Condition") or {}
@@ -199,9 +195,9 @@ def _denies_plain_http(policy: Any) -> bool:
 
 
 def s3_tls_only(resources: Sequence[Resource], settings: Mapping[str, Any]) -> StackFindings:
-    policies = _of_type(resources, S3_BUCKET_POLICY)
+    policies = of_type(resources, S3_BUCKET_POLICY)
     found: StackFindings = []
-    for bucket in _of_type(resources, *S3_BUCKETS):
+    for bucket in of_type(resources, *S3_BUCKETS):
         names = {str(bucket.props.get(k)) for k in ("bucket", "id") if known(bucket.props.get(k))}
         attached = [p for p in policies if (known(p.props.get("bucket")) and str(p.props.get("bucket")) in names)
                     or (not known(p.props.get("bucket")) and p.parent_urn == bucket.parent_urn)]
@@ -216,9 +212,9 @@ def s3_tls_only(resources: Sequence[Resource], settings: Mapping[str, Any]) -> S
 
 def default_security_group(resources: Sequence[Resource], settings: Mapping[str, Any]) -> StackFindings:
     """A VPC the stack creates has its default security group managed with no rules (CIS 5.4, FSBP EC2.2)."""
-    groups = _of_type(resources, DEFAULT_SECURITY_GROUP)
+    groups = of_type(resources, DEFAULT_SECURITY_GROUP)
     found: StackFindings = []
-    for vpc in _of_type(resources, VPC):
+    for vpc in of_type(resources, VPC):
         mine = [g for g in groups if g.props.get("vpcId") in (vpc.props.get("id"), UNKNOWN)
                 or g.parent_urn == vpc.parent_urn]
         if not mine:
@@ -234,10 +230,10 @@ def default_security_group(resources: Sequence[Resource], settings: Mapping[str,
 def vpc_flow_logs(resources: Sequence[Resource], settings: Mapping[str, Any]) -> StackFindings:
     if not settings.get("required"):
         return []
-    logs = _of_type(resources, FLOW_LOG)
+    logs = of_type(resources, FLOW_LOG)
     return [(vpc, "has no flow log, and this environment requires one. Set vpcFlowLogs: true in the stack config "
                   "(the plan shows its cost).")
-            for vpc in _of_type(resources, VPC) if not logs]
+            for vpc in of_type(resources, VPC) if not logs]
 
 
 def task_egress(resources: Sequence[Resource], settings: Mapping[str, Any]) -> StackFindings:
@@ -245,7 +241,7 @@ def task_egress(resources: Sequence[Resource], settings: Mapping[str, Any]) -> S
     if settings.get("allowedEgress", "all") == "all":
         return []
     found: StackFindings = []
-    for rule in _of_type(resources, SECURITY_GROUP_EGRESS):
+    for rule in of_type(resources, SECURITY_GROUP_EGRESS):
         props = rule.props
         if not known(props.get("cidrIpv4")) or props.get("cidrIpv4") is None:
             continue      # a rule to another security group (the VPC link's) is not egress to the internet
