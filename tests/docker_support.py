@@ -27,6 +27,8 @@ def _docker_answers() -> bool:
 
 @pytest.fixture(scope="session")
 def docker_engine() -> None:
+    if os.environ.get("SC_NO_DOCKER"):
+        pytest.skip("SC_NO_DOCKER is set: this run leaves the Docker engine alone (another suite may be using it)")
     if _docker_answers():
         return
     script = PROJECT_DIR / "scripts" / "docker-engine.sh"
