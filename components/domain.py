@@ -23,8 +23,9 @@ import pulumi
 import pulumi_aws as aws
 
 from components.api import api_url
-from components.config import NAMESPACE, StackSettings
-from components.domain_config import DomainSettings, certificate_region, zone_candidates
+from components.settings.checks import NAMESPACE
+from components.settings.stack import StackSettings
+from components.settings.domain import DomainSettings, certificate_region, zone_candidates
 from components.errors import ConfigError
 from components.providers.certificate_wait import CertificateWait
 
@@ -80,7 +81,7 @@ class CustomDomainArgs:
     stack: str
     api: str
     domain: DomainSettings
-    """Host name, zone, certificate and how long to wait for the certificate (components/domain_config.py)."""
+    """Host name, zone, certificate and how long to wait for the certificate (components/settings/domain.py)."""
     api_id: pulumi.Input[str]
     stage: pulumi.Input[str]
     """The stage to map: the API's `$default` stage (its name output, so the mapping waits for the stage)."""

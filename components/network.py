@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components.config import ExistingVpc
+from components.settings.stack import ExistingVpc
 from components.errors import ConfigError
 from components.vpc_links import SOURCE as VPC_LINK_SOURCE
 from components.vpc_links import VPC_LINK_ZONE_IDS, vpc_link_supported

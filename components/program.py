@@ -1,7 +1,8 @@
 """The Pulumi program: stack config + apps in, the whole stack out. The one place that wires the components.
 
-It reads as a table of contents: ``main`` loads and checks everything (``load_settings``, then ``prepare``:
-each API's compose model and its task plan), and only then ``deploy`` creates the shared resources
+It reads as a table of contents: ``main`` loads and checks everything (``load_settings`` from components/settings/,
+then ``prepare`` from components/prepare.py: each API's compose model and its task plan, with no Pulumi), and
+only then ``deploy`` creates the shared resources
 (Network -> Auth -> Storage -> Cluster) and, per API, its security groups -> Secrets -> ImageRepositories ->
 Service -> Api -> BuildPipeline (docs/design.md). Everything a user can get wrong is checked before the first
 resource is registered, so a bad config never leaves a half-made update.
@@ -20,26 +21,23 @@ from pulumi.runtime import config as runtime_config
 from components.alerts import AlertedApi, Alerts, AlertsArgs
 from components.api import Api, ApiArgs
 from components.auth import Auth, AuthArgs
-from components.compose import load_app
-from components.compose.model import App
-from components.config_secrets import provided_hint
-from components.compose.volumes import database_volumes, persistent_volumes, volume_owner
-from components.config import NAMESPACE, TOP_LEVEL_KEYS, ApiSettings, StackSettings, check_name_lengths, load_settings
+from components.compose.volumes import persistent_volumes, volume_owner
 from components.domain import CustomDomain, CustomDomainArgs, resolve_zones
 from components.errors import ConfigError, group_warnings
-from components.regions import check_region
 from components.filesystem import (ApiVolumes, ApiVolumesArgs, FileSystem, FileSystemArgs, VolumeSpec,
                                    one_subnet_per_zone)
 from components.network import ApiSecurityGroups, ApiSecurityGroupsArgs, Network, NetworkArgs
-from components.pipeline import BuildPipeline, BuildPipelineArgs
-from components.pipeline.buildspec import image_builds
+from components.pipeline.pipeline import BuildPipeline, BuildPipelineArgs
+from components.prepare import (PreparedApi, high_availability_warnings, prepare, sample_secret_warnings,
+                                self_sign_up_warnings)
 from components.registry import ImageRepositories, ImageRepositoriesArgs
 from components.scaling import ApiScaling, ApiScalingArgs, describe as describe_scaling
-from components.scaling_config import CountPlan, count_plan
 from components.secrets import Secrets, SecretsArgs, secret_physical_name
 from components.service import Cluster, ClusterArgs, EfsVolume, Service, ServiceArgs, TableGrant
-from components.storage import Storage, StorageArgs, storage_environment, table_physical_name
-from components.task_plan import TaskPlan, plan_task
+from components.settings import NAMESPACE, StackSettings, load_settings
+from components.settings.regions import check_region
+from components.settings.stack import TOP_LEVEL_KEYS
+from components.storage import Storage, StorageArgs
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -84,118 +82,6 @@ def _secret_leaves(text: str | None) -> Any:
     return {api: {name: pulumi.Output.secret(value) if isinstance(value, str) and value else value
                   for name, value in secrets.items()} if isinstance(secrets, dict) else secrets
             for api, secrets in document.items()}
-
-
-@dataclass
-class PreparedApi:
-    """One API, loaded and checked: its settings, its compose model and its task plan."""
-
-    settings: ApiSettings
-    app: App
-    task: TaskPlan
-    count: CountPlan
-    """How many tasks it runs and who changes that count (components/scaling_config.py)."""
-
-
-def prepare(settings: StackSettings, region: str | None = None) -> list[PreparedApi]:
-    """Load every API's app and check what the components would otherwise refuse halfway.
-
-    region: the deploy's region when known (it only decides whether a compose REGION value is replaced)."""
-    prepared = []
-    for api in settings.apis.values():
-        app = _load_app(settings, api)
-        # names that only the app decides (ECR repositories, log groups, secrets) must fit AWS's limits too
-        check_name_lengths(settings.config_file, settings.stack, [api.name], list(settings.storage),
-                           containers=tuple(c.name for c in app.containers), secrets=tuple(app.secrets))
-        count = count_plan(api.replicas, api.scaling, api.sleep, api.awake, app.replicas)
-        _check_volumes(settings, api, app, count)
-        _check_routed_port(app)
-        _check_manual_images(settings, api, app)
-        if api.build != "manual":
-            image_builds(app)   # ConfigError for a build context the pipeline cannot see (outside `source`)
-        task = plan_task(app, stack_environment=storage_environment(
-            {t: (table_physical_name(settings.stack, t), None) for t in api.storage_access}, region))
-        prepared.append(PreparedApi(settings=api, app=app, task=task, count=count))
-    return prepared
-
-
-def _load_app(settings: StackSettings, api: ApiSettings) -> App:
-    provided = settings.stack_secrets.get(api.name, {})
-    try:
-        app = load_app(api.source_dir, list(api.compose_files), api.entrypoint,
-                       stack_secrets={name: secret.config_key for name, secret in provided.items()},
-                       secret_hint=lambda secret: provided_hint(settings.stack, api.name, secret),
-                       ephemeral_volumes=api.ephemeral_volumes, port=api.port)
-    except ConfigError as error:
-        if error.key != "entrypoint":
-            raise
-        # The entrypoint is set in the stack config, so point there (and still name the compose file).
-        raise ConfigError(f"{error.problem} (compose: {error.file})", file=settings.config_file,
-                          key=f"{NAMESPACE}:apis.{api.name}.entrypoint", fix=error.fix) from None
-    for name, secret in provided.items():
-        if name not in app.secrets:
-            raise ConfigError(f"the stack provides secret {name!r}, which no deployed service of API {api.name} uses.",
-                              file=settings.config_file, key=f"{NAMESPACE}:{secret.config_key}",
-                              fix=f"use a secret the services list ({', '.join(app.secrets) or 'none'}), or remove "
-                                  "the key.")
-    return app
-
-
-def _check_volumes(settings: StackSettings, api: ApiSettings, app: App, count: CountPlan) -> None:
-    """`apis.NAME.volumes` names only the app's volumes; a database's volume never gets two writers."""
-    mounted = {m.volume for c in app.containers for m in c.mounts}
-    for volume in api.volumes:
-        if volume not in mounted:
-            raise ConfigError(f"volumes names {volume!r}, which no service of the app mounts.",
-                              file=settings.config_file, key=f"{NAMESPACE}:apis.{api.name}.volumes.{volume}",
-                              fix=f"use one of: {', '.join(sorted(mounted))}." if mounted else
-                                  "remove it: the app mounts no named volume.")
-    stack_key = "scaling.max" if api.scaling is not None else "replicas" if api.replicas is not None else None
-    if stack_key:
-        check_database_replicas(app, count.max, f"{NAMESPACE}:apis.{api.name}.{stack_key}", settings.config_file)
-    else:
-        check_database_replicas(app, count.max, "deploy.replicas")
-
-
-def check_database_replicas(app: App, tasks: int, key: str, config_file: str | None = None) -> None:
-    """More than one task on a database's persistent volume is a ConfigError: two database processes on one
-    data directory corrupt it. ``tasks``: the most tasks the API may run (replicas, or autoscaling's maximum);
-    ``key`` names where that number comes from (a compose key, or a stack key with ``config_file``)."""
-    if tasks <= 1:
-        return
-    databases = database_volumes(app)
-    if not databases:
-        return
-    volume, why = next(iter(databases.items()))
-    service = next(c.name for c in app.containers if any(m.volume == volume for m in c.mounts))
-    raise ConfigError(f"the API may run {tasks} tasks, but the volume {volume!r} holds a database ({why}); it is kept "
-                      f"on EFS, so {tasks} database processes would share one data directory and corrupt it.",
-                      file=config_file or _app_file(app), service=None if config_file else service,
-                      key=key,
-                      fix=f"run 1 task ({key}: 1), move the database to its own API with 1 task, or mark the "
-                          f"volume ephemeral (apis.<api>.volumes: {{{volume}: ephemeral}}) if its data may be lost.")
-
-
-def _app_file(app: App) -> str:
-    """Where a problem with the app itself is reported: its first compose file, else its source folder."""
-    return str(app.compose_files[0]) if app.compose_files else str(app.source_dir)
-
-
-def _check_routed_port(app: App) -> None:
-    routed = [p for p in app.container(app.entrypoint).ports if p.container_port == app.routed_port]
-    if not routed or routed[0].protocol != "tcp":
-        raise ConfigError(f"API Gateway reaches the entrypoint over TCP, but port {app.routed_port} of "
-                          f"{app.entrypoint!r} is not published as TCP.",
-                          file=_app_file(app), service=app.entrypoint, key="ports",
-                          fix=f"publish a TCP port first, e.g. \"{app.routed_port}:{app.routed_port}\".")
-
-
-def _check_manual_images(settings: StackSettings, api: ApiSettings, app: App) -> None:
-    for container in api.images:
-        if not any(c.name == container for c in app.containers):
-            raise ConfigError(f"images names container {container!r}, which the app does not have.",
-                              file=settings.config_file, key=f"{NAMESPACE}:apis.{api.name}.images.{container}",
-                              fix=f"use one of: {', '.join(c.name for c in app.containers)}.")
 
 
 def main() -> None:
@@ -259,43 +145,6 @@ def _resolve_zones(settings: StackSettings, region: str) -> dict[str, str | None
     except ConfigError as error:
         raise StackConfigError(error.problem, file=error.file, service=error.service, key=error.key,
                                fix=error.fix) from None
-
-
-WRITE_OPERATIONS = ("create", "update", "delete")
-
-
-SAMPLE_SECRETS_DIR = PROJECT_DIR / "apps" / "secrets"
-
-
-def sample_secret_warnings(prepared: list[PreparedApi], samples_dir: Path = SAMPLE_SECRETS_DIR) -> list[str]:
-    """A secret whose value is one of the committed samples' is known to everyone with the repository."""
-    samples = {}
-    for path in sorted(samples_dir.glob(".secret-*")) if samples_dir.is_dir() else []:
-        samples.setdefault(path.read_text(errors="replace").strip(), path)
-    found = []
-    for item in prepared:
-        for secret in item.app.secrets.values():
-            sample = samples.get(secret.value.strip()) if secret.value else None
-            if sample is not None:
-                found.append(f"API {item.settings.name}: secret {secret.name} has the value of the committed sample "
-                             f"{sample.relative_to(samples_dir.parent.parent)}, which anyone with this repository "
-                             f"knows. Put a real value in {secret.file or secret.stack_config} before a real deploy.")
-    return found
-
-
-def self_sign_up_warnings(settings: StackSettings) -> list[str]:
-    """With `userPool.selfSignUp: true` anyone can make an account; say which APIs that lets them write with."""
-    if not settings.security.user_pool.self_sign_up:
-        return []
-    found = []
-    for api in settings.apis.values():
-        writes = sorted(table for table, ops in api.storage_access.items() if set(ops) & set(WRITE_OPERATIONS))
-        if api.auth and writes:
-            found.append(f"API {api.name}: userPool.selfSignUp is true, so anyone who signs up can write to "
-                         f"table(s) {', '.join(writes)} through it (the app client id is public). Set "
-                         f"userPool.selfSignUp: false in {settings.config_file} and create users as an "
-                         f"administrator, or check every write in the app.")
-    return found
 
 
 def create_shared_resources(settings: StackSettings, region: str,
@@ -364,10 +213,8 @@ def create_api(settings: StackSettings, shared: SharedResources, item: PreparedA
     images = {c.name: repositories.images[c.name] if c.is_built else c.image for c in app.containers}
     count = item.count
     replicas = count.replicas
-    if settings.high_availability and count.replicas < 2:
-        pulumi.log.warn(f"API {name}: highAvailability spreads tasks over 3 AZs, but this API runs {count.replicas} "
-                        f"task when awake, so one AZ failure takes it down. Set apis.{name}.replicas: 2 (or "
-                        f"scaling.min: 2) in {settings.config_file}.")
+    for warning in high_availability_warnings(settings, item):
+        pulumi.log.warn(warning)
     efs = _api_volumes(shared, item, firewall.task_security_group_id, tags)
     service = Service(name, ServiceArgs(
         stack=stack, api=name, app=app, task=item.task, region=region, account_id=shared.account_id,

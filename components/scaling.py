@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components.scaling_config import CountPlan
+from components.settings.scaling import CountPlan
 
 SCALABLE_DIMENSION = "ecs:service:DesiredCount"
 # API Gateway publishes its metrics every minute; 60 s is the shortest period they have.
@@ -71,7 +71,7 @@ class ApiScalingArgs:
     stack: str
     api: str
     plan: CountPlan
-    """The counts and settings (components.scaling_config.count_plan)."""
+    """The counts and settings (components.settings.scaling.count_plan)."""
     cluster_name: pulumi.Input[str]
     service_name: pulumi.Input[str]
     """The ECS service; passing its name output makes the target wait for the service."""

@@ -14,7 +14,8 @@ import pulumi_aws as aws
 from components.compose.model import App
 from components.docker_hub import uses_docker_hub
 from components.errors import LoadWarning
-from components.storage import dynamodb_statements, env_name
+from components.settings.storage import env_name
+from components.storage import dynamodb_statements
 from components.task_plan import TaskPlan, efs_volumes, plan_task
 
 ECS_TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"

@@ -1,13 +1,12 @@
 """DynamoDB tables from the `storage` config, and what an API's containers get when granted access."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
-from components.config import TableSettings
+from components.settings.storage import TableSettings, table_physical_name
 from components.providers.table_keys import TableKeys
 
 # The DynamoDB actions each granted operation allows. `update` includes PutItem because a full
@@ -21,24 +20,6 @@ DYNAMODB_ACTIONS: dict[str, tuple[str, ...]] = {
     "update": ("dynamodb:UpdateItem", "dynamodb:PutItem"),
     "delete": ("dynamodb:DeleteItem", "dynamodb:BatchWriteItem"),
 }
-
-
-def table_physical_name(stack: str, table: str) -> str:
-    return f"serverless-containers-{stack}-{table}"
-
-
-def env_name(table: str) -> str:
-    """`my-posts` -> `MY_POSTS`, as in STORAGE_MY_POSTS_NAME."""
-    return re.sub(r"[^A-Z0-9]", "_", table.upper())
-
-
-def storage_environment(tables: dict[str, tuple[str, str | None]], region: str | None) -> dict[str, str | None]:
-    """The variables a container with access gets: table -> (physical name, ARN); None where only the deploy knows it."""
-    environment = {"REGION": region} if tables else {}
-    for table, (name, arn) in tables.items():
-        environment[f"STORAGE_{env_name(table)}_NAME"] = name
-        environment[f"STORAGE_{env_name(table)}_ARN"] = arn
-    return environment
 
 
 def dynamodb_actions(operations: tuple[str, ...] | list[str]) -> list[str]:

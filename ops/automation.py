@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ops.errors import OpsError
-from ops.plan.mockrun import PROJECT, PROJECT_DIR
+from ops.project import PROJECT, PROJECT_DIR
 from ops.stack import workspace
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ops.cloud import aws
 from ops.errors import OpsError
-from ops.plan.mockrun import PROJECT_DIR
+from ops.project import PROJECT_DIR
 from ops.stack import workspace
 from ops.stack.outputs import StackOutputs
 

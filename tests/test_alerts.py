@@ -90,7 +90,7 @@ def test_no_alerts_key_no_topic(tmp_path):
 
 
 def test_rule_names_fit_eventbridge_with_the_longest_api_name(tmp_path):
-    from components.config import MAX_NAME_LENGTH
+    from components.settings.checks import MAX_NAME_LENGTH
     longest = "a" * MAX_NAME_LENGTH
     web = write_dockerfile_app(tmp_path, longest)
     result = mockrun.run(program.main, config={"alerts": {"email": "ops@example.com"},

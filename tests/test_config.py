@@ -1,4 +1,4 @@
-"""components/config.py: every key validated, every error names file, key and the valid choices."""
+"""components/settings/ (the stack config): every key validated, every error names file, key and the valid choices."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,8 +8,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.config import (API_KEYS, LOG_RETENTION_DAYS, TOP_LEVEL_KEYS, ExistingVpc, KeyAttribute,
-                               load_settings)
+from components.settings.apis import API_KEYS
+from components.settings.stack import LOG_RETENTION_DAYS, TOP_LEVEL_KEYS, ExistingVpc, load_settings
+from components.settings.storage import KeyAttribute
 from components.errors import ConfigError
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent

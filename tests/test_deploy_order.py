@@ -119,7 +119,7 @@ def test_deploy_timeout_bounds_every_wait(apps):
 
 @pytest.mark.parametrize("value", [4, 61, "30", True, 12.5])
 def test_deploy_timeout_outside_what_codepipeline_allows_is_a_config_error(tmp_path, value):
-    from components.config import load_settings
+    from components.settings.stack import load_settings
     from components.errors import ConfigError
 
     (tmp_path / "app").mkdir()

@@ -10,7 +10,7 @@ import pulumi
 import pytest
 import yaml
 
-from components.config import load_settings
+from components.settings.stack import load_settings
 from components.docker_hub import image_registry, is_docker_hub_image, uses_docker_hub
 from components.errors import ConfigError
 from components.compose.model import Container, PortMapping

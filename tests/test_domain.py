@@ -8,7 +8,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from components.config import load_settings
+from components.settings.stack import load_settings
 from components.errors import ConfigError
 from components.providers import certificate_wait
 from components.providers.certificate_wait import CertificateError, covers, wait_for_certificate

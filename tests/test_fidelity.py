@@ -65,7 +65,7 @@ def test_security_group_rule_descriptions_use_allowed_characters():
 
 
 def test_longest_api_name_fits_iam_role_names():
-    """API names may have 40 characters (components/config.py MAX_NAME_LENGTH). Pulumi auto-names a role
+    """API names may have 40 characters (components/settings/checks.py MAX_NAME_LENGTH). Pulumi auto-names a role
     '<logical name>-<7 random>' and refuses one longer than IAM's 64: '<api>-pipeline-pipeline' plus 8 is 66."""
     apis = cases.stack_apis("dev")
     apis = {"a" * 38: apis["posts"]}

@@ -11,6 +11,7 @@ from catalog.cost import estimate
 from components.compose import load_app
 from components.compose.volumes import clean_target, database_volumes, image_name, volume_owner
 from components.errors import ConfigError
+from components.prepare import check_database_replicas
 from ops.plan import mockrun
 from ops.plan.diagram import build_graph
 from policies.rules import Resource
@@ -155,9 +156,9 @@ def test_database_volume_with_several_replicas_is_an_error(tmp_path):
 
 def test_check_database_replicas_names_a_stack_key(folder):
     app = load_app(folder)
-    program.check_database_replicas(app, 1, "x")           # one task: fine
+    check_database_replicas(app, 1, "x")           # one task: fine
     with pytest.raises(ConfigError) as raised:
-        program.check_database_replicas(app, 3, "serverless-containers:apis.app.scaling.max",
+        check_database_replicas(app, 3, "serverless-containers:apis.app.scaling.max",
                                         config_file="stacks/Pulumi.dev.yaml")
     assert raised.value.file == "stacks/Pulumi.dev.yaml" and raised.value.key.endswith("scaling.max")
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import ast
 import importlib
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -49,6 +51,78 @@ def test_the_compose_package_imports_no_pulumi_and_nothing_above_it():
             if name.split(".")[0] in PROJECT_PACKAGES:
                 assert name.startswith(("components.compose", "components.errors")), \
                     f"{path} imports {name}: the compose package may only use itself and components.errors"
+
+
+# The phase before any resource: the stack settings and the preparation of each API. `ops add`, `ops local`,
+# the offline plan and the program share them, so they must load without Pulumi.
+PURE_MODULES = ("components.settings", "components.prepare")
+
+
+def test_the_settings_package_and_the_preparation_import_no_pulumi():
+    for module, path in MODULES.items():
+        if module.startswith(PURE_MODULES):
+            pulumi_imports = sorted(name for name in _imports(path) if name.split(".")[0].startswith("pulumi"))
+            assert not pulumi_imports, f"{path} imports {pulumi_imports}: it must stay pure Python"
+    pure = [m for m in MODULES if m.startswith(PURE_MODULES)]
+    # Importing a module runs its packages' __init__ files too, so check what really loads.
+    probe = (f"import importlib, sys\nfor m in {pure!r}: importlib.import_module(m)\n"
+             "print(sorted(m for m in sys.modules if m.split('.')[0].startswith('pulumi')))")
+    loaded = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]", f"importing {PURE_MODULES} loads Pulumi: {loaded.stdout.strip()}"
+
+
+def _module_graph() -> dict[str, set[str]]:
+    """module -> the project modules it imports (a name resolves to the longest module it names)."""
+    def resolve(name: str) -> str | None:
+        while name and name not in MODULES:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    return {module: {target for name in _imports(path) if (target := resolve(name)) and target != module}
+            for module, path in MODULES.items()}
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (Tarjan), each a set of modules in a circle."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_the_cycle_finder_finds_a_circle():
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_cycle_among_the_products_modules():
+    """Function-level imports count too: a late import hides a circle, it does not remove it."""
+    cycles = _cycles(_module_graph())
+    assert not cycles, f"import circles: {cycles}; move the shared names to a module below both"
 
 
 def test_no_import_cycle_between_top_level_packages():
@@ -94,6 +168,29 @@ def test_dynamic_providers_keep_their_import_paths(module):
         assert hasattr(loaded, name), f"{module}.{name} moved: stacks deployed with it could not refresh or destroy"
     providers = {path.stem for path in (ROOT / "components" / "providers").glob("*.py")} - {"__init__"}
     assert providers >= {m.rsplit(".", 1)[-1] for m in STABLE_PROVIDERS}
+
+
+def _map_rows() -> dict[str, str]:
+    """docs/design.md's map table: folder -> its row."""
+    design = (ROOT / "docs" / "design.md").read_text()
+    rows = {}
+    for line in design.splitlines():
+        if line.startswith("| `") and "/` |" in line.split("|")[1] + "|":
+            rows[line.split("`")[1].rstrip("/")] = line
+    return rows
+
+
+def test_the_design_map_names_every_module_in_its_folders_row():
+    rows = _map_rows()
+    missing = []
+    for module, path in sorted(MODULES.items()):
+        folder = str(path.parent.relative_to(ROOT))
+        if path.name == "__init__.py":
+            continue
+        row = rows.get(folder)
+        if row is None or f"`{path.name}`" not in row:
+            missing.append(str(path.relative_to(ROOT)))
+    assert not missing, f"docs/design.md's map rows do not name {missing}"
 
 
 def test_the_design_map_names_every_package_folder():

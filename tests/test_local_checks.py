@@ -10,7 +10,7 @@ from ops import __main__ as cli
 from ops.commands import local as local_command
 from ops.local import checks
 from ops.local.runner import LABEL_API, LABEL_STACK, LocalOptions, plan_task, load_api
-from ops.plan.mockrun import PROJECT_DIR
+from ops.project import PROJECT_DIR
 from tests.docker_support import base_image, docker_engine  # noqa: F401  (fixtures)
 
 

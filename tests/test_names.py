@@ -1,17 +1,17 @@
-"""components/names.py: one table of AWS name limits, checked before anything is created (issue 12)."""
+"""components/settings/names.py: one table of AWS name limits, checked before anything is created (issue 12)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
-from components import names
-from components.config import load_settings
+from components.settings import names
+from components.settings.stack import load_settings
 from components.errors import ConfigError
 from components.pipeline.pipeline import build_log_group_name, pipeline_name, promote_project_name
 from components.registry import repository_name
 from components.service import cluster_name, log_group_name, namespace_name, task_family
-from components.storage import table_physical_name
+from components.settings.storage import table_physical_name
 
 
 def test_the_table_builds_the_names_the_components_use():
@@ -45,7 +45,7 @@ def test_every_name_of_a_typical_stack_fits():
 
 
 def test_a_container_name_too_long_for_ecr_is_refused_before_anything_is_created(tmp_path: Path):
-    from components.program import prepare
+    from components.prepare import prepare
 
     folder = tmp_path / "app"
     folder.mkdir()

@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from components.config import ExistingVpc
+from components.settings.stack import ExistingVpc
 from components.errors import ConfigError
 from components.network import (ApiSecurityGroups, ApiSecurityGroupsArgs, Network, NetworkArgs,
                                 ZONE_IDS_WITHOUT_FARGATE, subnet_cidrs)

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.config import load_settings
+from components.settings.stack import load_settings
 from ops.__main__ import main
-from ops.plan.mockrun import PROJECT_DIR
+from ops.project import PROJECT_DIR
 from ops.stack.stack_config import project_values
 
 STACK_FILE = """\

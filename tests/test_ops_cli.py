@@ -11,7 +11,7 @@ import pytest
 
 from ops import cli_args
 from ops.__main__ import COMMAND_ORDER, build_parser, main
-from ops.plan.mockrun import PROJECT_DIR
+from ops.project import PROJECT_DIR
 
 
 def _walk(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):

@@ -10,6 +10,7 @@ import pytest
 
 from components.errors import ConfigError
 from ops.plan import mockrun
+from ops.project import PROJECT_DIR
 from tests.infra_helpers import SECRET_VALUE, all_strings, policy, write_compose_app, write_dockerfile_app
 
 program = pytest.importorskip("components.program", reason="needs components/compose/loader.py and components/registry.py")
@@ -305,7 +306,7 @@ def test_nothing_is_registered_before_a_config_error(apps):
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_shipped_stacks(stack):
-    if not all((mockrun.PROJECT_DIR / "apps" / name).is_dir() for name in ("posts", "multi")):
+    if not all((PROJECT_DIR / "apps" / name).is_dir() for name in ("posts", "multi")):
         pytest.skip("sample apps missing")
     result = mockrun.run_stack(stack)
     apis = result.outputs["apis"]
@@ -318,7 +319,7 @@ def test_shipped_stacks(stack):
     multi_env = {e["name"] for d in containers_of(result, "-multi").values() for e in d["environment"]}
     assert "STORAGE_POSTS_NAME" not in multi_env    # multi has no storage access
     assert len(result.of_type("aws:apigatewayv2/authorizer:Authorizer")) == 2
-    secret_file = mockrun.PROJECT_DIR / "apps" / "secrets" / ".secret-api-token"
+    secret_file = PROJECT_DIR / "apps" / "secrets" / ".secret-api-token"
     value = secret_file.read_text().strip()
     assert all(value not in text for r in result.resources for text in all_strings(
         {k: v for k, v in r.inputs.items() if k not in r.secret_paths}))

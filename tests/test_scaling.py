@@ -1,6 +1,6 @@
 """Issue 15: replicas, autoscaling, sleep when idle (wake on the first request), awake hours.
 
-Config validation (components/scaling_config.py via components/config.py) and the resource graph the
+Config validation (components/settings/scaling.py via components/settings/apis.py) and the resource graph the
 program registers (components/scaling.py, the ECS service's ignore_changes) under the mock runtime."""
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from components.config import load_settings
+from components.settings.stack import load_settings
 from components.errors import ConfigError
-from components.scaling_config import AwakeSettings, count_plan, expand_days
+from components.settings.scaling import AwakeSettings, count_plan, expand_days
 from ops.plan import mockrun
 from tests.infra_helpers import write_dockerfile_app
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from components.config import load_settings
+from components.settings.stack import load_settings
 from components.errors import ConfigError
 from components.pipeline.access import bucket_policy
 from ops.plan import mockrun

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from components.errors import ConfigError
-from components.regions import check_region, known_regions
+from components.settings.regions import check_region, known_regions
 from components.task_plan import TASK_DEFINITION_MAX_BYTES, plan_task
 from ops.__main__ import main
-from ops.plan.mockrun import PROJECT_DIR
+from ops.project import PROJECT_DIR
 from ops.stack import stack_file
 
 APPS = PROJECT_DIR / "apps"

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from components.config import KeyAttribute, TableSettings
+from components.settings.storage import KeyAttribute, TableSettings
 from components.compose.model import Secret
 from components.secrets import Secrets, SecretsArgs
-from components.storage import (DYNAMODB_ACTIONS, Storage, StorageArgs, dynamodb_actions, dynamodb_statements,
-                                env_name, storage_environment)
+from components.settings.storage import env_name, storage_environment
+from components.storage import DYNAMODB_ACTIONS, Storage, StorageArgs, dynamodb_actions, dynamodb_statements
 from ops.plan import mockrun
 from tests.infra_helpers import SECRET_VALUE, all_strings, botocore_errors
 

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from components.config import load_settings
+from components.settings.stack import load_settings
 from components.errors import ConfigError
 from components.program import main
 from components.providers.table_keys import DYNAMIC_TYPE, KeyChangeRefused, TableKeysProvider
 from ops.plan import mockrun
+from ops.stack import stack_config
 from tests.infra_helpers import write_dockerfile_app
 
 OLD = {"table": "posts", "physicalName": "serverless-containers-prod-posts",
@@ -82,6 +83,6 @@ def test_protection_and_the_replacement_opt_in_exclude_each_other(tmp_path: Path
 
 
 def test_the_prod_stack_protects_its_tables():
-    config, _ = mockrun.load_stack_config("prod")
+    config, _ = stack_config.load_stack_config("prod")
     tables = config["serverless-containers:storage"]
     assert tables and all(spec.get("deletionProtection") is True for spec in tables.values())

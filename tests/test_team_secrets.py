@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from components.config import load_settings
+from components.settings.stack import load_settings
 from components.errors import ConfigError
 from ops.plan import mockrun
+from ops.stack import stack_config
 from tests.fidelity.checks import findings, new_findings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -162,6 +163,6 @@ def test_the_offline_plan_reads_a_path_secret_as_a_placeholder(tmp_path):
         "      API_TOKEN:\n"
         "        secure: v1:AAAAbbbbCCCC\n"
         "  serverless-containers:fargateSpot: true\n")
-    values, encrypted = mockrun.load_stack_config("ci", tmp_path)
-    assert values[f"{NS}:secretValues"] == {"multi": {"API_TOKEN": mockrun.MOCK_SECRET_PLACEHOLDER}}
+    values, encrypted = stack_config.load_stack_config("ci", tmp_path)
+    assert values[f"{NS}:secretValues"] == {"multi": {"API_TOKEN": stack_config.MOCK_SECRET_PLACEHOLDER}}
     assert encrypted == [f"{NS}:secretValues"] and values[f"{NS}:fargateSpot"] is True

@@ -78,7 +78,7 @@ def load_app(source_dir: str | Path, compose_files: list[str | Path] | None = No
     entrypoint: the container API Gateway routes to; needed only when several publish ports.
     environ: the variables for interpolation (default: os.environ); the folder's .env fills gaps.
     stack_secrets: compose secret name -> the stack config key that provides its value (secretValues/secretArns,
-        components/config_secrets.py); their `.secret-*` files are neither needed nor read.
+        components/settings/secrets.py); their `.secret-*` files are neither needed nor read.
     secret_hint: secret name -> the text that tells how to provide it from the stack, added to file errors.
     ephemeral_volumes: named volumes the stack keeps task-scoped (``apis.NAME.volumes: {VOLUME: ephemeral}``);
         every other named volume persists on EFS.

@@ -1,5 +1,5 @@
 """The build pipeline of one API (``pipeline.BuildPipeline``) and its pure helpers: the CodeBuild buildspec
-(``buildspec``) and the managed-build source zip (``source_bundle``)."""
-from components.pipeline.pipeline import BuildPipeline, BuildPipelineArgs
+(``buildspec``), the managed-build source zip (``source_bundle``) and the pipeline's access documents (``access``).
 
-__all__ = ["BuildPipeline", "BuildPipelineArgs"]
+Nothing is imported here, so the pure helpers load without Pulumi (components/prepare.py uses ``buildspec``).
+"""

@@ -41,7 +41,7 @@ from components.pipeline.access import (  # noqa: F401 - re-exported: the role d
     build_role_policy, codebuild_project_arn, event_rule_arn_pattern, pipeline_role_policy)
 from components.pipeline.buildspec import (IMAGE_DEFINITIONS_FILE, buildspec_yaml, image_builds,
                                            promote_buildspec_yaml, repository_env_var)
-from components.config import GithubSource
+from components.settings.apis import GithubSource
 from components.compose.model import App
 from components.providers.pipeline_run import DEFAULT_TIMEOUT_SECONDS, PipelineRun, pipeline_console_url
 from components.pipeline.source_bundle import default_bundle_path, write_bundle

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from ops.errors import OpsError
-from ops.plan.mockrun import PROJECT_DIR
+from ops.project import PROJECT_DIR
 
 # (region, profile) -> a boto3.Session; replace it to hand the CLI a prepared session.
 SessionFactory = Callable[[str, "str | None"], Any]
@@ -58,7 +58,7 @@ class StackAws:
 
 
 def _stack_config_if_any(stack: str, project_dir: Path) -> dict:
-    from ops.plan.mockrun import load_stack_config
+    from ops.stack.stack_config import load_stack_config
     from ops.stack.stack_config import path_of
 
     if not path_of(stack, project_dir).is_file():

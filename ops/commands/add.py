@@ -7,7 +7,7 @@ from pathlib import Path
 
 from components.errors import ConfigError
 from ops.cli_args import note, say
-from ops.plan.mockrun import PROJECT_DIR
+from ops.project import PROJECT_DIR
 from ops.prompts import Prompter
 from ops.stack import scaffold, stack_config
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ops.errors import OpsError
 from ops.cli_args import add_outputs_args, add_stack_args, note, say, stack_outputs_for
-from ops.plan.mockrun import load_stack_config
+from ops.stack.stack_config import load_stack_config
 from ops.stack import amplify_config
 from ops.stack.stack_config import path_of, project_values
 

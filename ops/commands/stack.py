@@ -9,7 +9,7 @@ from ops.cli_args import add_stack_args, endpoint_lines, note, say
 from ops import automation
 from ops.cloud import aws
 from ops.errors import OpsError
-from ops.plan.mockrun import load_stack_config
+from ops.stack.stack_config import load_stack_config
 from ops.stack import stack_config, workspace
 from ops.stack.outputs import parse as parse_outputs
 
@@ -44,7 +44,7 @@ def _check_config(args: argparse.Namespace) -> None:
     settings = stack_config.validate(config, stack=args.stack, project_dir=args.project_dir)
     # Loading every app (compose files, Dockerfiles) is the program's own first step; doing it here
     # turns a broken compose file into one message before the engine, and its slow start, runs.
-    from components.program import prepare
+    from components.prepare import prepare
 
     prepare(settings)
 

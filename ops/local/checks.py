@@ -14,6 +14,8 @@ import socket
 from dataclasses import dataclass
 from typing import Sequence
 
+from components.settings.storage import env_name
+
 CREDENTIAL_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
                         "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_WEB_IDENTITY_TOKEN_FILE")
 ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL")
@@ -34,8 +36,6 @@ def storage_warning(api: str, granted_tables: Sequence[str], *, no_storage: bool
     given = set(environment) | set(pass_environment)
     if dynamodb_endpoint or given & set(ENDPOINT_VARIABLES) or given & set(CREDENTIAL_VARIABLES):
         return None
-    from components.storage import env_name   # the program's own naming; imported late like runner.py does
-
     variables = ", ".join(f"STORAGE_{env_name(t)}_NAME" for t in granted_tables)
     return (f"API '{api}' gets {variables}, but nothing to reach DynamoDB with (no --dynamodb-endpoint, no AWS "
             f"credentials), so every request that touches a table will fail (CredentialsProviderError). Pass "

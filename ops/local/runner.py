@@ -1,9 +1,9 @@
 """Run one API on this machine the way a Fargate task runs it (`python -m ops local build|up|down`).
 
 Parity with the cloud comes from reusing the program's own pieces, not from re-reading compose:
-the containers come from ``components.compose.load_app`` and their environment, secrets, health
-checks and ``dependsOn`` from ``components.task_plan.container_definitions``, the very JSON
-ECS receives. Locally:
+the containers come from ``components.prepare.prepare_api`` (the deploy's own loading and checks), and
+their environment, secrets, health checks and ``dependsOn`` from
+``components.task_plan.container_definitions``, the very JSON ECS receives. Locally:
 
 * every container joins one network namespace, owned by a small "task" container that does nothing
   but hold it (as Fargate's awsvpc task does), so containers reach each other on localhost;
@@ -33,6 +33,8 @@ from typing import Callable, Sequence
 from components.compose.merge import is_remote_context
 from components.compose.model import App
 from components.errors import ConfigError, LoadWarning
+from components.prepare import prepare_api
+from components.settings.storage import env_name, table_physical_name
 from ops.errors import OpsError
 from ops.local.flags import health_flags, runtime_flags  # noqa: F401 - health_flags stays importable here
 
@@ -182,8 +184,6 @@ def start_order(app: App) -> list[str]:
 
 def storage_environment(options: LocalOptions, granted_tables: Sequence[str], region: str) -> dict[str, str]:
     """The variables Fargate would set for the tables this API may use, pointed where the user says."""
-    from components.storage import env_name, table_physical_name
-
     if options.no_storage or not granted_tables:
         environment: dict[str, str] = {}
     else:
@@ -317,10 +317,10 @@ def plan_task(app: App, *, options: LocalOptions, region: str, granted_tables: S
 
 def load_api(stack: str, api: str, project_dir: Path):
     """The validated settings of ``api`` in ``stack``, its App, and the stack's region."""
-    from ops.plan.mockrun import DEFAULT_REGION, load_stack_config
+    from ops.plan.mockrun import DEFAULT_REGION
     from ops.stack import stack_config
 
-    config, _secret_keys = load_stack_config(stack, project_dir)
+    config, _secret_keys = stack_config.load_stack_config(stack, project_dir)
     settings = stack_config.validate(config, stack=stack, project_dir=project_dir)
     if api not in settings.apis:
         raise ConfigError(f"stack '{stack}' has no API named '{api}'.", file=settings.config_file,
@@ -331,11 +331,9 @@ def load_api(stack: str, api: str, project_dir: Path):
         raise ConfigError(f"API '{api}' is built from GitHub, so there is no local source to run.",
                           file=settings.config_file, key=f"apis.{api}.build",
                           fix="check the repository out and point a stack's source at it to run it locally.")
-    from components.compose import load_app
-
-    app = load_app(api_settings.source_dir, list(api_settings.compose_files), api_settings.entrypoint,
-                   ephemeral_volumes=api_settings.ephemeral_volumes, port=api_settings.port)
     region = str(config.get("aws:region") or DEFAULT_REGION)
+    # The deploy's own preparation, so `ops local` refuses exactly what `pulumi up` would refuse.
+    app = prepare_api(settings, api_settings, region, secrets_from_files=True).app
     return api_settings, app, region
 
 

@@ -22,12 +22,11 @@ from pulumi.runtime.stack import massage, run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from ops.plan.engine_view import register_options, zone_id_prefix
+from ops.project import PROJECT, PROJECT_DIR
+from ops.stack.stack_config import load_stack_config
 
-PROJECT = "serverless-containers"
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
-MOCK_SECRET_PLACEHOLDER = "mock-secret-value"
 # The build-hash tag ECR "has" under the mocks: a steady-state stack. Pass latest_image_tag="" to run()
 # to simulate the first deploy (nothing pushed yet).
 STEADY_STATE_IMAGE_TAG = "0a1b2c3"
@@ -387,45 +386,6 @@ def encode_config(config: dict[str, Any], project: str = PROJECT) -> dict[str, s
         full_key = key if ":" in key else f"{project}:{key}"
         encoded[full_key] = value if isinstance(value, str) else json.dumps(value)
     return encoded
-
-
-def load_stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> tuple[dict[str, Any], list[str]]:
-    """The ``config:`` map of ``stacks/Pulumi.<stack>.yaml``, and the keys that were encrypted.
-
-    Encrypted (``secure:``) values cannot be read without the Pulumi CLI; they become a placeholder.
-    """
-    from components.errors import ConfigError
-    from components.regions import REGION_KEY, check_region
-    from ops.stack import stack_file
-    from ops.stack.stack_config import path_of
-
-    path = path_of(stack, project_dir)
-    if not path.is_file():
-        available = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in (project_dir / "stacks").glob("Pulumi.*.yaml"))
-        raise ConfigError(f"no stack config for stack '{stack}'.", file=str(path),
-                          fix=f"use one of: {', '.join(available) or '(none)'}, or create the file.")
-    document = stack_file.read(path)     # a ConfigError naming the line for broken YAML, binary or duplicate keys
-    config, secret_keys = {}, []
-    for key, value in (document.get("config") or {}).items():
-        found: list[bool] = []
-        value = _placeholders(value, found)     # nested too: `pulumi config set --secret --path a.b.c`
-        if found:
-            secret_keys.append(key)
-        config[key] = value
-    if config.get(REGION_KEY) is not None:
-        check_region(config[REGION_KEY], str(path))
-    return config, secret_keys
-
-
-def _placeholders(value: Any, found: list[bool]) -> Any:
-    if isinstance(value, dict) and set(value) == {"secure"}:
-        found.append(True)
-        return MOCK_SECRET_PLACEHOLDER
-    if isinstance(value, dict):
-        return {k: _placeholders(v, found) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_placeholders(v, found) for v in value]
-    return value
 
 
 def run(program: Callable[[], None], *, stack: str = "dev", config: dict[str, Any] | None = None,

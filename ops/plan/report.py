@@ -15,6 +15,8 @@ from components.errors import ConfigError
 from ops.errors import OpsError
 from ops.plan import diagram, mockrun, summary
 from ops.plan.domains import domain_lines, domains_of
+from ops.project import PROJECT_DIR
+from ops.stack import stack_config
 from ops.stack.stack_config import path_of
 from policies import rules, settings
 
@@ -85,13 +87,13 @@ def _program():
     return main
 
 
-def make_plan(stack: str, *, project_dir: Path = mockrun.PROJECT_DIR, policy_config: Path | None = None,
+def make_plan(stack: str, *, project_dir: Path = PROJECT_DIR, policy_config: Path | None = None,
               out_dir: Path | None = None, picture: bool = True) -> Plan:
     """Run the program with ``<project_dir>/stacks/Pulumi.<stack>.yaml`` and check it. ConfigError passes through."""
     if policy_config is None and settings.config_file(stack, project_dir / "policies" / "config").is_file():
         policy_config = settings.config_file(stack, project_dir / "policies" / "config")
     policies, policy_file = settings.for_stack(stack, policy_config)
-    config, encrypted = mockrun.load_stack_config(stack, project_dir)
+    config, encrypted = stack_config.load_stack_config(stack, project_dir)
     region = str(config.get("aws:region") or cost.DEFAULT_REGION)
     try:
         result = mockrun.run(_program(), stack=stack, config=config, secret_keys=encrypted)
@@ -120,7 +122,7 @@ def make_plan(stack: str, *, project_dir: Path = mockrun.PROJECT_DIR, policy_con
 
 def _table_access(config: dict[str, Any], stack: str, project_dir: Path) -> dict[str, dict[str, tuple[str, ...]]]:
     """API -> table -> granted operations, from the validated stack config (the program already accepted it)."""
-    from components.config import load_settings
+    from components.settings.stack import load_settings
     from ops.stack.stack_config import plain, project_values
 
     try:

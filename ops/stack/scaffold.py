@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from components.errors import ConfigError
-from ops.plan.mockrun import PROJECT_DIR
+from ops.project import PROJECT_DIR
 from ops.stack import stack_config
 
 APIS_KEY = f"{stack_config.NAMESPACE}apis"

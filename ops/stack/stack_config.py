@@ -1,7 +1,7 @@
 """Reading, validating and editing ``stacks/Pulumi.<stack>.yaml``.
 
 Edits are round-trip (ruamel.yaml): the user's comments, key order and other keys survive an
-``add api``. Validation is the program's own (``components.config.load_settings``), so the CLI
+``add api``. Validation is the program's own (``components.settings.load_settings``), so the CLI
 refuses exactly the configs that ``pulumi up`` would refuse.
 """
 from __future__ import annotations
@@ -11,10 +11,15 @@ from pathlib import Path
 from typing import Any
 
 from components.errors import ConfigError
-from ops.plan.mockrun import MOCK_SECRET_PLACEHOLDER, PROJECT, PROJECT_DIR
+from components.settings import load_settings
+from components.settings.regions import REGION_KEY, check_region
+from ops.project import PROJECT, PROJECT_DIR
 from ops.stack import stack_file
 
 NAMESPACE = f"{PROJECT}:"
+
+# What an encrypted (`secure:`) value reads as offline: only the Pulumi CLI can decrypt it.
+MOCK_SECRET_PLACEHOLDER = "mock-secret-value"
 
 
 def path_of(stack: str, project_dir: Path = PROJECT_DIR) -> Path:
@@ -95,9 +100,40 @@ def project_values(config: dict[str, Any]) -> dict[str, Any]:
 
 def validate(config: dict[str, Any], *, stack: str, project_dir: Path = PROJECT_DIR) -> Any:
     """Check a full ``config:`` map the way the program will; returns the typed ``StackSettings``."""
-    from components.config import load_settings
-    from components.regions import REGION_KEY, check_region
-
     if config.get(REGION_KEY) is not None:
         check_region(config[REGION_KEY], str(path_of(stack, project_dir)))
     return load_settings(project_values(plain(config)), project_dir, stack)
+
+
+def load_stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> tuple[dict[str, Any], list[str]]:
+    """The ``config:`` map of ``stacks/Pulumi.<stack>.yaml``, and the keys that were encrypted.
+
+    Encrypted (``secure:``) values cannot be read without the Pulumi CLI; they become a placeholder.
+    """
+    path = path_of(stack, project_dir)
+    if not path.is_file():
+        available = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in (project_dir / "stacks").glob("Pulumi.*.yaml"))
+        raise ConfigError(f"no stack config for stack '{stack}'.", file=str(path),
+                          fix=f"use one of: {', '.join(available) or '(none)'}, or create the file.")
+    document = stack_file.read(path)     # a ConfigError naming the line for broken YAML, binary or duplicate keys
+    config, secret_keys = {}, []
+    for key, value in (document.get("config") or {}).items():
+        found: list[bool] = []
+        value = _placeholders(value, found)     # nested too: `pulumi config set --secret --path a.b.c`
+        if found:
+            secret_keys.append(key)
+        config[key] = value
+    if config.get(REGION_KEY) is not None:
+        check_region(config[REGION_KEY], str(path))
+    return config, secret_keys
+
+
+def _placeholders(value: Any, found: list[bool]) -> Any:
+    if isinstance(value, dict) and set(value) == {"secure"}:
+        found.append(True)
+        return MOCK_SECRET_PLACEHOLDER
+    if isinstance(value, dict):
+        return {k: _placeholders(v, found) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_placeholders(v, found) for v in value]
+    return value

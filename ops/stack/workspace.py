@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, TextIO
 
 from ops.errors import OpsError
-from ops.plan.mockrun import PROJECT_DIR
+from ops.project import PROJECT_DIR
 from ops.stack import outputs as stack_outputs
 
 INSTALL_PULUMI = ("the Pulumi CLI is not installed (no `pulumi` on PATH). Install it with "

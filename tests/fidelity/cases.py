@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ops.plan import mockrun
+from ops.stack import stack_config
 
 NS = "serverless-containers"
 CONNECTION_ARN = "arn:aws:codestar-connections:us-east-1:123456789012:connection/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
@@ -30,7 +31,7 @@ class StackCase:
 
 
 def stack_apis(stack: str) -> dict:
-    config, _ = mockrun.load_stack_config(stack)
+    config, _ = stack_config.load_stack_config(stack)
     return copy.deepcopy(config[f"{NS}:apis"])
 
 
@@ -124,7 +125,7 @@ _RUNS: dict[str, mockrun.RunResult] = {}
 def run_config(stack: str, overrides: dict, secrets: dict | None = None, **kwargs) -> mockrun.RunResult:
     from components.program import main
 
-    config, secret_keys = mockrun.load_stack_config(stack)
+    config, secret_keys = stack_config.load_stack_config(stack)
     config.update(overrides)
     for key, value in (secrets or {}).items():
         config[key] = value

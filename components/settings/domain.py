@@ -69,7 +69,7 @@ def certificate_region(arn: str) -> str:
 
 
 def parse_domain(check: Any, path: str, value: Any) -> DomainSettings:
-    """``check`` is components.config's validator (error/mapping/string). Raises its ConfigError."""
+    """``check`` is the stack's Checker (checks.py) (error/mapping/string). Raises its ConfigError."""
     spec = check.mapping(path, value, DOMAIN_KEYS)
     if spec.get("name") is None:
         raise check.error(f"{path}.name", "the custom domain has no name.",

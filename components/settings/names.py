@@ -133,7 +133,7 @@ def bucket_prefix(stack: str, api: str) -> str:
 
 def check_name_lengths(file: str, stack: str, apis: list[str], tables: list[str], *,
                        containers: tuple[str, ...] = (), secrets: tuple[str, ...] = ()) -> None:
-    """Every physical name the stack, its tables and these APIs give AWS fits AWS's limit (components/names.py),
+    """Every physical name the stack, its tables and these APIs give AWS fits AWS's limit (this module),
     or a ConfigError names the first that does not and what to shorten."""
     shared = too_long(stack, tables=tuple(tables))
     if shared:

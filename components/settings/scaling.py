@@ -1,6 +1,6 @@
-"""The scaling part of the stack config, validated: `apis.NAME.replicas|scaling|sleep|awake` and `alerts`.
+"""The count keys of an API, validated: `apis.NAME.replicas|scaling|sleep|awake`, and the count plan they make.
 
-Pure Python (no Pulumi import), called by ``components.config``. Every mistake is a ``ConfigError``
+Pure Python (no Pulumi import), called by ``components.settings.apis``. Every mistake is a ``ConfigError``
 naming the stack file and the full key (``serverless-containers:apis.posts.scaling.max``).
 """
 from __future__ import annotations
@@ -15,7 +15,6 @@ from components.errors import ConfigError
 SCALING_KEYS = ("min", "max", "cpuPercent", "memoryPercent")
 SLEEP_KEYS = ("afterIdleMinutes",)
 AWAKE_KEYS = ("days", "hours", "timezone")
-ALERTS_KEYS = ("email",)
 DEFAULT_CPU_PERCENT = 60
 DEFAULT_AFTER_IDLE_MINUTES = 30
 # Waking takes a few minutes (docs/design.md, "Sleep and wake"): idling for less than that would thrash.
@@ -26,7 +25,6 @@ DAY_NAMES = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 DAYS_PATTERN = re.compile(r"^(MON|TUE|WED|THU|FRI|SAT|SUN)(-(MON|TUE|WED|THU|FRI|SAT|SUN))?"
                           r"(,(MON|TUE|WED|THU|FRI|SAT|SUN)(-(MON|TUE|WED|THU|FRI|SAT|SUN))?)*$")
 HOURS_PATTERN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]|24):([0-5]\d)$")
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 
 
 @dataclass(frozen=True)
@@ -67,13 +65,6 @@ class AwakeSettings:
     @property
     def hours_per_day(self) -> float:
         return (self.end[0] * 60 + self.end[1] - self.start[0] * 60 - self.start[1]) / 60
-
-
-@dataclass(frozen=True)
-class AlertSettings:
-    """`alerts`: one SNS topic with an e-mail subscription."""
-
-    email: str
 
 
 @dataclass(frozen=True)
@@ -202,15 +193,6 @@ def parse_awake(error: Error, path: str, value: Any) -> AwakeSettings:
     if end == (24, 0):
         end = (23, 59)
     return AwakeSettings(days=days, start=start, end=end, timezone=zone)
-
-
-def parse_alerts(error: Error, path: str, value: Any) -> AlertSettings:
-    spec = _mapping(error, path, value, ALERTS_KEYS)
-    email = spec.get("email")
-    if not isinstance(email, str) or not EMAIL_PATTERN.match(email.strip()):
-        raise error(f"{path}.email", f"{email!r} is not an e-mail address.",
-                    "set alerts: {email: ops@example.com}; AWS sends a confirmation link to it first.")
-    return AlertSettings(email=email.strip())
 
 
 def parse_count(error: Error, path: str, spec: dict) -> tuple[int | None, ScalingSettings | None,

@@ -9,7 +9,7 @@ deploy. A compose secret's value can therefore come from, per API and secret nam
 * ``secretArns`` - the ARN of an existing Secrets Manager secret (plain text config). The stack never reads or
   rewrites it: the task definition points at it and the execution role may read exactly that ARN.
 
-A `.secret-*` file is then not needed (and not read). Pure Python, like components/config.py.
+A `.secret-*` file is then not needed (and not read). Pure Python, like the rest of components/settings/.
 """
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def set_value_command(api: str, name: str) -> str:
 def stack_secrets(check: Any, raw: dict[str, Any], apis: dict[str, Any]) -> dict[str, dict[str, StackSecret]]:
     """API -> secret name -> StackSecret, from ``secretValues`` and ``secretArns``.
 
-    ``check`` is components.config's validator (it names the stack file and the key in every error)."""
+    ``check`` is the stack's Checker (checks.py) (it names the stack file and the key in every error)."""
     found: dict[str, dict[str, StackSecret]] = {}
     for key in ("secretValues", "secretArns"):
         if raw.get(key) is None:

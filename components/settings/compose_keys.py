@@ -1,5 +1,5 @@
 """The compose-facing keys of one API in the stack config (pure Python): ``port`` (the routed port) and
-``volumes`` (``{VOLUME: ephemeral}``). Called by components/config.py with its error factory."""
+``volumes`` (``{VOLUME: ephemeral}``). Called by components/settings/apis.py with its error factory."""
 from __future__ import annotations
 
 from typing import Any, Callable

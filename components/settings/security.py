@@ -1,8 +1,8 @@
 """The security settings of the stack config (issue 14): who may sign up, egress, flow logs, recovery
 windows, what `pulumi destroy` may delete, and the per-API approval and source-zip opt-ins.
 
-Pure Python, like components/config.py, which calls ``parse_stack`` and ``parse_api`` with its validator
-(anything with ``error``, ``mapping``, ``boolean``, ``choice`` and ``string_list``). Defaults are the dev
+Pure Python, like the rest of components/settings/: stack.py and apis.py call ``parse_stack`` and ``parse_api``
+with the stack's Checker (checks.py). Defaults are the dev
 defaults: cheap and simple; the sample prod stack (stacks/Pulumi.prod.yaml) turns the controls on, and
 the policy pack (policies/config/prod.json) insists on them. docs/design.md, "Security settings".
 """
@@ -19,7 +19,7 @@ TASK_EGRESS = ("all", "https")
 RECOVERY_WINDOWS = (0, *range(7, 31))
 USER_POOL_KEYS = ("selfSignUp", "mfa", "deletionProtection")
 
-# key -> (what it is, default), merged into components.config.TOP_LEVEL_KEYS for messages.
+# key -> (what it is, default), merged into components.settings.stack.TOP_LEVEL_KEYS for messages.
 STACK_KEYS = {
     "userPool": "{selfSignUp: false, mfa: off|optional|required, deletionProtection: false}",
     "taskEgress": "all | https, default all",
