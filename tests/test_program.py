@@ -330,7 +330,8 @@ def test_udp_entrypoint_is_refused(tmp_path, monkeypatch):
     from components.compose.model import App, Container, PortMapping
     udp_app = App(source_dir=tmp_path, compose_files=[tmp_path / "docker-compose.yml"], entrypoint="dns",
                   routed_port=5353, containers=[Container(name="dns", image="x", ports=[PortMapping(5353, "udp")])])
-    monkeypatch.setattr(program, "load_app", lambda *args, **kwargs: udp_app)
+    from components import prepare
+    monkeypatch.setattr(prepare, "load_app", lambda *args, **kwargs: udp_app)
     error = _config_error({"apis": {"udp": {"source": str(tmp_path)}}})
     assert error.service == "dns" and error.key == "ports" and "TCP" in error.problem
 
