@@ -48,6 +48,8 @@ class Resource:
     urn: str = ""
     parent_urn: str = ""
     region: str = ""
+    protect: bool = False
+    """The resource option: Pulumi refuses to delete or replace it."""
 EIP = "aws:ec2/eip:Eip"
 VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer",
@@ -67,6 +69,7 @@ USER_POOL = "aws:cognito/userPool:UserPool"
 CODEBUILD = "aws:codebuild/project:Project"
 EFS_FILE_SYSTEM = "aws:efs/fileSystem:FileSystem"
 EFS_ACCESS_POINT = "aws:efs/accessPoint:AccessPoint"
+EFS_BACKUP_POLICY = "aws:efs/backupPolicy:BackupPolicy"
 # issue 14 (security rules and the flow-log cost)
 FLOW_LOG = "aws:ec2/flowLog:FlowLog"
 DEFAULT_SECURITY_GROUP = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"

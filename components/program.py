@@ -21,15 +21,17 @@ from pulumi.runtime import config as runtime_config
 from components.alerts import AlertedApi, Alerts, AlertsArgs
 from components.api import Api, ApiArgs
 from components.auth import Auth, AuthArgs
-from components.compose.volumes import persistent_volumes, volume_owner
+from components.compose.volumes import database_volumes, persistent_volumes, volume_owner
 from components.domain import CustomDomain, CustomDomainArgs, resolve_zones
 from components.errors import ConfigError, group_warnings
 from components.filesystem import (ApiVolumes, ApiVolumesArgs, FileSystem, FileSystemArgs, VolumeSpec,
                                    one_subnet_per_zone)
 from components.network import ApiSecurityGroups, ApiSecurityGroupsArgs, Network, NetworkArgs
+from components.one_writer import deploy_note, spot_note, writer_plan
 from components.pipeline.pipeline import BuildPipeline, BuildPipelineArgs
 from components.prepare import (PreparedApi, high_availability_warnings, prepare, sample_secret_warnings,
                                 self_sign_up_warnings)
+from components.providers.volume_guard import VolumeGuard
 from components.registry import ImageRepositories, ImageRepositoriesArgs
 from components.scaling import ApiScaling, ApiScalingArgs, describe as describe_scaling
 from components.secrets import Secrets, SecretsArgs, secret_physical_name
@@ -124,7 +126,9 @@ def deploy(settings: StackSettings, prepared: list[PreparedApi]) -> None:
     for warning in self_sign_up_warnings(settings) + sample_secret_warnings(prepared):
         pulumi.log.warn(warning)
     shared = create_shared_resources(settings, region,
-                                     needs_file_system=any(persistent_volumes(i.app) for i in prepared))
+                                     needs_file_system=any(persistent_volumes(i.app) for i in prepared),
+                                     holds_database=any(database_volumes(i.app) for i in prepared))
+    guard_volumes(settings, shared, prepared)
     outputs = {item.settings.name: create_api(settings, shared, item, zones.get(item.settings.name))
                for item in prepared}
     if settings.alerts:
@@ -147,8 +151,17 @@ def _resolve_zones(settings: StackSettings, region: str) -> dict[str, str | None
                                fix=error.fix) from None
 
 
-def create_shared_resources(settings: StackSettings, region: str,
-                            needs_file_system: bool = False) -> SharedResources:
+def guard_volumes(settings: StackSettings, shared: SharedResources, prepared: list[PreparedApi]) -> VolumeGuard:
+    """Always registered, also without volumes: removing a deployed named volume (or the last one, with its file
+    system) is refused at preview unless allowVolumeRemoval names it (components/providers/volume_guard.py)."""
+    return VolumeGuard("volumes-guard", stack=settings.stack,
+                       volumes=[f"{i.settings.name}/{v}" for i in prepared for v in persistent_volumes(i.app)],
+                       allow_volume_removal=list(settings.volumes.allow_removal),
+                       file_system_id=shared.file_system.file_system_id if shared.file_system else None)
+
+
+def create_shared_resources(settings: StackSettings, region: str, needs_file_system: bool = False,
+                            holds_database: bool = False) -> SharedResources:
     stack = settings.stack
     caller = aws.get_caller_identity()
     account_id = caller.account_id
@@ -168,7 +181,8 @@ def create_shared_resources(settings: StackSettings, region: str,
     cluster = Cluster("cluster", ClusterArgs(stack=stack, vpc_id=network.vpc_id,
                                              fargate_spot=settings.fargate_spot, tags=tags))
     file_system = FileSystem("volumes", FileSystemArgs(
-        stack=stack, vpc_id=network.vpc_id, tags=tags,
+        stack=stack, vpc_id=network.vpc_id, tags=tags, holds_database=holds_database,
+        backups=settings.volumes.backups, protect=not settings.security.force_destroy,
         subnet_ids=one_subnet_per_zone(list(settings.existing_vpc.subnet_ids)) if settings.existing_vpc
         else network.subnet_ids)) if needs_file_system else None
     return SharedResources(region=region, account_id=account_id, tags=tags, network=network, auth=auth,
@@ -176,19 +190,31 @@ def create_shared_resources(settings: StackSettings, region: str,
 
 
 def _api_volumes(shared: SharedResources, item: PreparedApi, task_security_group_id: pulumi.Input[str],
-                 tags: dict[str, str]) -> dict[str, EfsVolume]:
-    """The API's persistent named volumes as access points of the stack's file system (none: {})."""
+                 tags: dict[str, str]) -> tuple[dict[str, EfsVolume], list[pulumi.Resource]]:
+    """The API's persistent named volumes as access points of the stack's file system (none: {}), and what its
+    tasks need before they can mount: the mount targets, the NFS rules and the access points."""
     volumes = persistent_volumes(item.app)
     if not volumes or shared.file_system is None:
-        return {}
+        return {}, []
     file_system, name = shared.file_system, item.settings.name
+    owners = {volume: volume_owner(item.app, volume) for volume in volumes}
     access = ApiVolumes(f"{name}-volumes", ApiVolumesArgs(
         stack=shared.tags["stack"], api=name, file_system_id=file_system.file_system_id,
         nfs_security_group_id=file_system.security_group_id, task_security_group_id=task_security_group_id,
-        volumes=[VolumeSpec(volume, *volume_owner(item.app, volume)) for volume in volumes], tags=tags))
-    return {volume: EfsVolume(file_system_id=file_system.file_system_id, file_system_arn=file_system.file_system_arn,
-                              access_point_id=access.access_point_ids[volume],
-                              access_point_arn=access.access_point_arns[volume]) for volume in volumes}
+        volumes=[VolumeSpec(volume, *owners[volume]) for volume in volumes], tags=tags))
+    efs = {volume: EfsVolume(file_system_id=file_system.file_system_id, file_system_arn=file_system.file_system_arn,
+                             access_point_id=access.access_point_ids[volume],
+                             access_point_arn=access.access_point_arns[volume],
+                             uid=owners[volume][0], gid=owners[volume][1]) for volume in volumes}
+    return efs, [*file_system.mount_targets, *access.ready]
+
+
+def volume_outputs(item: PreparedApi, efs: dict[str, EfsVolume], fargate_spot: bool) -> dict[str, Any]:
+    """The `apis.NAME.volumes` stack output: each EFS volume's enforced owner, and the one-writer deploy."""
+    writer = writer_plan(item.app, fargate_spot)
+    out: dict[str, Any] = {volume: {"uid": spec.uid, "gid": spec.gid, "database": volume in writer.databases,
+                                    "path": f"/{item.settings.name}/{volume}"} for volume, spec in efs.items()}
+    return {"onEfs": out, **({"oneWriter": writer.describe()} if writer.one_writer else {})}
 
 
 def create_api(settings: StackSettings, shared: SharedResources, item: PreparedApi,
@@ -215,7 +241,12 @@ def create_api(settings: StackSettings, shared: SharedResources, item: PreparedA
     replicas = count.replicas
     for warning in high_availability_warnings(settings, item):
         pulumi.log.warn(warning)
-    efs = _api_volumes(shared, item, firewall.task_security_group_id, tags)
+    efs, volumes_ready = _api_volumes(shared, item, firewall.task_security_group_id, tags)
+    writer = writer_plan(app, settings.fargate_spot)
+    if spot_note(name, writer, settings.fargate_spot, settings.config_file):
+        pulumi.log.warn(spot_note(name, writer, settings.fargate_spot, settings.config_file))
+    if deploy_note(name, writer):
+        pulumi.log.info(deploy_note(name, writer))
     service = Service(name, ServiceArgs(
         stack=stack, api=name, app=app, task=item.task, region=region, account_id=shared.account_id,
         cluster_name=cluster.cluster_name, namespace_id=cluster.namespace_id,
@@ -232,8 +263,9 @@ def create_api(settings: StackSettings, shared: SharedResources, item: PreparedA
         cpu_architecture=settings.cpu_architecture, fargate_spot=settings.fargate_spot,
         log_retention_days=settings.log_retention_days,
         docker_hub_credentials_arn=settings.docker_hub_credentials, count_managed=count.managed,
-        efs_volumes=efs, deploy_timeout_minutes=settings.deploy_timeout_minutes,
-        after=list(network.internet_path), tags=tags))
+        efs_volumes=efs, deploy_timeout_minutes=settings.deploy_timeout_minutes, one_writer=writer.one_writer,
+        # a first task must find its NFS rules, mount targets and access points (a mount otherwise times out)
+        after=[*network.internet_path, *volumes_ready], tags=tags))
     for line in group_warnings(service.warnings):
         pulumi.log.warn(f"API {name}: {line}")
     http_api = Api(f"{name}-api", ApiArgs(
@@ -290,6 +322,7 @@ def create_api(settings: StackSettings, shared: SharedResources, item: PreparedA
         "pipelineUrl": pipeline.pipeline_url,
         "build": api.build,
         "scaling": describe_scaling(count),
+        **({"volumes": volume_outputs(item, efs, settings.fargate_spot)} if efs else {}),
         # Only for an API with a custom domain (docs/design.md, "Stack outputs").
         **({"domain": domain.outputs(http_api.url, api.disable_default_endpoint)} if domain else {}),
     }

@@ -14,6 +14,7 @@ import pulumi_aws as aws
 from components.compose.model import App
 from components.docker_hub import uses_docker_hub
 from components.errors import LoadWarning
+from components.one_writer import ROLLING, STOP_BEFORE_START
 from components.settings.storage import env_name
 from components.storage import dynamodb_statements
 from components.task_plan import TaskPlan, efs_volumes, plan_task
@@ -90,11 +91,22 @@ class EfsVolume:
     file_system_arn: pulumi.Input[str]
     access_point_id: pulumi.Input[str]
     access_point_arn: pulumi.Input[str]
+    uid: int = 0
+    gid: int = 0
+    """The POSIX user the access point enforces (components.compose.volumes.volume_owner)."""
+
+    @property
+    def root_owned(self) -> bool:
+        """EFS squashes uid 0 and gid 0 to nobody (65534) unless the client may ClientRootAccess."""
+        return self.uid == 0 or self.gid == 0
 
 
-def volume_mount_policy(file_system_arn: str, access_points: list[str], writable: list[str]) -> dict:
+def volume_mount_policy(file_system_arn: str, access_points: list[str], writable: list[str],
+                        root: list[str] | None = None) -> dict:
     """The task may mount the stack's file system only through its own access points (IAM authorization),
-    and write only through those some container mounts read-write."""
+    write only through those some container mounts read-write, and act as root only through ``root``: the access
+    points that enforce uid or gid 0. Without ClientRootAccess EFS squashes root to nobody, and a directory created
+    0:0 with mode 0755 cannot be written (EFS User Guide, "Enforcing a user identity using an access point")."""
     statements = [{"Sid": "MountOwnVolumes", "Effect": "Allow", "Action": ["elasticfilesystem:ClientMount"],
                    "Resource": file_system_arn,
                    "Condition": {"StringEquals": {"elasticfilesystem:AccessPointArn": sorted(access_points)}}}]
@@ -102,6 +114,10 @@ def volume_mount_policy(file_system_arn: str, access_points: list[str], writable
         statements.append({"Sid": "WriteOwnVolumes", "Effect": "Allow", "Action": ["elasticfilesystem:ClientWrite"],
                            "Resource": file_system_arn,
                            "Condition": {"StringEquals": {"elasticfilesystem:AccessPointArn": sorted(writable)}}})
+    if root:
+        statements.append({"Sid": "RootOnOwnRootVolumes", "Effect": "Allow",
+                           "Action": ["elasticfilesystem:ClientRootAccess"], "Resource": file_system_arn,
+                           "Condition": {"StringEquals": {"elasticfilesystem:AccessPointArn": sorted(root)}}})
     return {"Version": "2012-10-17", "Statement": statements}
 
 
@@ -206,6 +222,9 @@ class ServiceArgs:
     task: TaskPlan | None = None
     """The app's task, checked once by the program (components.task_plan.plan_task); its warnings become the
     Service's. None: the Service plans (and checks) the task itself."""
+    one_writer: bool = False
+    """True when the task holds a database volume (components/one_writer.py): deploys stop the old task before
+    the new one starts (minimumHealthyPercent 0, maximumPercent 100) and the tasks run on on-demand FARGATE."""
     count_managed: bool = False
     """True when Application Auto Scaling sets the desired count (components/scaling.py: autoscaling or sleep):
     Pulumi then sets desired_count only when it creates the service and ignores it afterwards."""
@@ -275,7 +294,8 @@ class Service(pulumi.ComponentResource):
                 policy=pulumi.Output.all(volumes[0][1].file_system_arn, *[v.access_point_arn for _, v in volumes]).apply(
                     lambda arns: json.dumps(volume_mount_policy(
                         arns[0], list(arns[1:]),
-                        [arn for (volume, _), arn in zip(volumes, arns[1:]) if volume in writable]))),
+                        [arn for (volume, _), arn in zip(volumes, arns[1:]) if volume in writable],
+                        [arn for (_, spec), arn in zip(volumes, arns[1:]) if spec.root_owned]))),
                 opts=child))
 
         environment: dict[str, pulumi.Input[str]] = {}
@@ -316,10 +336,13 @@ class Service(pulumi.ComponentResource):
 
         has_healthcheck = any(c.healthcheck is not None for c in app.containers)
         timeout = f"{args.deploy_timeout_minutes}m"
+        # One writer per database volume: the old task is gone before the new one starts, never on Spot.
+        minimum_healthy, maximum = STOP_BEFORE_START if args.one_writer else ROLLING
+        on_spot = args.fargate_spot and not args.one_writer
         service = aws.ecs.Service(
             f"{name}-service", name=args.api, cluster=args.cluster_name, task_definition=task_definition.arn,
             desired_count=args.desired_count,
-            deployment_minimum_healthy_percent=100, deployment_maximum_percent=200,
+            deployment_minimum_healthy_percent=minimum_healthy, deployment_maximum_percent=maximum,
             deployment_circuit_breaker={"enable": True, "rollback": True},
             health_check_grace_period_seconds=args.health_check_grace_period_seconds if has_healthcheck else None,
             network_configuration={"subnets": list(args.subnet_ids), "security_groups": [args.security_group_id],
@@ -333,7 +356,7 @@ class Service(pulumi.ComponentResource):
             # down until new tasks are healthy. Switching between FARGATE and FARGATE_SPOT is then an in-place
             # update; the AWS provider requires force_new_deployment for a strategy change (ECS applies a new
             # strategy only with a new deployment). Consequence: every update of this service rolls its tasks.
-            capacity_provider_strategies=[{"capacity_provider": capacity_provider(args.fargate_spot), "weight": 1}],
+            capacity_provider_strategies=[{"capacity_provider": capacity_provider(on_spot), "weight": 1}],
             force_new_deployment=True,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*policies, *args.after],
                                         custom_timeouts=pulumi.CustomTimeouts(create=timeout, update=timeout),

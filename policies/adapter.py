@@ -43,12 +43,12 @@ def resource_from_args(args: Any) -> Resource:
     """A ``ResourceValidationArgs`` (the inputs of one resource) as a rules.Resource."""
     return Resource(type=args.resource_type, name=args.name, props=plain(args.props), urn=args.urn,
                     parent_urn=(args.opts.parent or "") if args.opts else "",
-                    region=provider_region(args.provider))
+                    region=provider_region(args.provider), protect=bool(args.opts.protect) if args.opts else False)
 
 
 def resources_from_stack(args: Any) -> list[Resource]:
     """A ``StackValidationArgs`` (every resource, with its outputs) as rules.Resources."""
     return [Resource(type=r.resource_type, name=r.name, props=plain(r.props), urn=r.urn,
                      parent_urn=r.parent.urn if r.parent is not None else ((r.opts.parent or "") if r.opts else ""),
-                     region=provider_region(r.provider))
+                     region=provider_region(r.provider), protect=bool(r.opts.protect) if r.opts else False)
             for r in args.resources]

@@ -17,7 +17,7 @@ from catalog.resources import (
     PIPELINE_RUN_SUFFIX, PUBLIC_ACCESS_SETTINGS, S3_BUCKETS, S3_LIFECYCLES, S3_PUBLIC_ACCESS_BLOCK, S3_VERSIONINGS,
     SCALING_TARGET, TASK_DEFINITION, UNKNOWN, Resource, as_list, block, json_document, known, number, of_type,
     spot_share, task_cpu_units, task_memory_mib)
-from policies import security_rules
+from policies import security_rules, volume_rules
 from policies.secret_values import judge, looks_secret  # noqa: F401 - looks_secret: re-exported
 
 
@@ -309,6 +309,13 @@ def _capacity_strategy(service: Resource, resources: Sequence[Resource]) -> list
     return []
 
 
+def _one_writer(service: Resource) -> bool:
+    """A service that deploys stop-before-start (maximumPercent 100): its task holds a database volume, and Spot
+    would give it two writers (components/one_writer.py), so it runs on-demand by design."""
+    maximum = number(service.props.get("deploymentMaximumPercent"))
+    return maximum is not None and maximum <= 100
+
+
 def fargate_spot(resources: Sequence[Resource], settings: Mapping[str, Any]) -> StackFindings:
     mode = settings["fargateSpot"]
     if mode == "allowed":
@@ -319,7 +326,7 @@ def fargate_spot(resources: Sequence[Resource], settings: Mapping[str, Any]) -> 
         if strategy is None:
             continue
         some, every = spot_share(strategy)
-        if mode == "required" and not every:
+        if mode == "required" and not every and not _one_writer(service):
             found.append((service, "runs tasks on on-demand Fargate, but this environment requires Fargate Spot. "
                                    "Set fargateSpot: true (with cpuArchitecture: X86_64) in the stack config."))
         if mode == "forbidden" and some:
@@ -406,6 +413,7 @@ STACK_RULES.update({
     "default-security-group": security_rules.default_security_group,
     "vpc-flow-logs": security_rules.vpc_flow_logs,
     "task-egress": security_rules.task_egress,
+    "volume-protection": volume_rules.volume_protection,
 })
 
 

@@ -160,6 +160,10 @@ SECURITY_POLICIES: tuple[PolicySpec, ...] = (
     PolicySpec("task-egress", "Tasks call out only as allowedEgress says.", ADVISORY,
                {"allowedEgress": {"type": "string", "enum": ["all", "https"], "default": "all",
                                   "description": "https: egress to the internet only on TCP 443 (taskEgress)"}}),
+    # issue 21 (policies/volume_rules.py): the named volumes' data
+    PolicySpec("volume-protection", "The EFS file system of the named volumes is Pulumi-protected and backed up, "
+               "when required.", ADVISORY,
+               {"required": _flag(False, "forceDestroy: false (protect) and volumeBackups on are required")}),
 )
 POLICIES = POLICIES + SECURITY_POLICIES
 POLICY_NAMES = tuple(spec.name for spec in POLICIES)

@@ -168,7 +168,8 @@ def test_check_database_replicas_names_a_stack_key(folder):
 def test_one_encrypted_file_system_with_a_mount_target_per_subnet(result):
     file_system = result.one("aws:efs/fileSystem:FileSystem")
     assert file_system.inputs["encrypted"] is True
-    assert file_system.inputs["lifecyclePolicies"] == [{"transitionToIa": "AFTER_30_DAYS"}]
+    assert file_system.inputs["lifecyclePolicies"] == [{"transitionToIa": "AFTER_30_DAYS"},
+                                                       {"transitionToPrimaryStorageClass": "AFTER_1_ACCESS"}]
     subnets = [s.outputs["id"] for s in result.of_type("aws:ec2/subnet:Subnet")]
     targets = result.of_type("aws:efs/mountTarget:MountTarget")
     assert len(subnets) == 3 and sorted(t.inputs["subnetId"] for t in targets) == sorted(subnets)
@@ -221,12 +222,16 @@ def test_task_role_may_mount_only_its_own_access_points(result):
     assert result.one("aws:iam/rolePolicy:RolePolicy", "app-volumes").inputs["role"] == role.outputs["id"]
     arns = {p.name.removeprefix("app-volumes-"): p.outputs["arn"] for p in result.of_type("aws:efs/accessPoint:AccessPoint")}
     file_system = result.one("aws:efs/fileSystem:FileSystem").outputs["arn"]
-    mount, write = policy["Statement"]
+    mount, write, root = policy["Statement"]
     assert mount["Action"] == ["elasticfilesystem:ClientMount"] and mount["Resource"] == file_system
     assert mount["Condition"]["StringEquals"]["elasticfilesystem:AccessPointArn"] == sorted(arns.values())
     assert write["Action"] == ["elasticfilesystem:ClientWrite"]
     # shared is read-only in db but written by web, so all three may be written
     assert write["Condition"]["StringEquals"]["elasticfilesystem:AccessPointArn"] == sorted(arns.values())
+    # uploads and shared are root-owned (nginx is not in the owner table); pgdata is postgres's 70:70
+    assert root["Action"] == ["elasticfilesystem:ClientRootAccess"] and root["Resource"] == file_system
+    assert root["Condition"]["StringEquals"]["elasticfilesystem:AccessPointArn"] == sorted(
+        [arns["uploads"], arns["shared"]])
 
 
 def test_no_file_system_without_persistent_volumes(tmp_path):
@@ -244,7 +249,7 @@ def test_efs_payloads_pass_the_botocore_models(result):
     assert not new_findings(found), "\n".join(new_findings(found))
     made = {(r.service, r.operation) for r in translation.requests}
     assert {("efs", "CreateFileSystem"), ("efs", "PutLifecycleConfiguration"), ("efs", "CreateMountTarget"),
-            ("efs", "CreateAccessPoint"), ("efs", "PutFileSystemPolicy")} <= made
+            ("efs", "CreateAccessPoint"), ("efs", "PutFileSystemPolicy"), ("efs", "PutBackupPolicy")} <= made
 
 
 def test_efs_deploys_to_moto(result):
@@ -263,7 +268,8 @@ def test_efs_deploys_to_moto(result):
     assert len(targets) == 3
     assert sorted(p["RootDirectory"]["Path"] for p in points) == ["/app/pgdata", "/app/shared", "/app/uploads"]
     assert {p["PosixUser"]["Uid"] for p in points} == {0, 70}
-    assert lifecycle["LifecyclePolicies"] == [{"TransitionToIA": "AFTER_30_DAYS"}]
+    assert lifecycle["LifecyclePolicies"] == [{"TransitionToIA": "AFTER_30_DAYS"},
+                                              {"TransitionToPrimaryStorageClass": "AFTER_1_ACCESS"}]
 
 
 def _resources(result):

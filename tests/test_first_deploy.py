@@ -161,3 +161,51 @@ def test_tasks_that_keep_failing_end_the_wait_before_the_timeout():
         wait_until_stable(Ecs(), "c", "s", timeout_seconds=1800, poll_seconds=15, waiting=waiting)
     assert f"{FAILED_TASKS_LIMIT} tasks in a row stopped before running" in str(failure.value)
     assert elapsed[0] < 120
+
+
+def _family_of(arn: str) -> str:
+    return arn.rsplit("/", 1)[-1].rsplit(":", 1)[0]
+
+
+def _health_checked_revision(world: World, monkeypatch, health: str) -> None:
+    """The service runs a revision whose web container has a health check, and every task ECS starts from now on
+    reports ``health`` (moto keeps whatever a task record holds; DescribeTasks returns it as healthStatus)."""
+    arn = world.register("c7d8e9f")
+    definition = world.backend.task_definitions[_family_of(arn)][int(arn.rsplit(":", 1)[1])]
+    definition.container_definitions[0]["healthCheck"] = {"command": ["CMD-SHELL", "curl -f localhost/ || exit 1"],
+                                                          "interval": 10, "timeout": 5, "retries": 3}
+    world.service_record.task_definition = arn
+    started = world.start_tasks
+
+    def start_tasks(task_definition, build_hash, count, **kwargs):
+        arns = started(task_definition, build_hash, count, **kwargs)
+        for task_arn in arns:
+            world.backend.tasks[CLUSTER][task_arn].health_status = health
+        return arns
+    monkeypatch.setattr(world, "start_tasks", start_tasks)
+
+
+def test_running_but_unhealthy_tasks_do_not_end_the_first_deploy_wait(world, monkeypatch):
+    """ECS says the rollout COMPLETED with 2/2 tasks RUNNING, but DescribeTasks reports them UNHEALTHY: the wait goes
+    on until the timeout and fails, scaling back to 0."""
+    scheduler = FakeScheduler(world, monkeypatch, "healthy")
+    _health_checked_revision(world, monkeypatch, "UNHEALTHY")
+    clock = SimulatedClock(scheduler)
+    with pytest.raises(PipelineRunError) as failure:
+        run_pipeline(world.codepipeline, world.ecs, props(world, rolloutTimeoutSeconds=120), clock=clock,
+                     ecr=world.ecr, logs=world.logs)
+    message = str(failure.value)
+    assert "no steady state within 120 s (rollout COMPLETED, running 2/2, healthy 0/2 (unhealthy: " in message
+    assert clock.now() >= 120
+    service = world.ecs.describe_services(cluster=CLUSTER, services=[API])["services"][0]
+    assert service["desiredCount"] == 0 and deployed_tags(world) == {c: False for c in world.containers}
+
+
+def test_healthy_tasks_end_the_wait(world, monkeypatch):
+    scheduler = FakeScheduler(world, monkeypatch, "healthy")
+    _health_checked_revision(world, monkeypatch, "HEALTHY")
+    clock = SimulatedClock(scheduler)
+    outcome = run_pipeline(world.codepipeline, world.ecs, props(world), clock=clock, ecr=world.ecr, logs=world.logs)
+    assert outcome.scaled_to == 2 and clock.now() < 60
+    tasks = world.ecs.describe_tasks(cluster=CLUSTER, tasks=[t.task_arn for t in world.running_tasks()])["tasks"]
+    assert {t["healthStatus"] for t in tasks} == {"HEALTHY"}       # what the wait read, through moto's API

@@ -175,3 +175,25 @@ def test_without_the_pulumi_cli_the_boto3_commands_point_at_outputs_json(project
     code = main(["rollback", "--stack", "dev", "--project-dir", str(project), "--api", API, "--to", OLD])
     err = capsys.readouterr().err
     assert code == 1 and "Pulumi CLI is not installed" in err and "--outputs-json outputs.json" in err
+
+
+def test_running_but_unhealthy_tasks_are_no_finished_rollback(world, project, tmp_path, capsys, monkeypatch):
+    """The revision has a health check and ECS reports the new tasks RUNNING but UNHEALTHY: the rollback waits until
+    its timeout, fails, and leaves `deployed` where it was."""
+    revision = world.backend.describe_task_definition(world.task_definition)
+    revision.container_definitions[0]["healthCheck"] = {"command": ["CMD-SHELL", "exit 1"], "interval": 10,
+                                                        "timeout": 5, "retries": 3}
+    started = world.start_tasks
+
+    def start_unhealthy(*args, **kwargs):
+        arns = started(*args, **kwargs)
+        for arn in arns:
+            world.backend.tasks[CLUSTER][arn].health_status = "UNHEALTHY"
+        return arns
+    monkeypatch.setattr(world, "start_tasks", start_unhealthy)
+    _scheduler(world, monkeypatch, "healthy")
+    code, out, err = _rollback(project, tmp_path, capsys, world, "--timeout", "60", "--poll", "10")
+    assert code != 0
+    assert "rollout timeout: no steady state within 60s (rollout COMPLETED, running 2/2, healthy 0/2)" in err
+    for container in world.containers:
+        assert _deployed_digest(world, container) == world.digests[(container, CURRENT)]

@@ -42,12 +42,12 @@ def test_dev_plan_prints_everything_writes_json_and_the_picture(tmp_path, capsys
     assert "build: managed; tables: none; secrets: API_TOKEN" in printed
     assert "secrets API_TOKEN reach the container as environment variables" in printed      # a compose warning
     assert "API multi: apps/multi/docker-compose.yml, service 'express'" in printed          # relative path
-    assert "Policies (policies/config/dev.json): 27 of 27 pass." in printed   # 14 cost and deploy rules + 13 security rules (issue 14)
+    assert "Policies (policies/config/dev.json): 28 of 28 pass." in printed   # 14 cost + 13 security + 1 volume rule
     assert "fargate-spot                 mandatory pass" not in printed
     assert "TOTAL" in printed and "$    1.45 a month" in printed       # both APIs sleep when idle (issue 15)
     assert "awake (every API at its desired count, 730 h): $14.58 a month" in printed
     assert "count: sleeps after 30 idle min; the first request wakes it, with 503s for about 2-4 min" in printed
-    assert "not included: 7 usage-priced items" in printed and "CloudWatch Logs ingestion" not in printed
+    assert "not included: 8 usage-priced items" in printed and "CloudWatch Logs ingestion" not in printed
     assert "plan ok" in printed
 
     report = json.loads(report_file.read_text())

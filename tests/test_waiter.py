@@ -155,6 +155,17 @@ def test_first_deploy_scales_the_service_up_after_success(clients):
     request = {"cluster": "serverless-containers-dev", "services": ["posts"]}
     for state_, running in (("IN_PROGRESS", 0), ("IN_PROGRESS", 0), ("IN_PROGRESS", 2), ("COMPLETED", 3)):
         ecs_stub.add_response("describe_services", described(state_, running), request)
+    # settled: the three tasks are read (ready means healthy); their definition has no health check
+    cluster = "serverless-containers-dev"
+    arns = [f"arn:aws:ecs:us-east-1:123456789012:task/{cluster}/t{i}" for i in range(3)]
+    definition = "arn:aws:ecs:us-east-1:123456789012:task-definition/serverless-containers-dev-posts:1"
+    ecs_stub.add_response("list_tasks", {"taskArns": arns},
+                          {"cluster": cluster, "serviceName": "posts", "desiredStatus": "RUNNING"})
+    ecs_stub.add_response("describe_tasks", {"tasks": [
+        {"taskArn": arn, "lastStatus": "RUNNING", "group": "service:posts", "taskDefinitionArn": definition,
+         "healthStatus": "UNKNOWN"} for arn in arns]}, {"cluster": cluster, "tasks": arns})
+    ecs_stub.add_response("describe_task_definition", {"taskDefinition": {"containerDefinitions": [{"name": "web"}]}},
+                          {"taskDefinition": definition})
     printed, clock = [], FakeClock()
     outcome = run_pipeline(codepipeline, ecs, props(scaleTo=3), clock=clock, report=printed.append)
     assert outcome.scaled_to == 3

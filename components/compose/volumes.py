@@ -54,8 +54,13 @@ IMAGE_OWNERS: dict[str, tuple[int, int]] = {
     "clickhouse/clickhouse-server": (101, 101), "grafana/grafana": (472, 0), "grafana/grafana-oss": (472, 0),
     "prom/prometheus": (65534, 65534), "bitnami/postgresql": (1001, 0), "bitnami/mysql": (1001, 0),
     "bitnami/mariadb": (1001, 0), "bitnami/mongodb": (1001, 0), "bitnami/redis": (1001, 0),
-    "nextcloud": (33, 33), "wordpress": (33, 33), "ghost": (1000, 1000), "node": (1000, 1000),
+    "nextcloud": (33, 33), "nextcloud:alpine": (82, 82), "wordpress": (33, 33), "wordpress:alpine": (82, 82),
+    "ghost": (1000, 1000), "node": (1000, 1000), "gitea/gitea": (1000, 1000), "rabbitmq:alpine": (100, 101),
 }
+# Every bitnami/* image runs as 1001 in group 0 (Bitnami's non-root containers).
+BITNAMI_OWNER = (1001, 0)
+# Checked to run as root by default: their volumes are enforced as 0:0 (the task role then gets ClientRootAccess).
+ROOT_IMAGES = frozenset({"minio/minio", "quay.io/minio/minio", "louislam/uptime-kuma"})
 ROOT_OWNER = (0, 0)
 CONFIG_FILE = re.compile(r"\.(conf|cnf|cfg|ini|ya?ml|json|toml|env|xml|properties|js|mjs|py|php|sh|sql|lua|"
                          r"crt|pem|key|htpasswd|txt)$", re.IGNORECASE)
@@ -122,7 +127,7 @@ def _numeric_user(user: str | None) -> tuple[int, int] | None:
 def volume_owner(app: App, volume: str) -> tuple[int, int]:
     """The uid/gid an access point creates the volume's directory with and acts as: a numeric compose ``user:``
     of a container that writes to it, else what the image is known to run as (postgres: 999, its alpine
-    variant: 70), else root."""
+    variant: 70; bitnami/*: 1001:0), else root (ROOT_IMAGES and every image not in the table)."""
     writers = [c for c in app.containers if any(m.volume == volume and not m.read_only for m in c.mounts)] or \
         [c for c in app.containers if any(m.volume == volume for m in c.mounts)]
     for container in writers:
@@ -135,6 +140,8 @@ def volume_owner(app: App, volume: str) -> tuple[int, int]:
             return IMAGE_OWNERS[f"{name}:alpine"]
         if name in IMAGE_OWNERS:
             return IMAGE_OWNERS[name]
+        if name.startswith("bitnami/"):
+            return BITNAMI_OWNER
     return ROOT_OWNER
 
 

@@ -6,8 +6,11 @@ moto and a fake ECS scheduler (tests/ops_moto.py) and no real waiting. The ``Pip
 pipeline's own ECS deploy ran with 0 tasks, so only this wait shows whether the image really starts.
 
 "Finished" means what ECS means by a successful deployment: the PRIMARY deployment is the only one, its
-rollout state is COMPLETED, and it runs the desired number of tasks. A deployment that turns FAILED, or that
-the circuit breaker replaces by a rollback, is a failure; so is no steady state within the timeout.
+rollout state is COMPLETED, and it runs the desired number of tasks; and, since ECS counts a task as running before
+its health check passes, ready means healthy: as many tasks as desired are RUNNING and, where their task
+definition gives a container a health check, DescribeTasks reports them HEALTHY (``ready_tasks``). A deployment
+that turns FAILED, or that the circuit breaker replaces by a rollback, is a failure; so is no steady state (or no
+healthy task) within the timeout.
 """
 from __future__ import annotations
 
@@ -44,6 +47,48 @@ def _primary(service: dict) -> dict | None:
     return next((d for d in service.get("deployments") or [] if d.get("status") == "PRIMARY"), None)
 
 
+@dataclass(frozen=True)
+class Readiness:
+    """The service's tasks as a wait judges them: RUNNING, and HEALTHY where a container has a health check."""
+
+    running: int
+    ready: int
+    unhealthy: tuple[str, ...] = ()
+    """Ids of RUNNING tasks that ECS reports UNHEALTHY (ECS replaces them; the wait goes on)."""
+
+
+def _checks_health(ecs, task_definition_arn: str, cache: dict[str, bool]) -> bool:
+    """Does the task definition give some container a health check? (Read, not guessed from healthStatus: a
+    task whose check has not run yet is UNKNOWN too.)"""
+    if task_definition_arn not in cache:
+        try:
+            definition = ecs.describe_task_definition(taskDefinition=task_definition_arn)["taskDefinition"]
+            cache[task_definition_arn] = any(c.get("healthCheck") for c in definition.get("containerDefinitions", []))
+        except Exception:      # unreadable: insist on HEALTHY rather than count an unchecked task as ready
+            cache[task_definition_arn] = True
+    return cache[task_definition_arn]
+
+
+def ready_tasks(ecs, cluster: str, service: str, cache: dict[str, bool] | None = None) -> Readiness:
+    """Count the service's tasks that are RUNNING and, where their definition has a health check, HEALTHY."""
+    cache = {} if cache is None else cache
+    arns: list[str] = []
+    for page in ecs.get_paginator("list_tasks").paginate(cluster=cluster, serviceName=service,
+                                                         desiredStatus="RUNNING"):
+        arns += page.get("taskArns", [])
+    tasks: list[dict] = []
+    for start in range(0, len(arns), 100):
+        tasks += ecs.describe_tasks(cluster=cluster, tasks=arns[start:start + 100]).get("tasks", [])
+    running = [t for t in tasks if t.get("group") in (None, f"service:{service}") and t.get("lastStatus") == "RUNNING"]
+    ready, unhealthy = 0, []
+    for task in running:
+        if not _checks_health(ecs, task.get("taskDefinitionArn", ""), cache) or task.get("healthStatus") == "HEALTHY":
+            ready += 1
+        elif task.get("healthStatus") == "UNHEALTHY":
+            unhealthy.append(task.get("taskArn", "").rsplit("/", 1)[-1])
+    return Readiness(running=len(running), ready=ready, unhealthy=tuple(unhealthy))
+
+
 def wait_until_stable(ecs, cluster: str, service: str, *, timeout_seconds: float, poll_seconds: float,
                       waiting: Waiting, report: Callable[[str], None] = lambda _m: None) -> dict:
     """Poll until the service's PRIMARY deployment is COMPLETED with every desired task running.
@@ -55,6 +100,7 @@ def wait_until_stable(ecs, cluster: str, service: str, *, timeout_seconds: float
     first = _primary(_service(ecs, cluster, service))
     ours = first.get("id") if first else None
     last = ""
+    health_checks: dict[str, bool] = {}
     while True:
         current = _service(ecs, cluster, service)
         deployments = current.get("deployments") or []
@@ -70,14 +116,19 @@ def wait_until_stable(ecs, cluster: str, service: str, *, timeout_seconds: float
         if failed >= FAILED_TASKS_LIMIT and not primary.get("runningCount"):
             raise RolloutFailed(f"{failed} tasks in a row stopped before running (ECS deployment {primary.get('id')})")
         desired = current.get("desiredCount", primary.get("desiredCount", 0))
-        if (len(deployments) == 1 and state in (None, "COMPLETED")
-                and primary.get("runningCount") == primary.get("desiredCount") == desired):
+        settled = (len(deployments) == 1 and state in (None, "COMPLETED")
+                   and primary.get("runningCount") == primary.get("desiredCount") == desired)
+        readiness = ready_tasks(ecs, cluster, service, health_checks) if settled else None
+        if readiness is not None and readiness.ready >= desired:
             return current
+        healthy = f", healthy {readiness.ready}/{desired}" if readiness is not None else ""
+        if readiness is not None and readiness.unhealthy:
+            healthy += f" (unhealthy: {', '.join(readiness.unhealthy)})"
         if waiting.now() >= deadline:
             raise RolloutFailed(f"no steady state within {int(timeout_seconds)} s (rollout {state or 'unknown'}, "
-                                f"running {primary.get('runningCount', 0)}/{desired})")
+                                f"running {primary.get('runningCount', 0)}/{desired}{healthy})")
         line = (f"service {service}: rollout {state or 'IN_PROGRESS'}, running {primary.get('runningCount', 0)}/"
-                f"{desired}, pending {primary.get('pendingCount', 0)}")
+                f"{desired}, pending {primary.get('pendingCount', 0)}{healthy}")
         if line != last:
             report(line)
             last = line

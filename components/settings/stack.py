@@ -21,6 +21,7 @@ from components.settings.names import check_name_lengths
 from components.settings.secrets import StackSecret, secret_arn, stack_secrets
 from components.settings.security import STACK_KEYS as SECURITY_KEYS, SecuritySettings, parse_stack
 from components.settings.storage import TableSettings, parse_storage
+from components.settings.volumes import STACK_KEYS as VOLUME_KEYS, VolumeSettings, parse_volume_settings
 
 CPU_ARCHITECTURES = ("X86_64", "ARM64")
 # CloudWatch Logs accepts only these retention periods (days). 0 ("never expire") is left out on
@@ -63,6 +64,7 @@ class StackSettings:
     # API -> compose secret -> its value from the stack config or an existing secret's ARN (secrets.py)
     stack_secrets: dict[str, dict[str, StackSecret]] = field(default_factory=dict)
     security: SecuritySettings = SecuritySettings()   # security.py
+    volumes: VolumeSettings = VolumeSettings()         # volumes.py: EFS backups and volume removals
 
     @property
     def uses_auth(self) -> bool:
@@ -86,6 +88,7 @@ TOP_LEVEL_KEYS = {
     "secretValues": "secret map {API: {SECRET: value}}: compose secrets without their .secret- file",
     "secretArns": "map {API: {SECRET: ARN}}: compose secrets from existing Secrets Manager secrets",
     **SECURITY_KEYS,
+    **VOLUME_KEYS,
 }
 
 
@@ -146,6 +149,7 @@ def load_settings(raw: dict[str, Any], project_dir: Path, stack: str) -> StackSe
         values["alerts"] = parse_alerts(check, "alerts", raw["alerts"])
     values["stack_secrets"] = stack_secrets(check, raw, apis)
     values["security"] = parse_stack(check, raw)
+    values["volumes"] = parse_volume_settings(check, raw)
     return StackSettings(stack=stack, project_dir=project_dir, config_file=check.file, apis=apis,
                          github_token=token, **values)
 

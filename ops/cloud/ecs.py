@@ -5,6 +5,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+from components.providers.service_rollout import ready_tasks
 from ops.errors import OpsError
 
 Sleep = Callable[[float], None]
@@ -64,6 +65,7 @@ def wait_for_rollout(ecs, cluster: str, service: str, deployment_id: str | None,
     sleep, clock = sleep or SLEEP, clock or CLOCK
     started = clock()
     last_line = ""
+    health_checks: dict[str, bool] = {}
     while True:
         current = describe_service(ecs, cluster, service)
         deployments = current.get("deployments", [])
@@ -75,14 +77,20 @@ def wait_for_rollout(ecs, cluster: str, service: str, deployment_id: str | None,
         state = ours.get("rolloutState")
         if state == "FAILED":
             return Rollout("failed", current, ours.get("rolloutStateReason") or "the deployment failed")
+        healthy = ""
         if (len(deployments) == 1 and ours.get("runningCount") == ours.get("desiredCount")
                 and state in (None, "COMPLETED")):
-            return Rollout("steady", current, ours.get("rolloutStateReason") or "steady state")
+            # ready means healthy: RUNNING, and HEALTHY where a container has a health check
+            readiness = ready_tasks(ecs, cluster, service, health_checks)
+            if readiness.ready >= (ours.get("desiredCount") or 0):
+                return Rollout("steady", current, ours.get("rolloutStateReason") or "steady state")
+            healthy = f", healthy {readiness.ready}/{ours.get('desiredCount')}"
         if clock() - started >= timeout:
             return Rollout("timeout", current, f"no steady state within {timeout:g}s (rollout {state or 'unknown'}, "
-                                               f"running {ours.get('runningCount')}/{ours.get('desiredCount')})")
+                                               f"running {ours.get('runningCount')}/{ours.get('desiredCount')}"
+                                               f"{healthy})")
         line = (f"rollout {state or 'IN_PROGRESS'}: running {ours.get('runningCount', 0)}/"
-                f"{ours.get('desiredCount', 0)}, pending {ours.get('pendingCount', 0)}, "
+                f"{ours.get('desiredCount', 0)}{healthy}, pending {ours.get('pendingCount', 0)}, "
                 f"{len(deployments)} deployment(s)")
         if line != last_line:
             report(line)

@@ -102,7 +102,7 @@ def make_plan(stack: str, *, project_dir: Path = PROJECT_DIR, policy_config: Pat
     except Exception as error:  # noqa: BLE001 - the program's own bug: one line, not a traceback
         raise OpsError(f"the program failed under the mock runtime: {type(error).__name__}: {error}") from None
     resources = [Resource(type=r.type, name=r.name, props=r.outputs, urn=r.urn, parent_urn=r.parent_urn,
-                                region=region) for r in result.resources]
+                          region=region, protect=bool(r.options.get("protect"))) for r in result.resources]
     findings = rules.evaluate(resources, policies)
     report = cost.estimate(resources, region)
     planned = [PlannedResource(r.type, r.name, r.parent_type, r.parent_name, r.urn, r.parent_urn)

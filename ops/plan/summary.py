@@ -35,13 +35,15 @@ class ApiSummary:
     secrets: list[str] = field(default_factory=list)
     tables: dict[str, tuple[str, ...]] = field(default_factory=dict)
     scaling: dict[str, Any] = field(default_factory=dict)   # the `scaling` stack output (components/scaling.py)
+    volumes: dict[str, Any] = field(default_factory=dict)   # the `volumes` stack output (components/program.py)
 
     def as_json(self) -> dict[str, Any]:
         return {"name": self.name, "type": self.type, "urlShape": url_shape(self.url), "auth": self.auth,
                 "build": self.build, "tasks": self.tasks, "cpuUnits": self.cpu_units, "memoryMib": self.memory_mib,
                 "architecture": self.architecture, "spot": self.spot, "containers": list(self.containers),
                 "entrypoint": self.entrypoint, "port": self.port, "secrets": list(self.secrets),
-                "tables": {table: list(ops) for table, ops in self.tables.items()}, "scaling": dict(self.scaling)}
+                "tables": {table: list(ops) for table, ops in self.tables.items()}, "scaling": dict(self.scaling),
+                **({"volumes": dict(self.volumes)} if self.volumes else {})}
 
 
 def _api_of(resource: Any) -> str:
@@ -69,7 +71,8 @@ def summarize(resources: Iterable[Any], outputs: Mapping[str, Any] | None,
                              build=str(out.get("build") or ""), entrypoint=str(out.get("entrypoint") or ""),
                              containers=[str(c) for c in out.get("containers") or []],
                              tables=dict((access or {}).get(name) or {}),
-                             scaling=dict(out.get("scaling") or {}) if isinstance(out.get("scaling"), dict) else {})
+                             scaling=dict(out.get("scaling") or {}) if isinstance(out.get("scaling"), dict) else {},
+                             volumes=dict(out.get("volumes") or {}) if isinstance(out.get("volumes"), dict) else {})
         http_api = next((r for r in mine if r.type == HTTP_API), None)
         summary.auth = bool(out.get("auth")) if "auth" in out else any(
             r.type == AUTHORIZER and http_api is not None and r.props.get("apiId") == http_api.props.get("id")
@@ -119,6 +122,20 @@ def count_line(scaling: Mapping[str, Any]) -> str:
     return "count: " + "; ".join(parts)
 
 
+def volume_line(volumes: Mapping[str, Any]) -> str:
+    """Each EFS volume with the uid:gid its access point enforces, and the one-writer deploy's outage."""
+    on_efs = volumes.get("onEfs") if isinstance(volumes.get("onEfs"), dict) else {}
+    owned = ", ".join(f"{name} {int(v.get('uid', 0))}:{int(v.get('gid', 0))}{' (database)' if v.get('database') else ''}"
+                      for name, v in sorted(on_efs.items()))
+    line = f"volumes on EFS: {owned}"
+    writer = volumes.get("oneWriter")
+    if isinstance(writer, dict):
+        low, high = (list(writer.get("outageSeconds") or [0, 0]) + [0, 0])[:2]
+        line += (f"; one writer: each deploy stops the task before starting the new one (~{low:g}-{high:g} s of "
+                 f"503s), on-demand {writer.get('capacity', 'FARGATE')}")
+    return line
+
+
 def lines(summaries: list[ApiSummary]) -> list[str]:
     if not summaries:
         return ["APIs: none"]
@@ -139,4 +156,6 @@ def lines(summaries: list[ApiSummary]) -> list[str]:
         out.append(f"{pad}build: {s.build or 'n/a'}; tables: {tables}{secrets}")
         if s.scaling.get("managedBy", "stack") != "stack":
             out.append(f"{pad}{count_line(s.scaling)}")
+        if s.volumes.get("onEfs"):
+            out.append(f"{pad}{volume_line(s.volumes)}")
     return out

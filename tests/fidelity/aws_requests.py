@@ -46,6 +46,7 @@ from tests.fidelity.requests_data import (
     _bucket_versioning,
     _connection,
     _efs_access_point,
+    _efs_backup_policy,
     _efs_file_system,
     _efs_file_system_policy,
     _efs_mount_target,
@@ -165,6 +166,7 @@ MAPPERS: dict[str, Mapper] = {
     "aws:efs/mountTarget:MountTarget": _efs_mount_target,
     "aws:efs/accessPoint:AccessPoint": _efs_access_point,
     "aws:efs/fileSystemPolicy:FileSystemPolicy": _efs_file_system_policy,
+    "aws:efs/backupPolicy:BackupPolicy": _efs_backup_policy,
 }
 
 MAPPERS.update(_SECURITY_MAPPERS)

@@ -257,6 +257,11 @@ def _efs_access_point(i: Inputs) -> list:
         "RootDirectory": pascal(root) if root else None, "Tags": tag_list(i.get("tags"))}), True)]
 
 
+def _efs_backup_policy(i: Inputs) -> list:
+    return [("efs", "PutBackupPolicy", {"FileSystemId": i.get("fileSystemId"),
+                                        "BackupPolicy": pascal(i.get("backupPolicy"))}, True)]
+
+
 def _efs_file_system_policy(i: Inputs) -> list:
     return [("efs", "PutFileSystemPolicy", compact({
         "FileSystemId": i.get("fileSystemId"), "Policy": i.get("policy"),
