@@ -208,8 +208,9 @@ class ServiceArgs:
     """Secrets Manager secret {"username", "password"}; None: Docker Hub images are pulled anonymously (and
     may be throttled). Used only by containers whose image is on Docker Hub."""
     wait_for_steady_state: bool = True
-    """`pulumi up` waits until the new tasks are running and healthy, so a broken rollout fails the update
-    (the circuit breaker rolls the service back to the previous task definition)."""
+    """`pulumi up` waits until ECS reports the rollout steady (the AWS provider's wait), so a broken rollout fails
+    the update (the circuit breaker rolls the service back to the previous task definition). The first deploy's
+    scale-up is awaited by PipelineRun, which also requires healthy tasks (providers/service_rollout.ready_tasks)."""
     deploy_timeout_minutes: int = 30
     """How long `pulumi up` waits for the service's rollout (create/update) before it fails."""
     after: list[pulumi.Resource] = field(default_factory=list)
