@@ -178,8 +178,12 @@ def create_shared_resources(settings: StackSettings, region: str, needs_file_sys
                                  self_sign_up=pool.self_sign_up, mfa=pool.mfa, tags=tags)) \
         if settings.uses_auth else None
     storage = Storage("storage", StorageArgs(stack=stack, tables=settings.storage, tags=tags))
+    # Container Insights publishes the running-task count that `scaling.requestsPerTask` divides by.
     cluster = Cluster("cluster", ClusterArgs(stack=stack, vpc_id=network.vpc_id,
-                                             fargate_spot=settings.fargate_spot, tags=tags))
+                                             fargate_spot=settings.fargate_spot, tags=tags,
+                                             container_insights=any(api.scaling is not None and
+                                                                    api.scaling.requests_per_task is not None
+                                                                    for api in settings.apis.values())))
     file_system = FileSystem("volumes", FileSystemArgs(
         stack=stack, vpc_id=network.vpc_id, tags=tags, holds_database=holds_database,
         backups=settings.volumes.backups, protect=not settings.security.force_destroy,
@@ -288,7 +292,8 @@ def create_api(settings: StackSettings, shared: SharedResources, item: PreparedA
         cluster_name=cluster.cluster_name, service_name=service.service_name, region=region,
         account_id=shared.account_id, task_role_arns=[service.execution_role_arn, service.task_role_arn],
         architecture=settings.cpu_architecture, log_retention_days=settings.log_retention_days,
-        replicas=replicas, images_ready=repositories.ready, github=api.github,
+        replicas=replicas, images_ready=repositories.ready, awake_count=replicas if count.sleep else 0,
+        github=api.github,
         github_token=settings.github_token, docker_hub_credentials_arn=settings.docker_hub_credentials,
         deploy_timeout_minutes=settings.deploy_timeout_minutes,
         repository_names=list(repositories.repository_names.values()),

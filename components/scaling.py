@@ -1,6 +1,8 @@
 """Who sets an API's task count: Application Auto Scaling on its ECS service.
 
-* ``scaling``: target tracking on the service's average CPU (and memory) between min and max tasks.
+* ``scaling``: target tracking on the service's average CPU (and memory) between min and max tasks, and/or on the
+  API's requests per running task (``requestsPerTask``: metric math over ``AWS/ApiGateway`` ``Count`` by ``ApiId``
+  and Container Insights' ``RunningTaskCount`` of the service).
 * ``sleep``: two CloudWatch alarms on the API's own request metric (``AWS/ApiGateway`` ``Count`` by ``ApiId``)
   drive step-scaling policies: no request for ``afterIdleMinutes`` -> exactly 0 tasks (missing data counts as
   idle); a request while asleep -> exactly the awake count. CloudWatch repeats Auto Scaling actions every minute
@@ -35,6 +37,28 @@ def alarm_name(stack: str, api: str, what: str) -> str:
     return f"serverless-containers-{stack}-{api}-{what}"
 
 
+def requests_per_task_expression() -> str:
+    """Requests a minute per running task. A quiet minute has no Count data point (0 requests); a service with no
+    running task divides by 1, so the first requests still count in full."""
+    return "FILL(requests, 0) / IF(FILL(tasks, 0) > 0, FILL(tasks, 0), 1)"
+
+
+def requests_per_task_metrics(http_api_id: pulumi.Input[str], cluster_name: pulumi.Input[str],
+                              service_name: pulumi.Input[str]) -> list[dict]:
+    """The customized metric of the request-rate policy (Application Auto Scaling metric math)."""
+    return [
+        {"id": "requests", "label": "API requests a minute", "return_data": False, "metric_stat": {
+            "stat": "Sum", "metric": {"namespace": "AWS/ApiGateway", "metric_name": "Count",
+                                      "dimensions": [{"name": "ApiId", "value": http_api_id}]}}},
+        {"id": "tasks", "label": "running tasks", "return_data": False, "metric_stat": {
+            "stat": "Average", "metric": {"namespace": "ECS/ContainerInsights", "metric_name": "RunningTaskCount",
+                                          "dimensions": [{"name": "ClusterName", "value": cluster_name},
+                                                         {"name": "ServiceName", "value": service_name}]}}},
+        {"id": "per_task", "label": "requests a minute per running task", "return_data": True,
+         "expression": requests_per_task_expression()},
+    ]
+
+
 def wake_expression() -> str:
     """1 when requests came in and no task reported CPU (the service is asleep), else 0."""
     return "IF(requests > 0 AND FILL(tasks, 0) == 0, 1, 0)"
@@ -51,9 +75,12 @@ def describe(plan: CountPlan) -> dict:
     """The `scaling` stack output of one API (ops status/pause/resume read it)."""
     out: dict = {"managedBy": plan.managed_by, "min": plan.min, "max": plan.max, "awakeCount": plan.replicas}
     if plan.scaling:
-        out["cpuPercent"] = plan.scaling.cpu_percent
+        if plan.scaling.cpu_percent is not None:
+            out["cpuPercent"] = plan.scaling.cpu_percent
         if plan.scaling.memory_percent is not None:
             out["memoryPercent"] = plan.scaling.memory_percent
+        if plan.scaling.requests_per_task is not None:
+            out["requestsPerTask"] = plan.scaling.requests_per_task
     if plan.sleep:
         fastest, typical = wake_seconds(plan)
         out["sleepAfterIdleMinutes"] = plan.sleep.after_idle_minutes
@@ -107,7 +134,9 @@ class ApiScaling(pulumi.ComponentResource):
                      "resource_id": target.resource_id}
 
         if plan.scaling:
-            metrics = [("cpu", "ECSServiceAverageCPUUtilization", plan.scaling.cpu_percent)]
+            metrics = []
+            if plan.scaling.cpu_percent is not None:
+                metrics.append(("cpu", "ECSServiceAverageCPUUtilization", plan.scaling.cpu_percent))
             if plan.scaling.memory_percent is not None:
                 metrics.append(("memory", "ECSServiceAverageMemoryUtilization", plan.scaling.memory_percent))
             for short, metric, percent in metrics:
@@ -119,6 +148,8 @@ class ApiScaling(pulumi.ComponentResource):
                         "scale_in_cooldown": args.scale_in_cooldown_seconds,
                         "scale_out_cooldown": args.scale_out_cooldown_seconds},
                     **on_target, opts=child)
+            if plan.scaling.requests_per_task is not None:
+                self._requests_per_task(name, args, on_target, child)
 
         if plan.sleep:
             if args.http_api_id is None:
@@ -135,6 +166,20 @@ class ApiScaling(pulumi.ComponentResource):
 
         self.target_resource_id = target.resource_id
         self.register_outputs({"targetResourceId": target.resource_id})
+
+    def _requests_per_task(self, name: str, args: ApiScalingArgs, on_target: dict, child: pulumi.ResourceOptions):
+        if args.http_api_id is None:
+            raise ValueError("requestsPerTask needs the HTTP API id (its Count metric)")
+        per_task = args.plan.scaling.requests_per_task
+        aws.appautoscaling.Policy(
+            f"{name}-requests", name=f"{args.api}-requests-{per_task:g}-per-task", policy_type="TargetTrackingScaling",
+            target_tracking_scaling_policy_configuration={
+                "target_value": per_task,
+                "customized_metric_specification": {"metrics": requests_per_task_metrics(
+                    args.http_api_id, args.cluster_name, args.service_name)},
+                "scale_in_cooldown": args.scale_in_cooldown_seconds,
+                "scale_out_cooldown": args.scale_out_cooldown_seconds},
+            **on_target, opts=child)
 
     def _sleep_and_wake(self, name: str, args: ApiScalingArgs, on_target: dict, child: pulumi.ResourceOptions):
         plan = args.plan

@@ -198,6 +198,10 @@ class BuildPipelineArgs:
     """Tasks to run after the first successful build (the service starts with 0 on the first deploy)."""
     images_ready: pulumi.Input[bool] = True
     """ImageRepositories.ready: False on the first deploy, when the waiter scales the service up."""
+    awake_count: int = 0
+    """An API that may sleep (`sleep`): its awake count. The waiter holds it at this count while the run deploys, so a
+    deploy to a sleeping API is checked on running tasks before Promote (components/providers/deploy_wake.py).
+    0: the API never sleeps."""
     github: GithubSource | None = None
     github_token: pulumi.Input[str] | None = None
     """Secret; used only for build: github without a connection ARN."""
@@ -434,6 +438,6 @@ class BuildPipeline(pulumi.ComponentResource):
                 cluster=args.cluster_name, service=args.service_name, scale_to=scale_to,
                 timeout_seconds=args.wait_timeout_seconds,
                 rollout_timeout_seconds=args.deploy_timeout_minutes * 60, repositories=list(args.repository_names),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[pipeline, project]))
+                awake_count=args.awake_count, opts=pulumi.ResourceOptions(parent=self, depends_on=[pipeline, project]))
         self.register_outputs({"pipelineName": self.pipeline_name, "pipelineUrl": self.pipeline_url,
                                "bucket": bucket.bucket})

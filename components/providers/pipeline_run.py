@@ -26,6 +26,13 @@ the stack's ``deployTimeoutMinutes``). When it is not, the waiter scales the ser
 ``deployed`` tag the run's Promote stage set (so it points where it was: nowhere), and fails `pulumi up` with
 the stopped tasks' reasons, exit codes and the failing containers' last log lines.
 
+A deploy to an API that may sleep (``awakeCount`` > 0): the waiter holds it at its awake count before the run can
+reach its Deploy stage (components/providers/deploy_wake.py), so the ECS deploy action rolls the new build out onto
+running tasks, its circuit breaker rolls a crash-looping build back, and Promote moves ``deployed`` only after
+that. After a successful run the waiter waits until the tasks are healthy; then it releases the hold and the API
+may sleep again. A failed run fails `pulumi up` with the stopped tasks' reasons and last log lines, as a failed
+first deploy does.
+
 The provider signs in as the stack's AWS provider does (components/providers/aws_session.py). Progress lines
 (the console URL, the rollout) are printed by the provider process; the program itself also logs the
 pipeline's console URL before the update starts waiting.
@@ -35,12 +42,14 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, Resource, UpdateResult
 
 from components.providers.aws_session import AwsSettings, StackAwsProvider, session
+from components.providers.deploy_wake import Hold, hold_awake, release
 from components.providers.service_rollout import (RolloutFailed, Waiting, remove_deployed_tag, stopped_task_report,
                                                   wait_until_stable)
 
@@ -51,6 +60,9 @@ DEFAULT_TIMEOUT_SECONDS = 3600
 DEFAULT_POLL_SECONDS = 15
 DEFAULT_START_GRACE_SECONDS = 60
 DEFAULT_ROLLOUT_TIMEOUT_SECONDS = 1800
+# After the pipeline and rollout timeouts, the hold on a sleeping API still lasts this long before its deadline
+# action lets the API sleep again (only when nobody released it: `pulumi up` was killed).
+HOLD_MARGIN_SECONDS = 300
 
 
 class PipelineRunError(Exception):
@@ -71,6 +83,7 @@ def execution_console_url(region: str, pipeline: str, execution_id: str) -> str:
 class Clock:
     now: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
+    utc: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -199,19 +212,55 @@ def first_rollout(ecs, props: dict[str, Any], *, clock: Clock, report: Callable[
             f"`pulumi up` again (`python -m ops status` shows the same details).\n" + "\n".join(details)) from None
 
 
+def _hold_deadline(props: dict[str, Any], clock: Clock) -> datetime:
+    waits = (float(props.get("timeoutSeconds") or DEFAULT_TIMEOUT_SECONDS)
+             + float(props.get("rolloutTimeoutSeconds") or DEFAULT_ROLLOUT_TIMEOUT_SECONDS) + HOLD_MARGIN_SECONDS)
+    return clock.utc() + timedelta(seconds=waits)
+
+
+def checked_rollout(ecs, hold: Hold, props: dict[str, Any], *, clock: Clock, report: Callable[[str], None]) -> None:
+    """After a successful run onto a held service: wait until its tasks are running and healthy."""
+    wait_until_stable(ecs, hold.cluster, hold.service,
+                      timeout_seconds=float(props.get("rolloutTimeoutSeconds") or DEFAULT_ROLLOUT_TIMEOUT_SECONDS),
+                      poll_seconds=float(props.get("pollSeconds") or DEFAULT_POLL_SECONDS),
+                      waiting=Waiting(now=clock.now, sleep=clock.sleep), report=report)
+
+
+def _held_failure(ecs, logs, hold: Hold, failure: Exception, *, promoted: bool) -> PipelineRunError:
+    details = stopped_task_report(ecs, logs, hold.cluster, hold.service)
+    tag = ("the run's Promote stage already tagged this build `deployed`: `python -m ops rollback` moves it back"
+           if promoted else "`deployed` still names the build that ran before (Promote did not run)")
+    return PipelineRunError(
+        f"the deploy to service {hold.service}, checked at {hold.awake_count} running task(s) because the API may "
+        f"sleep, failed: {str(failure).rstrip('.')}. {tag}, and the API may sleep again; fix the app and run "
+        f"`pulumi up` again (`python -m ops status` shows the same details).\n" + "\n".join(details))
+
+
 def run_pipeline(codepipeline, ecs, props: dict[str, Any], *, clock: Clock = Clock(),
-                 report: Callable[[str], None] = lambda _message: None, ecr=None, logs=None) -> RunOutcome:
+                 report: Callable[[str], None] = lambda _message: None, ecr=None, logs=None,
+                 autoscaling=None) -> RunOutcome:
     """Find (or start) the run of ``props['sourceRevision']``, wait for it, and on the first deploy scale up and
-    wait until the service is stable."""
-    pipeline, region, revision = props["pipelineName"], props["region"], props.get("sourceRevision") or ""
-    poll = float(props.get("pollSeconds") or DEFAULT_POLL_SECONDS)
-    execution_id = find_or_start(codepipeline, pipeline, revision, poll_seconds=poll, clock=clock,
-                                 grace_seconds=float(props.get("startGraceSeconds", DEFAULT_START_GRACE_SECONDS)))
-    report(f"pipeline {pipeline} is running: {execution_console_url(region, pipeline, execution_id)}")
-    outcome = wait_for_execution(codepipeline, pipeline, execution_id, region=region, revision=revision, clock=clock,
-                                 timeout_seconds=float(props.get("timeoutSeconds") or DEFAULT_TIMEOUT_SECONDS),
-                                 poll_seconds=poll)
+    wait until the service is stable. An API that may sleep is held at its awake count for the run (and its
+    tasks' health is waited for), so its deploy is checked on running tasks."""
     scale_to = int(props.get("scaleTo") or 0)
+    awake_count = int(props.get("awakeCount") or 0)
+    hold = None
+    if scale_to == 0 and awake_count > 0 and autoscaling is not None:
+        # Before the run is even looked for: the run must not reach its Deploy stage while the service is at 0.
+        hold = hold_awake(ecs, autoscaling, props["cluster"], props["service"], awake_count,
+                          deadline=_hold_deadline(props, clock), report=report)
+    try:
+        outcome = _follow_run(codepipeline, props, clock=clock, report=report)
+        if hold is not None:
+            checked_rollout(ecs, hold, props, clock=clock, report=report)
+            report(f"service {hold.service}: the new build runs healthy on {hold.awake_count} task(s)")
+    except (PipelineRunError, RolloutFailed) as failure:
+        if hold is None:
+            raise
+        raise _held_failure(ecs, logs, hold, failure, promoted=isinstance(failure, RolloutFailed)) from None
+    finally:
+        if hold is not None:
+            release(autoscaling, hold, report=report)
     if scale_to > 0:
         scale_service(ecs, props["cluster"], props["service"], scale_to)
         report(f"service {props['service']} scaled to {scale_to} task(s) after the first build; waiting until "
@@ -222,13 +271,24 @@ def run_pipeline(codepipeline, ecs, props: dict[str, Any], *, clock: Clock = Clo
     return outcome
 
 
+def _follow_run(codepipeline, props: dict[str, Any], *, clock: Clock, report: Callable[[str], None]) -> RunOutcome:
+    pipeline, region, revision = props["pipelineName"], props["region"], props.get("sourceRevision") or ""
+    poll = float(props.get("pollSeconds") or DEFAULT_POLL_SECONDS)
+    execution_id = find_or_start(codepipeline, pipeline, revision, poll_seconds=poll, clock=clock,
+                                 grace_seconds=float(props.get("startGraceSeconds", DEFAULT_START_GRACE_SECONDS)))
+    report(f"pipeline {pipeline} is running: {execution_console_url(region, pipeline, execution_id)}")
+    return wait_for_execution(codepipeline, pipeline, execution_id, region=region, revision=revision, clock=clock,
+                              timeout_seconds=float(props.get("timeoutSeconds") or DEFAULT_TIMEOUT_SECONDS),
+                              poll_seconds=poll)
+
+
 # --- the Pulumi dynamic resource ---------------------------------------------------------------------------
 
 def _clients(props: dict[str, Any], settings: AwsSettings | None = None):
-    """CodePipeline, ECS, ECR and CloudWatch Logs, signed in as the stack's AWS provider."""
+    """CodePipeline, ECS, ECR, CloudWatch Logs and Application Auto Scaling, signed in as the stack's AWS provider."""
     signed_in = session(settings or AwsSettings(), props)
     return (signed_in.client("codepipeline"), signed_in.client("ecs"), signed_in.client("ecr"),
-            signed_in.client("logs"))
+            signed_in.client("logs"), signed_in.client("application-autoscaling"))
 
 
 def _stderr(message: str) -> None:
@@ -248,10 +308,10 @@ class PipelineRunProvider(StackAwsProvider):
     def _run(self, props: dict[str, Any]) -> dict[str, Any]:
         made = _clients(props, self.aws) if self.clients is _clients else self.clients(props)
         codepipeline, ecs, *more = made           # tests may hand in (codepipeline, ecs) only
-        ecr, logs = (list(more) + [None, None])[:2]
+        ecr, logs, autoscaling = (list(more) + [None, None, None])[:3]
         try:
             outcome = run_pipeline(codepipeline, ecs, props, clock=self.clock or Clock(), report=_stderr, ecr=ecr,
-                                   logs=logs)
+                                   logs=logs, autoscaling=autoscaling)
         except PipelineRunError as error:
             # Raised from create/update, Pulumi fails the update with this message (and keeps no state,
             # so the next `pulumi up` waits again).
@@ -285,12 +345,15 @@ class PipelineRun(Resource, module="serverless-containers", name="PipelineRun"):
                  profile: str | None = None, timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS,
                  poll_seconds: int = DEFAULT_POLL_SECONDS,
                  rollout_timeout_seconds: int = DEFAULT_ROLLOUT_TIMEOUT_SECONDS,
-                 repositories: list[pulumi.Input[str]] | None = None, opts: pulumi.ResourceOptions | None = None):
+                 repositories: list[pulumi.Input[str]] | None = None, awake_count: pulumi.Input[int] = 0,
+                 opts: pulumi.ResourceOptions | None = None):
         super().__init__(PipelineRunProvider(), name, {
             "pipelineName": pipeline_name, "region": region, "profile": profile or "",
             "sourceRevision": source_revision, "cluster": cluster, "service": service, "scaleTo": scale_to,
             "timeoutSeconds": timeout_seconds, "pollSeconds": poll_seconds,
             "rolloutTimeoutSeconds": rollout_timeout_seconds, "repositories": list(repositories or []),
             "startGraceSeconds": DEFAULT_START_GRACE_SECONDS,
+            # an API that may sleep: held at this count while the run deploys (0: it never sleeps)
+            "awakeCount": awake_count,
             "executionId": None, "status": None, "consoleUrl": None,
         }, opts)

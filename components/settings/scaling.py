@@ -12,10 +12,13 @@ from typing import Any, Callable
 
 from components.errors import ConfigError
 
-SCALING_KEYS = ("min", "max", "cpuPercent", "memoryPercent")
+SCALING_KEYS = ("min", "max", "cpuPercent", "memoryPercent", "requestsPerTask")
 SLEEP_KEYS = ("afterIdleMinutes",)
 AWAKE_KEYS = ("days", "hours", "timezone")
 DEFAULT_CPU_PERCENT = 60
+# requestsPerTask: requests a minute each running task should serve (API Gateway counts requests per minute). The
+# ceiling only catches a unit mistake: 1,000,000 a minute is over 16,000 a second per task.
+MAX_REQUESTS_PER_TASK = 1_000_000
 DEFAULT_AFTER_IDLE_MINUTES = 30
 # Waking takes a few minutes (docs/design.md, "Sleep and wake"): idling for less than that would thrash.
 MIN_AFTER_IDLE_MINUTES = 5
@@ -29,12 +32,17 @@ HOURS_PATTERN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]|24):([0-5
 
 @dataclass(frozen=True)
 class ScalingSettings:
-    """`scaling`: Application Auto Scaling between min and max tasks, tracking average CPU (and memory)."""
+    """`scaling`: Application Auto Scaling between min and max tasks, tracking average CPU (and memory), or the
+    API's requests per running task (components/scaling.py)."""
 
     min: int = 1
     max: int = 1
-    cpu_percent: float = DEFAULT_CPU_PERCENT
+    cpu_percent: float | None = DEFAULT_CPU_PERCENT
+    """None only when `requestsPerTask` is set and `cpuPercent` is not: the request rate alone drives the count."""
     memory_percent: float | None = None
+    requests_per_task: float | None = None
+    """Requests a minute each running task should serve: target tracking on the API's request count divided by
+    the service's running tasks."""
 
 
 @dataclass(frozen=True)
@@ -151,9 +159,22 @@ def parse_scaling(error: Error, path: str, value: Any) -> ScalingSettings:
     if minimum > maximum:
         raise error(f"{path}.min", f"min ({minimum}) is above max ({maximum}).", "set min <= max.")
     memory = spec.get("memoryPercent")
+    requests = _requests_per_task(error, f"{path}.requestsPerTask", spec.get("requestsPerTask"))
+    cpu = spec.get("cpuPercent", DEFAULT_CPU_PERCENT if requests is None else None)
     return ScalingSettings(min=minimum, max=maximum,
-                           cpu_percent=_percent(error, f"{path}.cpuPercent", spec.get("cpuPercent", DEFAULT_CPU_PERCENT)),
-                           memory_percent=None if memory is None else _percent(error, f"{path}.memoryPercent", memory))
+                           cpu_percent=None if cpu is None else _percent(error, f"{path}.cpuPercent", cpu),
+                           memory_percent=None if memory is None else _percent(error, f"{path}.memoryPercent", memory),
+                           requests_per_task=requests)
+
+
+def _requests_per_task(error: Error, path: str, value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 1 <= value <= MAX_REQUESTS_PER_TASK:
+        raise error(path, f"{value!r} is not a number of requests from 1 to {MAX_REQUESTS_PER_TASK:,}.",
+                    "give the requests a minute one task should serve, e.g. requestsPerTask: 600 (10 a second); "
+                    "measure it with a load test of one task.")
+    return float(value)
 
 
 def parse_sleep(error: Error, path: str, value: Any) -> SleepSettings:

@@ -108,10 +108,11 @@ def _size(units: int, mib: int) -> str:
 def count_line(scaling: Mapping[str, Any]) -> str:
     """Who sets the task count, and what a caller sees while a sleeping API wakes."""
     parts = []
-    if "cpuPercent" in scaling:
-        memory = f", {scaling['memoryPercent']:g} % memory" if "memoryPercent" in scaling else ""
-        parts.append(f"autoscaling {scaling.get('min', 0):g}..{scaling.get('max', 0):g} tasks at {scaling['cpuPercent']:g} % "
-                     f"CPU{memory}")
+    targets = [f"{scaling[key]:g}{unit}" for key, unit in (
+        ("cpuPercent", " % CPU"), ("memoryPercent", " % memory"),
+        ("requestsPerTask", " requests/min per task (Container Insights on, billed per metric)")) if key in scaling]
+    if targets:
+        parts.append(f"autoscaling {scaling.get('min', 0):g}..{scaling.get('max', 0):g} tasks at {', '.join(targets)}")
     if "sleepAfterIdleMinutes" in scaling:
         wake = scaling.get("wakeSeconds") or [0, 0]
         parts.append(f"sleeps after {int(scaling['sleepAfterIdleMinutes'])} idle min; the first request wakes it, "

@@ -68,11 +68,12 @@ def _github(connection: bool) -> dict:
 
 
 def _scaled() -> dict:
-    """Every count mechanism at once (issue 15): sleep with awake hours, autoscaling that may sleep."""
+    """Every count mechanism at once (issues 15, 22): sleep with awake hours, autoscaling (CPU, memory and requests
+    per task) that may sleep."""
     apis = stack_apis("dev")
     apis["posts"].update(sleep={"afterIdleMinutes": 30},
                          awake={"days": "MON-FRI", "hours": "08:00-20:00", "timezone": "Europe/Berlin"})
-    apis["multi"].update(scaling={"min": 0, "max": 3, "cpuPercent": 60, "memoryPercent": 75},
+    apis["multi"].update(scaling={"min": 0, "max": 3, "cpuPercent": 60, "memoryPercent": 75, "requestsPerTask": 600},
                          sleep={"afterIdleMinutes": 15})
     for api in apis.values():
         api.pop("replicas", None)

@@ -291,14 +291,7 @@ def alarm_problems(params: dict) -> list[str]:
     if not metrics and not params.get("MetricName"):
         found.append("neither MetricName nor Metrics")
     if metrics:
-        returned = [m for m in metrics if m.get("ReturnData", True)]
-        if len(returned) != 1:
-            found.append(f"{len(returned)} metric queries return data; exactly one must")
-        ids = [m.get("Id", "") for m in metrics]
-        for expression in (m.get("Expression") for m in metrics if m.get("Expression")):
-            for name in set(re.findall(r"\b[a-z][A-Za-z0-9_]*\b", expression)) - {"m"}:
-                if name not in ids and not name.isupper() and name not in ("and", "or"):
-                    found.append(f"expression {expression!r} names {name!r}, which no query has as Id")
+        found += metric_query_problems(metrics)
     periods = [params.get("Period")] if params.get("Period") else [
         m.get("MetricStat", {}).get("Period") for m in metrics or [] if m.get("MetricStat")]
     evaluation = params.get("EvaluationPeriods") or 0
@@ -309,6 +302,26 @@ def alarm_problems(params: dict) -> list[str]:
         found.append(f"TreatMissingData {params['TreatMissingData']!r} is not breaching, notBreaching, ignore or missing")
     if (params.get("DatapointsToAlarm") or 0) > evaluation:
         found.append("DatapointsToAlarm exceeds EvaluationPeriods")
+    return found
+
+
+def metric_query_problems(metrics: list[dict]) -> list[str]:
+    """Metric math queries (alarms and target tracking alike): exactly one returns data, each is a metric or an
+    expression, Ids start with a lowercase letter, and an expression names only Ids that exist."""
+    found = []
+    returned = [m for m in metrics if m.get("ReturnData", True)]
+    if len(returned) != 1:
+        found.append(f"{len(returned)} metric queries return data; exactly one must")
+    ids = [m.get("Id", "") for m in metrics]
+    for query in metrics:
+        if bool(query.get("Expression")) == bool(query.get("MetricStat")):
+            found.append(f"query {query.get('Id')!r} needs exactly one of Expression and MetricStat")
+        if not re.fullmatch(r"[a-z][A-Za-z0-9_]*", query.get("Id", "")):
+            found.append(f"query Id {query.get('Id')!r} must start with a lowercase letter (letters, digits, _)")
+    for expression in (m.get("Expression") for m in metrics if m.get("Expression")):
+        for name in set(re.findall(r"\b[a-z][A-Za-z0-9_]*\b", expression)) - {"m"}:
+            if name not in ids and not name.isupper() and name not in ("and", "or"):
+                found.append(f"expression {expression!r} names {name!r}, which no query has as Id")
     return found
 
 
@@ -340,10 +353,25 @@ def scheduled_action_problems(params: dict) -> list[str]:
     return found
 
 
-def step_policy_problems(params: dict) -> list[str]:
+def scaling_policy_problems(params: dict) -> list[str]:
+    """Step adjustments need a bound; a target tracking policy names one metric: predefined, a single customized
+    metric, or metric math (requestsPerTask), never two of them."""
     step = params.get("StepScalingPolicyConfiguration") or {}
-    return [f"step adjustment {a} has neither bound" for a in step.get("StepAdjustments", [])
-            if "MetricIntervalLowerBound" not in a and "MetricIntervalUpperBound" not in a]
+    found = [f"step adjustment {a} has neither bound" for a in step.get("StepAdjustments", [])
+             if "MetricIntervalLowerBound" not in a and "MetricIntervalUpperBound" not in a]
+    tracking = params.get("TargetTrackingScalingPolicyConfiguration") or {}
+    custom = tracking.get("CustomizedMetricSpecification")
+    if tracking and bool(custom) == bool(tracking.get("PredefinedMetricSpecification")):
+        found.append("target tracking needs exactly one of PredefinedMetricSpecification and "
+                     "CustomizedMetricSpecification")
+    if custom:
+        if custom.get("Metrics") and custom.get("MetricName"):
+            found.append("CustomizedMetricSpecification: MetricName and Metrics are mutually exclusive")
+        if custom.get("Metrics"):
+            found += metric_query_problems(custom["Metrics"])
+        elif not (custom.get("MetricName") and custom.get("Namespace") and custom.get("Statistic")):
+            found.append("CustomizedMetricSpecification names neither Metrics nor MetricName, Namespace, Statistic")
+    return found
 
 
 def event_pattern_problems(value: Any) -> list[str]:
@@ -374,5 +402,5 @@ REQUEST_CHECKS: dict[tuple[str, str], Callable[[dict], list[str]]] = {
     ("cloudwatch", "PutMetricAlarm"): alarm_problems,
     ("application-autoscaling", "RegisterScalableTarget"): scalable_target_problems,
     ("application-autoscaling", "PutScheduledAction"): scheduled_action_problems,
-    ("application-autoscaling", "PutScalingPolicy"): step_policy_problems,
+    ("application-autoscaling", "PutScalingPolicy"): scaling_policy_problems,
 }
