@@ -7,6 +7,7 @@ from __future__ import annotations
 import http.server
 import importlib.util
 import threading
+import urllib.error
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,8 @@ class AutoStack:
     url: str
     log: list
     config: dict[str, tuple[ConfigValue, bool]] = field(default_factory=dict)
+    api_extra: dict = field(default_factory=dict)
+    """Merged into every API's outputs (e.g. the `scaling` of an API that sleeps)."""
 
     def set_config(self, key: str, value: ConfigValue, *, path: bool = False) -> None:
         self.log.append(("set_config", self.name, key))
@@ -42,7 +45,7 @@ class AutoStack:
         kwargs["on_output"](f"Updating ({self.name})")
         outputs = stack_outputs()
         for api in outputs["apis"].values():
-            api["url"] = self.url
+            api.update(url=self.url, **self.api_extra)
         return UpResult(stdout="", stderr="", summary=None,
                         outputs={k: OutputValue(v, secret=False) for k, v in outputs.items()})
 
@@ -150,11 +153,42 @@ def test_the_example_does_not_promote_when_the_smoke_call_fails(automation_api, 
     stacks, log, server = automation_api
     server.handler.status = 503
     script = _script()
-    code = script.main(["--api", "posts"], smoke=lambda url: script.smoke_call(url, attempts=2, sleep=lambda s: None))
+    code = script.main(["--api", "posts"], smoke=lambda url, patience_seconds: script.smoke_call(
+        url, patience_seconds=10, sleep=lambda s: None))
     assert code == 1
     assert ("open", "prod", str(ROOT)) not in log and [e[1] for e in log if e[0] == "up"] == ["dev"]
     err = capsys.readouterr().err
-    assert "did not answer below 500 after 2 tries (last: HTTP 503)" in err and "Not promoted to prod." in err
+    assert "did not answer below 500 within 10 s (2 tries; last: HTTP 503)" in err and "Not promoted to prod." in err
+
+
+def test_the_smoke_call_waits_at_least_the_wake_time_the_stack_states(automation_api, capsys):
+    """Issue 24 item 6: a sleeping API answers 503 while it wakes; the script keeps calling it for its stated wake
+    time (the `scaling.wakeSeconds` output the plan prints), not a fixed minute."""
+    stacks, log, server = automation_api
+    script = _script()
+    wake = {"managedBy": "sleep", "wakeSeconds": [60, 170]}
+    assert script.stated_wake_seconds({"scaling": wake}) == 170 and script.stated_wake_seconds({}) == 0
+    assert script.smoke_patience({"scaling": wake}) == 180
+    assert script.smoke_patience({"scaling": {"wakeSeconds": 20}}) == script.DEFAULT_PATIENCE_SECONDS
+    answers = iter([503] * 17 + [200])
+    waited = []
+
+    def opener(url, timeout):
+        status = next(answers)
+        if status >= 500:
+            raise urllib.error.HTTPError(url, status, "Service Unavailable", {}, None)
+        return _Response(status)
+    assert script.smoke_call("http://x", patience_seconds=180, opener=opener, sleep=waited.append) == 200
+    assert sum(waited) == 170                     # the old fixed 6 tries (50 s of waiting) would have given up
+    with pytest.raises(script.SmokeCheckFailed, match=r"within 60 s \(7 tries"):
+        script.smoke_call("http://x", patience_seconds=60, opener=lambda url, timeout: (_ for _ in ()).throw(
+            urllib.error.HTTPError(url, 503, "Service Unavailable", {}, None)), sleep=lambda s: None)
+    # the script reads the figure from the deployed stack's outputs and waits that long
+    stacks["dev"] = AutoStack("dev", server.url, log, api_extra={"scaling": wake})
+    seen = []
+    code = script.main(["--api", "posts"], smoke=lambda url, patience_seconds: seen.append(patience_seconds) or 200)
+    assert code == 0 and seen == [180]
+    assert "the API may be asleep (it wakes in about 170 s): calling it for up to 180 s" in capsys.readouterr().out
 
 
 def test_the_example_names_an_unknown_api(automation_api, capsys):
