@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from catalog.resources import (
-    CLUSTER_CAPACITY, DYNAMODB_TABLE, ECR_REPOSITORY, ECS_SERVICE, EFS_ACCESS_POINT, EFS_FILE_SYSTEM, EIP, FLOW_LOG,
+    CLUSTER_CAPACITY, DYNAMODB_TABLE, ECS_CLUSTER, ECR_REPOSITORY, ECS_SERVICE, EFS_ACCESS_POINT, EFS_FILE_SYSTEM, EIP, FLOW_LOG,
     HOSTED_ZONES, HTTP_API, KMS_KEY, LOAD_BALANCERS, NAT_GATEWAY, PIPELINE, PIPELINE_RUN_SUFFIX, SECRET,
     TASK_DEFINITION, UNKNOWN, VPC_ENDPOINT, as_list, block, known, number, of_type, spot_share, task_cpu_units,
     task_memory_mib)
@@ -206,6 +206,14 @@ def estimate(resources: Iterable[Any], region: str = DEFAULT_REGION, prices: Map
         add(f"Load balancer ({kind})", f"{balancer.name} (plus capacity units)", 1, "load balancer",
             table["loadBalancerHour"][kind], per_hour=True)
 
+    insights = [c for c in of_type(resources, ECS_CLUSTER) if any(
+        setting.get("name") == "containerInsights" and setting.get("value") in ("enabled", "enhanced")
+        for setting in as_list(c.props.get("settings")) if isinstance(setting, Mapping))]
+    if insights:
+        # scaling.requestsPerTask divides by Container Insights' RunningTaskCount (components/scaling.py)
+        notes.append("Container Insights is on for the cluster (scaling.requestsPerTask reads its running-task count): "
+                     "CloudWatch bills its metrics as custom metrics and its performance logs per GB; not in this "
+                     "estimate.")
     alarms = of_type(resources, METRIC_ALARM)
     if alarms:
         metrics = sum(alarm_metrics(a.props) for a in alarms)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from catalog import cost
+from catalog.resources import Resource
 from components.config import load_settings
 from components.errors import ConfigError
 from ops.plan import mockrun
@@ -104,6 +106,12 @@ def test_the_request_rate_turns_container_insights_on_and_is_in_the_outputs_and_
     cpu_only = run(source, scaling={"min": 1, "max": 4})
     assert cpu_only.one(CLUSTER).inputs["settings"] == [{"name": "containerInsights", "value": "disabled"}]
     assert [p.name for p in cpu_only.of_type(POLICY)] == ["web-scaling-cpu"]
+    # the cost report says Container Insights is billed on top, only when it is on
+    def notes(result):
+        resources = [Resource(r.type, r.name, r.outputs, r.urn, r.parent_urn) for r in result.resources]
+        return " ".join(cost.estimate(resources, "us-east-1").notes)
+    assert "Container Insights is on" in notes(per_request) and "not in this estimate" in notes(per_request)
+    assert "Container Insights" not in notes(cpu_only)
 
 
 def test_cpu_and_request_rate_together_make_two_policies(source):
