@@ -34,6 +34,7 @@ class FakeRun:
         self.world, self.scheduler, self.autoscaling = world, scheduler, autoscaling
         self.execution_id = world.run_pipeline("InProgress")
         self.ticks, self.at_deploy = 0, {}
+        self.build_fails = False
 
     @property
     def record(self):
@@ -42,6 +43,9 @@ class FakeRun:
     def tick(self) -> None:
         self.ticks += 1
         world = self.world
+        if self.build_fails:
+            self.record.status = "Failed"
+            return
         if self.ticks == 1:
             service = world.ecs.describe_services(cluster=CLUSTER, services=[API])["services"][0]
             target = self.autoscaling.describe_scalable_targets(
@@ -175,6 +179,23 @@ def test_a_crash_looping_build_fails_the_deploy_of_a_sleeping_api_with_the_reaso
     assert held_state(world, autoscaling) == (0, [])
 
 
+def test_a_build_that_fails_before_deploy_says_so_and_still_lets_the_api_sleep(world, monkeypatch):
+    autoscaling, run = asleep(world, monkeypatch, "healthy")
+    run.build_fails = True
+    monkeypatch.setattr(world.codepipeline, "list_action_executions", lambda **_kw: {"actionExecutionDetails": [{
+        "stageName": "Build", "actionName": "BuildImages", "status": "Failed",
+        "output": {"executionResult": {"externalExecutionSummary": "npm ci exited 1"}}}]})
+    with pytest.raises(PipelineRunError) as failure:
+        run_pipeline(world.codepipeline, world.ecs, props(), clock=RunClock(run), ecr=world.ecr, logs=world.logs,
+                     autoscaling=autoscaling)
+    message = str(failure.value)
+    assert message.startswith(f"pipeline {PIPELINE}: action 'BuildImages' in stage 'Build' failed: npm ci exited 1")
+    assert "checked at" not in message and "stopped tasks" not in message
+    assert failure.value.stage == "Build"
+    assert held_state(world, autoscaling) == (0, [])
+    assert deployed_digest(world, "web") == world.digests[("web", RUNNING_BUILD)]
+
+
 def test_a_paused_api_is_deployed_without_waking_it(world, monkeypatch):
     autoscaling, run = asleep(world, monkeypatch, "healthy", paused=True)
     printed = []
@@ -199,3 +220,21 @@ def test_the_provider_hands_the_autoscaling_client_to_the_waiter(world, monkeypa
     outs = provider.create(props()).outs
     assert outs["status"] == "Succeeded" and outs["awakeCount"] == 2
     assert run.at_deploy["desired"] == 2
+
+
+def test_a_hold_left_by_a_killed_run_is_taken_over_with_a_new_deadline(world, monkeypatch):
+    """`pulumi up` killed mid-wait leaves min 2 and its deadline action; the next deploy must not mistake min 2 for
+    an API that stays awake, or the old deadline could let the API sleep in the middle of the new rollout."""
+    from components.providers.deploy_wake import hold_awake, release
+
+    autoscaling, _ = asleep(world, monkeypatch, "healthy")
+    autoscaling.register_scalable_target(ServiceNamespace="ecs", ResourceId=resource_id(CLUSTER, API),
+                                         ScalableDimension=DIMENSION, MinCapacity=2)
+    autoscaling.put_scheduled_action(ServiceNamespace="ecs", ScheduledActionName=deadline_action_name(API),
+                                     ResourceId=resource_id(CLUSTER, API), ScalableDimension=DIMENSION,
+                                     Schedule="at(2026-12-07T02:00:00)", ScalableTargetAction={"MinCapacity": 0})
+    hold = hold_awake(world.ecs, autoscaling, CLUSTER, API, 2, deadline=NOW)
+    assert hold is not None and hold.previous_min == 0 and hold.woke
+    assert [a["Schedule"] for a in held_state(world, autoscaling)[1]] == ["at(2026-12-07T03:00:00)"]
+    release(autoscaling, hold)
+    assert held_state(world, autoscaling) == (0, [])

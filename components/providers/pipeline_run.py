@@ -63,10 +63,17 @@ DEFAULT_ROLLOUT_TIMEOUT_SECONDS = 1800
 # After the pipeline and rollout timeouts, the hold on a sleeping API still lasts this long before its deadline
 # action lets the API sleep again (only when nobody released it: `pulumi up` was killed).
 HOLD_MARGIN_SECONDS = 300
+# Stages of components/pipeline/pipeline.py that run before the ECS deploy (the optional approval stage included).
+BEFORE_DEPLOY_STAGES = frozenset({"Source", "Build", "Approve"})
 
 
 class PipelineRunError(Exception):
-    """The run failed, was stopped, or did not finish in time. The message says where to look."""
+    """The run failed, was stopped, or did not finish in time. The message says where to look; ``stage`` names the
+    stage of the failed action when CodePipeline reported one."""
+
+    def __init__(self, message: str, stage: str | None = None):
+        super().__init__(message)
+        self.stage = stage
 
 
 def pipeline_console_url(region: str, pipeline: str) -> str:
@@ -138,10 +145,9 @@ def failed_action(codepipeline, pipeline: str, execution_id: str) -> dict | None
     return failed[0]
 
 
-def _failure_message(codepipeline, pipeline: str, execution: dict, region: str) -> str:
+def _failure_message(codepipeline, pipeline: str, execution: dict, region: str, action: dict | None) -> str:
     execution_id = execution["pipelineExecutionId"]
     url = execution_console_url(region, pipeline, execution_id)
-    action = failed_action(codepipeline, pipeline, execution_id)
     status = execution.get("status", "Failed")
     if action is None:
         summary = execution.get("statusSummary") or ""
@@ -176,7 +182,9 @@ def wait_for_execution(codepipeline, pipeline: str, execution_id: str, *, region
             execution_id = newer["pipelineExecutionId"]
             continue
         if status in FAILED:
-            raise PipelineRunError(_failure_message(codepipeline, pipeline, execution, region))
+            action = failed_action(codepipeline, pipeline, execution["pipelineExecutionId"])
+            raise PipelineRunError(_failure_message(codepipeline, pipeline, execution, region, action),
+                                   stage=(action or {}).get("stageName"))
         if clock.now() >= deadline:
             raise PipelineRunError(
                 f"pipeline {pipeline} run {execution_id} did not finish within {int(timeout_seconds)} s; it keeps "
@@ -255,7 +263,8 @@ def run_pipeline(codepipeline, ecs, props: dict[str, Any], *, clock: Clock = Clo
             checked_rollout(ecs, hold, props, clock=clock, report=report)
             report(f"service {hold.service}: the new build runs healthy on {hold.awake_count} task(s)")
     except (PipelineRunError, RolloutFailed) as failure:
-        if hold is None:
+        # A run that failed before it deployed (a broken build, a rejected approval) says so itself.
+        if hold is None or (isinstance(failure, PipelineRunError) and failure.stage in BEFORE_DEPLOY_STAGES):
             raise
         raise _held_failure(ecs, logs, hold, failure, promoted=isinstance(failure, RolloutFailed)) from None
     finally:
