@@ -12,7 +12,7 @@ import pytest
 
 from catalog import cost
 from catalog.resources import Resource
-from components.config import load_settings
+from components.settings import load_settings
 from components.errors import ConfigError
 from ops.plan import mockrun
 from ops.plan.summary import count_line
