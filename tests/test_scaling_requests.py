@@ -160,3 +160,20 @@ def test_broken_metric_math_is_caught(request_policy, change, expected):
     change(broken.params["TargetTrackingScalingPolicyConfiguration"]["CustomizedMetricSpecification"]["Metrics"])
     found = validate.problems(broken)
     assert found and any(expected in f for f in found), found
+
+
+def test_the_smoke_script_reads_the_wake_time_a_sleeping_api_states(source):
+    """scripts/deploy_and_promote.py waits at least the wake time the stack outputs (and the plan) state: the output it
+    reads must be there, in the shape it reads (issue 24 item 6)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("deploy_and_promote",
+                                                  Path(__file__).resolve().parent.parent / "scripts" /
+                                                  "deploy_and_promote.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    api = run(source, replicas=1, sleep={"afterIdleMinutes": 20}).outputs["apis"]["web"]
+    stated = api["scaling"]["wakeSeconds"]
+    assert script.stated_wake_seconds(api) == max(stated) > 0
+    assert script.smoke_patience(api) >= max(stated)
+    assert script.stated_wake_seconds(run(source, replicas=1).outputs["apis"]["web"]) == 0

@@ -238,3 +238,32 @@ def test_a_hold_left_by_a_killed_run_is_taken_over_with_a_new_deadline(world, mo
     assert [a["Schedule"] for a in held_state(world, autoscaling)[1]] == ["at(2026-12-07T03:00:00)"]
     release(autoscaling, hold)
     assert held_state(world, autoscaling) == (0, [])
+
+
+def test_every_request_of_the_hold_is_valid_against_botocore(world, monkeypatch):
+    """The hold's Application Auto Scaling and ECS requests, as sent, against botocore's models and the documented
+    limits the fidelity suite checks (a one-time `at()` schedule, a minimum within the target's range)."""
+    from tests.fidelity import document_checks, validate
+
+    autoscaling, run = asleep(world, monkeypatch, "healthy")
+    sent = []
+    for client, service, operations in ((autoscaling, "application-autoscaling", (
+            "put_scheduled_action", "register_scalable_target", "delete_scheduled_action")),
+            (world.ecs, "ecs", ("update_service",))):
+        for operation in operations:
+            original = getattr(client, operation)
+
+            def record(_original=original, _service=service, _name=client.meta.method_to_api_mapping[operation],
+                       **params):
+                sent.append((_service, _name, params))
+                return _original(**params)
+            monkeypatch.setattr(client, operation, record)
+    run_pipeline(world.codepipeline, world.ecs, props(), clock=RunClock(run), ecr=world.ecr, logs=world.logs,
+                 autoscaling=autoscaling)
+    names = [name for _, name, _ in sent]
+    assert names[:3] == ["PutScheduledAction", "RegisterScalableTarget", "UpdateService"]
+    assert names[-2:] == ["RegisterScalableTarget", "DeleteScheduledAction"]
+    for service, name, params in sent:
+        assert validate.model_problems(service, name, params) == [], (name, params)
+        check = document_checks.REQUEST_CHECKS.get((service, name))
+        assert check is None or check(params) == [], (name, params)
