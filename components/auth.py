@@ -9,6 +9,14 @@ import pulumi_aws as aws
 
 # userPool.mfa -> Cognito's MfaConfiguration
 MFA_CONFIGURATION = {"off": "OFF", "optional": "OPTIONAL", "required": "ON"}
+# What a signed-in user may change about themselves through the web client (UpdateUserAttributes). Not `email`:
+# it is the sign-in name and a claim apps key on, so only an administrator changes it (and Cognito still asks the
+# user to verify a new address before using it). Not `phone_number` either (a contact attribute nothing verifies).
+# Cognito's standard attributes; without this list a client may write all of them (docs/design.md, "Tokens").
+CLIENT_WRITABLE_ATTRIBUTES = ("address", "birthdate", "family_name", "gender", "given_name", "locale", "middle_name",
+                              "name", "nickname", "picture", "profile", "updated_at", "website", "zoneinfo")
+# Attributes whose change takes effect only once the user confirmed the code sent to the new value.
+VERIFY_BEFORE_UPDATE = ("email",)
 
 
 def issuer_url(region: str, user_pool_id: str) -> str:
@@ -36,7 +44,8 @@ class AuthArgs:
 
 
 class Auth(pulumi.ComponentResource):
-    """Email sign-in; the client has no secret (a browser or phone app cannot keep one) and uses SRP."""
+    """Email sign-in; the client has no secret (a browser or phone app cannot keep one) and uses SRP. The client
+    cannot write `email`, and an email change waits for the new address to be verified."""
 
     user_pool_id: pulumi.Output[str]
     user_pool_arn: pulumi.Output[str]
@@ -56,6 +65,8 @@ class Auth(pulumi.ComponentResource):
                              "require_uppercase": True, "require_numbers": True, "require_symbols": False,
                              "temporary_password_validity_days": 7},
             account_recovery_setting={"recovery_mechanisms": [{"name": "verified_email", "priority": 1}]},
+            # an address change (by an administrator) keeps the old, verified email until the new one is confirmed
+            user_attribute_update_settings={"attributes_require_verification_before_updates": list(VERIFY_BEFORE_UPDATE)},
             deletion_protection="ACTIVE" if args.deletion_protection else "INACTIVE",
             admin_create_user_config={"allow_admin_create_user_only": not args.self_sign_up},
             mfa_configuration=MFA_CONFIGURATION[args.mfa],
@@ -68,6 +79,9 @@ class Auth(pulumi.ComponentResource):
             generate_secret=False,
             explicit_auth_flows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
             prevent_user_existence_errors="ENABLED",
+            # email is read-only for the user: the ID token's email claim is the one an administrator set and
+            # the user verified, never one the user typed (issue 23)
+            write_attributes=list(CLIENT_WRITABLE_ATTRIBUTES),
             enable_token_revocation=True,
             access_token_validity=args.access_token_validity_minutes,
             id_token_validity=args.access_token_validity_minutes,

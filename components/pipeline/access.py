@@ -1,11 +1,13 @@
-"""Who may touch the pipeline's bucket, and the least-privilege roles of CodeBuild, CodePipeline and the
-EventBridge rule (issue 14). Pure functions over ARNs and names: no Pulumi.
+"""Who may touch the pipeline's bucket and the API's ECR repositories, and the least-privilege roles of CodeBuild,
+CodePipeline and the EventBridge rule (issues 14 and 23). Pure functions over ARNs and names: no Pulumi.
 
 The bucket is the door to production: whatever lands in ``source/<api>.zip`` is built and deployed. So:
 
 * the bucket policy denies every request not made over TLS, lets only the principal that runs
   ``pulumi up`` write under ``source/``, and only that principal and the pipeline's two roles write
   anywhere in the bucket (an account administrator's own Allow does not help: an explicit Deny wins);
+* each ECR repository's policy lets only the build role (Build and Promote) and that principal (``ops rollback``)
+  push or delete images, so nobody else can make ``deployed`` name an image of their own;
 * CodeBuild reads and writes only the pipeline's artifact prefix (CodePipeline keeps a run's artifacts
   under the first 20 characters of the pipeline name), CodePipeline reads the source zip and reads and
   writes that prefix; ``s3:PutObjectAcl`` is not granted (the bucket enforces owner, ACLs are off);
@@ -128,17 +130,41 @@ def pipeline_role_policy(*, bucket_arn: str, project_arn: str, service_arn: str,
 
 
 def bucket_policy(bucket_arn: str, *, deployer_arn: str, pipeline_role_arn: str, build_role_arn: str) -> dict:
-    """TLS only; the source prefix written by the deploying principal only; the rest of the bucket by it and
-    the pipeline's two roles only. ``deployer_arn`` is the IAM principal ARN (a role's, not its session's)."""
+    """TLS only; the source prefix written (and its versions deleted) by the deploying principal only; the rest
+    of the bucket written by it and the pipeline's two roles only. ``deployer_arn`` is the IAM principal ARN (a
+    role's, not its session's)."""
     writers = sorted({deployer_arn, pipeline_role_arn, build_role_arn})
     return {"Version": "2012-10-17", "Statement": [
         {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
          "Resource": [bucket_arn, f"{bucket_arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
-        {"Sid": "OnlyTheDeployerWritesSources", "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
-         "Resource": [f"{bucket_arn}/{SOURCE_PREFIX}*"],
+        # Deleting a version is denied too: deleting the newest version of a source zip would make an older one
+        # current again (a versioned bucket), and the next pipeline run would build that older source.
+        {"Sid": "OnlyTheDeployerWritesSources", "Effect": "Deny", "Principal": "*",
+         "Action": ["s3:PutObject", "s3:DeleteObjectVersion"], "Resource": [f"{bucket_arn}/{SOURCE_PREFIX}*"],
          "Condition": {"ArnNotEquals": {"aws:PrincipalArn": [deployer_arn]}}},
         {"Sid": "OnlyTheDeployerAndThePipelineWrite", "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
          "Resource": [f"{bucket_arn}/*"], "Condition": {"ArnNotEquals": {"aws:PrincipalArn": writers}}},
+    ]}
+
+
+# What changes which image a tag names, or removes one: pushing (a manifest with a tag, and the layers before it)
+# and deleting. Pulls (BatchGetImage, GetDownloadUrlForLayer) stay open to whoever IAM lets pull.
+REPOSITORY_WRITE_ACTIONS = ["ecr:PutImage", "ecr:BatchDeleteImage", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
+                            "ecr:CompleteLayerUpload"]
+
+
+def repository_policy(*, deployer_arn: str, build_role_arn: str) -> dict:
+    """An ECR repository policy that lets only the build role and the deploying principal push or delete images.
+
+    The build role pushes hash tags (Build) and moves ``deployed`` (Promote runs with the same role); the deploying
+    principal is the one ``ops rollback`` and a failed first deploy's clean-up (the PipelineRun provider, with the
+    stack's credentials) use to move or remove ``deployed``. Anyone else's ``ecr:PutImage`` is denied, so no other
+    principal of the account can make ``:deployed`` name an image of its own (docs/design.md, "Who may push").
+    ECR repository policies name no Resource: the policy belongs to one repository."""
+    writers = sorted({deployer_arn, build_role_arn})
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "OnlyTheBuildAndTheDeployerPushOrDelete", "Effect": "Deny", "Principal": "*",
+         "Action": list(REPOSITORY_WRITE_ACTIONS), "Condition": {"ArnNotEquals": {"aws:PrincipalArn": writers}}},
     ]}
 
 

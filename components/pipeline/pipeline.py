@@ -38,7 +38,7 @@ import pulumi_aws as aws
 
 from components.pipeline.access import (  # noqa: F401 - re-exported: the role documents live in access.py
     ARTIFACT_PREFIX_LENGTH, ECR_PUSH_ACTIONS, approval_stage, artifact_prefix, assume_role_policy, bucket_policy,
-    build_role_policy, codebuild_project_arn, event_rule_arn_pattern, pipeline_role_policy)
+    build_role_policy, codebuild_project_arn, event_rule_arn_pattern, pipeline_role_policy, repository_policy)
 from components.pipeline.buildspec import (IMAGE_DEFINITIONS_FILE, buildspec_yaml, image_builds,
                                            promote_buildspec_yaml, repository_env_var)
 from components.settings.apis import GithubSource
@@ -233,7 +233,8 @@ class BuildPipelineArgs:
     ``wait_timeout_seconds``) until someone approves or rejects in the console; a rejection fails the update."""
     deployer_arn: pulumi.Input[str] | None = None
     """The IAM principal that runs `pulumi up` (a role's ARN, not its session's). Set: the bucket policy lets
-    only it write source zips, and only it and the pipeline's roles write anything. None: no bucket policy."""
+    only it write source zips, and only it and the pipeline's roles write anything; each repository's policy lets
+    only it and the build role push or delete images. None: neither policy."""
     force_destroy: bool = True
     """True: `pulumi destroy` empties and deletes the artifact bucket. False (`forceDestroy: false`): the
     destroy stops at a non-empty bucket."""
@@ -342,6 +343,7 @@ class BuildPipeline(pulumi.ComponentResource):
             assume_role_policy=assume_role_policy("codepipeline.amazonaws.com", args.account_id), tags=args.tags,
             opts=child)
         source_guards = [versioning]
+        repository_guards = []
         if args.deployer_arn is not None:
             source_guards.append(aws.s3.BucketPolicy(
                 f"{name}-artifacts", bucket=bucket.id,
@@ -349,6 +351,16 @@ class BuildPipeline(pulumi.ComponentResource):
                     lambda parts: json.dumps(bucket_policy(parts[0], deployer_arn=parts[1], pipeline_role_arn=parts[2],
                                                            build_role_arn=parts[3]))),
                 opts=child))
+            # Only the build role and the deployer push to or delete from the repositories: `deployed` is what the
+            # next ECS deployment runs, so nobody else may move it (docs/design.md, "Who may push").
+            writers = pulumi.Output.all(args.deployer_arn, build_role.arn).apply(
+                lambda parts: json.dumps(repository_policy(deployer_arn=parts[0], build_role_arn=parts[1])))
+            for container, repository_arn in sorted(args.repository_arns.items()):
+                repository_guards.append(aws.ecr.RepositoryPolicy(
+                    f"{name}-{container}-writers",
+                    # the name from the repository's ARN, so the policy waits for the repository
+                    repository=pulumi.Output.from_input(repository_arn).apply(lambda arn: arn.split("/", 1)[1]),
+                    policy=writers, opts=child))
 
         # --- the source ---
         source_object = None
@@ -387,7 +399,7 @@ class BuildPipeline(pulumi.ComponentResource):
                     source_key=source_key(args.api) if source_object is not None else None))),
             opts=child)
         triggers = github_triggers(args.github) if connection else None
-        depends = [pipeline_policy] + ([source_object] if source_object is not None else [])
+        depends = [pipeline_policy, *repository_guards] + ([source_object] if source_object is not None else [])
         pipeline = aws.codepipeline.Pipeline(
             f"{name}-pipeline", name=physical, pipeline_type="V2", execution_mode="SUPERSEDED",
             role_arn=pipeline_role.arn,
@@ -397,7 +409,8 @@ class BuildPipeline(pulumi.ComponentResource):
                                    service_name=args.service_name,
                                    approval=approval_stage(args.api, args.stack) if args.approval else None),
             triggers=triggers, tags=args.tags,
-            # the run CodePipeline starts on creation must find the source zip and its permissions
+            # the run CodePipeline starts on creation must find the source zip and its permissions, and push into
+        # repositories that are already closed to other writers
             opts=pulumi.ResourceOptions(parent=self, depends_on=depends))
 
         if source_object is not None:

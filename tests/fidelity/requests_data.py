@@ -19,7 +19,9 @@ _COGNITO_POOL_KEYS = ("usernameAttributes", "aliasAttributes", "autoVerifiedAttr
 
 def _user_pool(i: Inputs) -> list:
     params = pascal(compact({k: i.get(k) for k in _COGNITO_POOL_KEYS}),
-                    {"smsMessage": "SMSMessage", "snsCallerArn": "SnsCallerArn"})
+                    {"smsMessage": "SMSMessage", "snsCallerArn": "SnsCallerArn",
+                     # the provider's plural name for Cognito's singular member
+                     "attributesRequireVerificationBeforeUpdates": "AttributesRequireVerificationBeforeUpdate"})
     policies = compact({"PasswordPolicy": pascal(i.get("passwordPolicy")),
                         "SignInPolicy": pascal(i.get("signInPolicy"))})
     schema = [pascal(s) for s in i.get("schemas") or []]
