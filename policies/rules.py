@@ -400,6 +400,7 @@ STACK_RULES: dict[str, StackRule] = {
 RESOURCE_RULES.update({
     "user-pool-sign-up": security_rules.user_pool_sign_up,
     "deletion-protection": security_rules.deletion_protection,
+    "point-in-time-recovery": security_rules.point_in_time_recovery,
     "no-force-destroy": security_rules.no_force_destroy,
     "secret-recovery-window": security_rules.secret_recovery_window,
     "pipeline-approval": security_rules.pipeline_approval,

@@ -62,6 +62,19 @@ def deletion_protection(resource_type: str, props: Mapping[str, Any], settings: 
     return []
 
 
+def point_in_time_recovery(resource_type: str, props: Mapping[str, Any], settings: Mapping[str, Any]) -> list[str]:
+    """Tables can be restored to any second of the last 35 days where the environment requires it: deletion
+    protection stops a `destroy`, but not a bad write or a delete by the app (issue 23)."""
+    if not settings.get("required") or resource_type != DYNAMODB_TABLE:
+        return []
+    recovery = props.get("pointInTimeRecovery")
+    enabled = UNKNOWN if recovery is UNKNOWN else block(recovery).get("enabled")
+    if enabled is UNKNOWN or enabled is True:
+        return []
+    return ["has no point-in-time recovery, so a bad write or a deleted item cannot be undone. Set "
+            "storage.<table>.pointInTimeRecovery: true in the stack config (billed per GB of table data)."]
+
+
 def no_force_destroy(resource_type: str, props: Mapping[str, Any], settings: Mapping[str, Any]) -> list[str]:
     """`pulumi destroy` must not empty the artifact bucket or the image repositories (forceDestroy: false)."""
     if not settings.get("forbidForceDestroy"):

@@ -132,6 +132,8 @@ SECURITY_POLICIES: tuple[PolicySpec, ...] = (
                                "description": "the weakest userPool.mfa accepted"}}),
     PolicySpec("deletion-protection", "DynamoDB tables and the user pool have deletion protection, when required.",
                ADVISORY, {"required": _flag(False, "tables and the user pool must be protected")}),
+    PolicySpec("point-in-time-recovery", "DynamoDB tables have point-in-time recovery, when required.", ADVISORY,
+               {"required": _flag(False, "every table must have pointInTimeRecovery: true")}),
     PolicySpec("no-force-destroy", "`pulumi destroy` does not empty the artifact buckets or the ECR repositories, "
                "when forbidden.", ADVISORY,
                {"forbidForceDestroy": _flag(False, "forceDestroy: true is a violation")}),
