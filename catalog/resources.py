@@ -77,6 +77,7 @@ DEFAULT_SECURITY_GROUP = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
 SECURITY_GROUP_EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 HTTP_STAGE = "aws:apigatewayv2/stage:Stage"
 S3_BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+S3_OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2"   # issue 23: the managed source zip, scanned for secrets
 
 
 def of_type(resources: Sequence[Resource], *types: str) -> list[Resource]:

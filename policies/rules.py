@@ -17,7 +17,7 @@ from catalog.resources import (
     PIPELINE_RUN_SUFFIX, PUBLIC_ACCESS_SETTINGS, S3_BUCKETS, S3_LIFECYCLES, S3_PUBLIC_ACCESS_BLOCK, S3_VERSIONINGS,
     SCALING_TARGET, TASK_DEFINITION, UNKNOWN, Resource, as_list, block, json_document, known, number, of_type,
     spot_share, task_cpu_units, task_memory_mib)
-from policies import security_rules, volume_rules
+from policies import security_rules, source_secrets, volume_rules
 from policies.secret_values import judge, looks_secret  # noqa: F401 - looks_secret: re-exported
 
 
@@ -408,6 +408,7 @@ RESOURCE_RULES.update({
     "api-access-logs": security_rules.api_access_logs,
     "ecr-tag-immutability": security_rules.ecr_tag_immutability,
     "no-secrets-in-build-args": security_rules.no_secrets_in_build_args,
+    "no-secrets-in-source": source_secrets.no_secrets_in_source,
 })
 STACK_RULES.update({
     "s3-tls-only": security_rules.s3_tls_only,

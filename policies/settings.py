@@ -154,6 +154,10 @@ SECURITY_POLICIES: tuple[PolicySpec, ...] = (
                                 "description": "a build arg whose name has one of these words looks like a secret"},
                 "allowedNames": {"type": "array", "items": {"type": "string"}, "default": [],
                                  "description": "build args that only look like secrets"}}),
+    PolicySpec("no-secrets-in-source", "The managed source zip holds no live credential (each hit named by file "
+               "and line).", ADVISORY,
+               {"allowedFiles": {"type": "array", "items": {"type": "string"}, "default": [],
+                                 "description": "files of the source folder (relative paths) not judged"}}),
     PolicySpec("s3-tls-only", "Every S3 bucket denies requests not made over TLS.", ADVISORY, {}),
     PolicySpec("default-security-group", "Every VPC the stack creates has its default security group managed with "
                "no rules.", ADVISORY, {}),

@@ -14,3 +14,13 @@ requires_corpus = pytest.mark.skipif(
     not CORPUS_DIR.is_dir(),
     reason=f"the compose corpus is not at {CORPUS_DIR} (it lives outside the repository); "
            "tests/test_compose_corpus_fixtures.py covers the same behaviours without it")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_source_zips_left_behind():
+    """The program removes its private source-zip folders when its process ends; a pytest worker may end without
+    running exit handlers, so the session removes them too (components/pipeline/source_bundle.py)."""
+    yield
+    from components.pipeline.source_bundle import remove_private_folders
+
+    remove_private_folders()

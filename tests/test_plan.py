@@ -42,7 +42,7 @@ def test_dev_plan_prints_everything_writes_json_and_the_picture(tmp_path, capsys
     assert "build: managed; tables: none; secrets: API_TOKEN" in printed
     assert "secrets API_TOKEN reach the container as environment variables" in printed      # a compose warning
     assert "API multi: apps/multi/docker-compose.yml, service 'express'" in printed          # relative path
-    assert "Policies (policies/config/dev.json): 29 of 29 pass." in printed   # 14 cost + 14 security + 1 volume rule
+    assert "Policies (policies/config/dev.json): 30 of 30 pass." in printed   # 14 cost + 15 security + 1 volume rule
     assert "fargate-spot                 mandatory pass" not in printed
     assert "TOTAL" in printed and "$    1.45 a month" in printed       # both APIs sleep when idle (issue 15)
     assert "awake (every API at its desired count, 730 h): $14.58 a month" in printed

@@ -137,6 +137,8 @@ class Container:
     nofile: tuple[int, int] | None = None   # (soft, hard) open-file limit
     cap_add: list[str] = field(default_factory=list)    # kernel capabilities added (Fargate: SYS_PTRACE only)
     cap_drop: list[str] = field(default_factory=list)   # kernel capabilities dropped ("ALL" allowed)
+    env_files: list[Path] = field(default_factory=list)  # compose env_file paths (absolute): their values are in
+    # `environment`; kept so the source zip can say which credential-looking file a service loads
 
     @property
     def is_built(self) -> bool:

@@ -88,6 +88,8 @@ class ServiceTranslation(VolumeTranslation, RuntimeKeys, SecretReferences):
             mounts=self._mounts(name, service.get("volumes") or [], volumes, file),
             labels={str(k): as_text(v) if v is not None else "" for k, v in (service.get("labels") or {}).items()},
             expose=[str(entry) for entry in service.get("expose") or []],
+            env_files=[Path(entry["path"]) for entry in service.get("env_file") or []
+                       if isinstance(entry, dict) and isinstance(entry.get("path"), str)],
         )
         self._runtime(name, service, file, container)
         container.cpu, container.memory = self._resources(name, service, file)

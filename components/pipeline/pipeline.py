@@ -44,7 +44,8 @@ from components.pipeline.buildspec import (IMAGE_DEFINITIONS_FILE, buildspec_yam
 from components.settings.apis import GithubSource
 from components.compose.model import App
 from components.providers.pipeline_run import DEFAULT_TIMEOUT_SECONDS, PipelineRun, pipeline_console_url
-from components.pipeline.source_bundle import default_bundle_path, write_bundle
+from components.pipeline.sensitive_files import left_out_notes
+from components.pipeline.source_bundle import SourceBundle, write_bundle
 
 PROJECT = "serverless-containers"
 ARTIFACT_RETENTION_DAYS = 7
@@ -132,6 +133,22 @@ def source_action(mode: str, *, bucket: Any = None, key: str = "", github: Githu
                               "OAuthToken": token, "PollForSourceChanges": "true"}}
 
 
+def upload_mismatch(api: str, bundle: SourceBundle, s3_checksum: str | None) -> str:
+    """"" when S3's SHA-256 of the uploaded source is the one of the zip the program wrote; else what went wrong.
+    (No checksum at all: an object uploaded before checksums were asked for, which this update did not replace.)"""
+    if not s3_checksum or s3_checksum in bundle.checksums:
+        return ""
+    return (f"API {api}: the source zip S3 received (SHA-256 {s3_checksum}) is not the one this update wrote to "
+            f"{bundle.path} ({', '.join(sorted(bundle.checksums))}): the file changed between writing and upload. "
+            f"Its pipeline run is stopped and nothing from it is deployed. Check who else can write on this machine, "
+            f"then run `pulumi up` again.")
+
+
+def _fail_on(problem: str) -> None:
+    if problem:
+        raise RuntimeError(problem)
+
+
 def promote_project_name(stack: str, api: str) -> str:
     return f"{pipeline_name(stack, api)}{PROMOTE_SUFFIX}"
 
@@ -211,7 +228,7 @@ class BuildPipelineArgs:
     source_dir: Path | None = None
     """Default: app.source_dir."""
     bundle_path: Path | None = None
-    """Where the managed source zip is written; default: the system temp dir (nothing to gitignore)."""
+    """Where the managed source zip is written; default: a fresh private folder, removed when the program ends."""
     wait: bool = True
     """`pulumi up` waits for the run of its upload and fails when it fails."""
     wait_timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS
@@ -363,25 +380,30 @@ class BuildPipeline(pulumi.ComponentResource):
                     policy=writers, opts=child))
 
         # --- the source ---
-        source_object = None
+        source_object, upload_problem = None, pulumi.Output.from_input("")
         if args.build_mode == "managed":
             source_dir = Path(args.source_dir or args.app.source_dir)
-            bundle = write_bundle(source_dir, args.bundle_path or default_bundle_path(args.stack, args.api, source_dir),
-                                  builds, args.include_sensitive_files)
-            for left_out in bundle.left_out:
-                pulumi.log.warn(f"API {args.api}: {left_out} looks like a credentials file, so the source zip leaves it "
-                                f"out (it would be stored in S3 and readable by every build). If the build needs it, "
-                                f"list it in apis.{args.api}.includeSensitiveFiles; better, pass its values as "
-                                f"compose secrets.")
+            bundle = write_bundle(source_dir, args.bundle_path, builds, args.include_sensitive_files)
+            warnings, notes = left_out_notes(args.app, builds, bundle.left_out, source_dir).messages(args.api)
+            for warning in warnings:
+                pulumi.log.warn(warning)
+            for note in notes:
+                pulumi.log.info(note)
             source_object = aws.s3.BucketObjectv2(
                 f"{name}-source", bucket=bucket.id, key=source_key(args.api),
                 source=pulumi.FileAsset(str(bundle.path)), source_hash=bundle.sha256,
+                # S3 computes the SHA-256 of what it received; the program compares it with the bytes it wrote
+                checksum_algorithm="SHA256",
                 # The service's ARN as a tag makes the upload wait for this update's ECS service update: a build
                 # started earlier could finish first and then be rolled back to the old image by that update.
                 content_type="application/zip", tags={**args.tags, "deploys-service": service_arn},
                 # the S3 source action needs a version id: versioning must be on before the first upload;
                 # the bucket policy that guards the source prefix is in place before it too
                 opts=pulumi.ResourceOptions(parent=self, depends_on=source_guards))
+            upload_problem = source_object.checksum_sha256.apply(
+                lambda checksum, bundle=bundle: upload_mismatch(args.api, bundle, checksum))
+            if not args.wait:      # no waiter to stop the run: at least fail the update
+                upload_problem.apply(_fail_on)
             source = source_action("managed", bucket=bucket.bucket, key=source_key(args.api))
         else:
             source = source_action("github", github=args.github, token=args.github_token)
@@ -448,6 +470,8 @@ class BuildPipeline(pulumi.ComponentResource):
                 f"{name}-run", pipeline_name=pipeline.name, region=args.region, profile=profile,
                 # managed: the uploaded object version; github: "" (follow the newest run)
                 source_revision=source_object.version_id if source_object is not None else "",
+                # not "": S3 holds other bytes than the zip this update wrote; the run of that upload is stopped
+                source_mismatch=upload_problem,
                 cluster=args.cluster_name, service=args.service_name, scale_to=scale_to,
                 timeout_seconds=args.wait_timeout_seconds,
                 rollout_timeout_seconds=args.deploy_timeout_minutes * 60, repositories=list(args.repository_names),

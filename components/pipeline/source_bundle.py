@@ -2,8 +2,8 @@
 
 Left out: every ``.git`` folder, every ``.secret-*`` file (compose secrets stay on the machine; the
 containers get them from Secrets Manager), what the build contexts' ``.dockerignore`` files ignore, and
-credential-looking files (``.env``, ``*.env``, ``.npmrc``, keys: ``SENSITIVE_PATTERNS``) unless the API's
-``includeSensitiveFiles`` opts one back in; the program warns naming each one left out.
+credential-looking files and credential folders (components/pipeline/sensitive_files.py) unless the API's
+``includeSensitiveFiles`` opts one back in; the program names each one left out.
 
 ``.dockerignore`` rules follow Docker: patterns are relative to the context's root (``*.log`` means
 root-level ``*.log``; write ``**/*.log`` for any depth), ``!`` re-includes, and the Dockerfile and
@@ -14,13 +14,20 @@ The zip is deterministic (sorted entries, fixed timestamps and permissions), so 
 the same bytes: Pulumi sees no change and S3 gets no new version, hence no needless pipeline run. Its
 first entry, ``.serverless-containers-source-hash``, holds the SHA-256 of the content; the buildspec
 tags images with its first 7 characters (components/pipeline/buildspec.py).
+
+Where it is written (issue 23): a fresh folder only this user can enter, removed when the program ends, never a
+shared, predictable path. The program asks S3 for the uploaded object's SHA-256 and compares it with the bytes it
+wrote (``SourceBundle.checksums``); a zip changed between writing and upload stops the update and its pipeline run.
 """
 from __future__ import annotations
 
+import atexit
+import base64
 import hashlib
 import io
 import os
 import posixpath
+import shutil
 import stat
 import tempfile
 import zipfile
@@ -31,30 +38,11 @@ from typing import Iterable
 import pathspec
 
 from components.pipeline.buildspec import SOURCE_HASH_FILE, ImageBuild, is_remote_context
+from components.pipeline.sensitive_files import SENSITIVE_PATTERNS, is_sensitive  # noqa: F401 - re-exported
 
 FIXED_TIMESTAMP = (1980, 1, 1, 0, 0, 0)   # the earliest time a zip can hold
 ALWAYS_EXCLUDED_DIRS = frozenset({".git"})
 SECRET_FILE_PREFIX = ".secret-"
-# Files that usually hold credentials (issue 14): left out of the zip, each named in a warning, unless the API's
-# `includeSensitiveFiles` lists it. The zip is stored in S3 and read by every build; .dockerignore is about
-# the image, not about what leaves the machine, so it is not trusted to catch these.
-SENSITIVE_PATTERNS = (
-    "**/.env", "**/.env.*", "**/*.env", "**/.npmrc", "**/.yarnrc.yml", "**/.pypirc", "**/.netrc",
-    "**/.git-credentials", "**/.dockercfg", "**/.docker/config.json", "**/.aws/credentials", "**/.aws/config",
-    "**/.ssh/**", "**/id_rsa", "**/id_dsa", "**/id_ecdsa", "**/id_ed25519", "**/*.pem", "**/*.key", "**/*.p12",
-    "**/*.pfx", "**/*.tfvars",
-    # templates people commit on purpose, without values
-    "!**/.env.example", "!**/.env.sample", "!**/.env.template", "!**/.env.dist", "!**/example.env",
-)
-try:
-    _SENSITIVE = pathspec.PathSpec.from_lines("gitignore", SENSITIVE_PATTERNS)      # pathspec >= 1.0
-except KeyError:
-    _SENSITIVE = pathspec.PathSpec.from_lines("gitwildmatch", SENSITIVE_PATTERNS)   # older pathspec
-
-
-def is_sensitive(path: str) -> bool:
-    """A path (relative, posix) that looks like a credentials file."""
-    return _SENSITIVE.match_file(path)
 
 
 def dockerignore_spec(text: str) -> pathspec.PathSpec:
@@ -160,6 +148,8 @@ class SourceBundle:
     sha256: str                            # of the content (the value in SOURCE_HASH_FILE)
     files: list[str] = field(default_factory=list)
     left_out: list[str] = field(default_factory=list)   # credential-looking files not uploaded
+    checksums: frozenset[str] = frozenset()
+    """What S3 may report as the uploaded object's ChecksumSHA256 if it holds exactly these bytes (upload_checksums)."""
 
     @property
     def build_hash(self) -> str:
@@ -199,21 +189,52 @@ def bundle_bytes(source_dir: Path, builds: list[ImageBuild] = (),
     return buffer.getvalue(), content_hash, files
 
 
-def default_bundle_path(stack: str, api: str, source_dir: Path | None = None) -> Path:
-    """Outside the project (nothing to gitignore); the content, not the path, decides Pulumi's diff. The
-    source folder is part of the name, so two checkouts deploying at once never share a file."""
-    folder = hashlib.sha256(str(Path(source_dir).resolve()).encode()).hexdigest()[:8] if source_dir else "default"
-    return Path(tempfile.gettempdir()) / "serverless-containers" / f"{stack}-{api}-{folder}-source.zip"
+# The AWS provider uploads with the AWS SDK's upload manager: one PutObject up to its part size, else a multipart
+# upload in parts of that size, for which S3 reports a checksum of the parts' checksums ("...-<parts>").
+UPLOAD_PART_SIZE = 5 * 1024 * 1024
 
 
-def write_bundle(source_dir: Path, output: Path, builds: list[ImageBuild] = (),
+def upload_checksums(data: bytes, part_size: int = UPLOAD_PART_SIZE) -> frozenset[str]:
+    """The ChecksumSHA256 values S3 reports for an object holding exactly ``data`` (base64, as S3 writes them)."""
+    whole = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    if len(data) <= part_size:
+        return frozenset({whole})
+    parts = [hashlib.sha256(data[i:i + part_size]).digest() for i in range(0, len(data), part_size)]
+    composite = base64.b64encode(hashlib.sha256(b"".join(parts)).digest()).decode()
+    return frozenset({whole, f"{composite}-{len(parts)}"})
+
+
+_PRIVATE_FOLDERS: list[Path] = []
+
+
+def private_folder() -> Path:
+    """A new folder only this user can enter (mkdtemp: 0700, a name nobody can guess or create first), removed when
+    the process ends (the engine has read every zip by then: the program ends after its last registration)."""
+    folder = Path(tempfile.mkdtemp(prefix="serverless-containers-source-"))
+    if not _PRIVATE_FOLDERS:
+        atexit.register(remove_private_folders)
+    _PRIVATE_FOLDERS.append(folder)
+    return folder
+
+
+def remove_private_folders() -> None:
+    """Delete every folder ``private_folder`` made in this process (and the zips in it)."""
+    while _PRIVATE_FOLDERS:
+        shutil.rmtree(_PRIVATE_FOLDERS.pop(), ignore_errors=True)
+
+
+def write_bundle(source_dir: Path, output: Path | None = None, builds: list[ImageBuild] = (),
                  include_sensitive: Iterable[str] = ()) -> SourceBundle:
+    """Write the zip, by default as ``source.zip`` in a fresh private folder (issue 23: a shared, predictable path
+    let another local user swap the zip before the upload). The file is created new (never an existing one),
+    readable by this user only."""
     data, content_hash, files = bundle_bytes(source_dir, builds, include_sensitive)
     left_out = listing(source_dir, builds, include_sensitive)[1]
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    if not output.is_file() or output.read_bytes() != data:
-        temporary = output.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_bytes(data)
-        temporary.replace(output)
-    return SourceBundle(path=output, sha256=content_hash, files=files, left_out=left_out)
+    output = Path(output) if output is not None else private_folder() / "source.zip"
+    if output.exists():
+        output.unlink()
+    descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)
+    return SourceBundle(path=output, sha256=content_hash, files=files, left_out=left_out,
+                        checksums=upload_checksums(data))

@@ -244,12 +244,34 @@ def _held_failure(ecs, logs, hold: Hold, failure: Exception, *, promoted: bool) 
         f"`pulumi up` again (`python -m ops status` shows the same details).\n" + "\n".join(details))
 
 
+def stop_runs_of(codepipeline, pipeline: str, revision: str, reason: str) -> list[str]:
+    """Stop (abandon) every unfinished run of ``revision``: its source is not what `pulumi up` uploaded. Returns
+    the stopped runs' ids."""
+    stopped = []
+    for summary in _executions(codepipeline, pipeline):
+        if summary.get("status") not in RUNNING or not any(
+                r.get("revisionId") == revision for r in summary.get("sourceRevisions") or []):
+            continue
+        codepipeline.stop_pipeline_execution(pipelineName=pipeline, pipelineExecutionId=summary["pipelineExecutionId"],
+                                             abandon=True, reason=reason[:200])
+        stopped.append(summary["pipelineExecutionId"])
+    return stopped
+
+
 def run_pipeline(codepipeline, ecs, props: dict[str, Any], *, clock: Clock = Clock(),
                  report: Callable[[str], None] = lambda _message: None, ecr=None, logs=None,
                  autoscaling=None) -> RunOutcome:
     """Find (or start) the run of ``props['sourceRevision']``, wait for it, and on the first deploy scale up and
     wait until the service is stable. An API that may sleep is held at its awake count for the run (and its
     tasks' health is waited for), so its deploy is checked on running tasks."""
+    if props.get("sourceMismatch"):
+        # S3 holds other bytes than the program zipped (issue 23): that source must not be built or deployed, and
+        # no service is held for it
+        pipeline, region = props["pipelineName"], props["region"]
+        stopped = stop_runs_of(codepipeline, pipeline, props.get("sourceRevision") or "",
+                               "the uploaded source is not what pulumi up zipped")
+        raise PipelineRunError(f"{props['sourceMismatch']} Stopped: {', '.join(stopped) or 'no run had started'}. "
+                               f"See {pipeline_console_url(region, pipeline)}")
     scale_to = int(props.get("scaleTo") or 0)
     awake_count = int(props.get("awakeCount") or 0)
     hold = None
@@ -333,16 +355,18 @@ class PipelineRunProvider(StackAwsProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         keys = set(news) - {"executionId", "status", "consoleUrl"}
-        return DiffResult(changes=any(olds.get(k) != news.get(k) for k in keys))
+        # states written before an input existed hold nothing for it: that is its empty value, not a change
+        return DiffResult(changes=any((olds.get(k) or "") != (news.get(k) or "") for k in keys))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        if any(olds.get(k) != news.get(k) for k in RUN_TRIGGERS):
+        if news.get("sourceMismatch") or any(olds.get(k) != news.get(k) for k in RUN_TRIGGERS):
             return UpdateResult(outs=self._run(news))
         return UpdateResult(outs={**news, **{k: olds.get(k) for k in ("executionId", "status", "consoleUrl")}})
 
 
 class PipelineRun(Resource, module="serverless-containers", name="PipelineRun"):
-    """One awaited pipeline run: created (or updated) when a new source revision was uploaded."""
+    """One awaited pipeline run: created (or updated) when a new source revision was uploaded. ``sourceMismatch``
+    (not ""): the uploaded object is not the zip the program wrote; the run of it is stopped and the update fails."""
 
     # outputs keep the provider's property names
     executionId: pulumi.Output[str]
@@ -355,6 +379,7 @@ class PipelineRun(Resource, module="serverless-containers", name="PipelineRun"):
                  poll_seconds: int = DEFAULT_POLL_SECONDS,
                  rollout_timeout_seconds: int = DEFAULT_ROLLOUT_TIMEOUT_SECONDS,
                  repositories: list[pulumi.Input[str]] | None = None, awake_count: pulumi.Input[int] = 0,
+                 source_mismatch: pulumi.Input[str] = "",
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__(PipelineRunProvider(), name, {
             "pipelineName": pipeline_name, "region": region, "profile": profile or "",
@@ -364,5 +389,7 @@ class PipelineRun(Resource, module="serverless-containers", name="PipelineRun"):
             "startGraceSeconds": DEFAULT_START_GRACE_SECONDS,
             # an API that may sleep: held at this count while the run deploys (0: it never sleeps)
             "awakeCount": awake_count,
+            # not "": the uploaded object is not the zip the program wrote; its run is stopped (issue 23)
+            "sourceMismatch": source_mismatch,
             "executionId": None, "status": None, "consoleUrl": None,
         }, opts)

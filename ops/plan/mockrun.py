@@ -6,6 +6,7 @@ register real inputs; the mocks answer with plausible ids, ARNs and URLs so that
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import logging
@@ -170,6 +171,14 @@ _ID_PREFIXES = {
 }
 
 
+def _uploaded_checksum(inputs: dict) -> dict:
+    """S3's ChecksumSHA256 (base64) of an uploaded file, read now as the provider reads it at upload time."""
+    path = getattr(inputs.get("source"), "path", None)
+    if inputs.get("checksumAlgorithm") != "SHA256" or not path or not Path(path).is_file():
+        return {}
+    return {"checksumSha256": base64.b64encode(hashlib.sha256(Path(path).read_bytes()).digest()).decode()}
+
+
 class RecordingMocks(pulumi_mocks.Mocks):
     """Answers resource registrations and invokes with plausible AWS-shaped values."""
 
@@ -302,6 +311,7 @@ class RecordingMocks(pulumi_mocks.Mocks):
             outputs["streamArn"] = f"{outputs['arn']}/stream/2026-01-01T00:00:00.000"
         if module == "s3/bucketObjectv2":
             outputs["versionId"] = f"v-{_short_hash(str(inputs.get('sourceHash')), str(inputs.get('key')), length=16)}"
+            outputs.update(_uploaded_checksum(inputs))
         if module == "secretsmanager/secretVersion":
             outputs["versionId"] = f"v-{digest}"
         if module.startswith("ec2/") and module in _ID_PREFIXES:
