@@ -38,6 +38,7 @@ from components.secrets import Secrets, SecretsArgs, secret_physical_name
 from components.service import Cluster, ClusterArgs, EfsVolume, Service, ServiceArgs, TableGrant
 from components.settings import NAMESPACE, StackSettings, load_settings
 from components.settings.regions import check_region
+from components.settings.secrets import refuse_plain_text_secrets
 from components.settings.stack import TOP_LEVEL_KEYS
 from components.storage import Storage, StorageArgs
 
@@ -86,9 +87,30 @@ def _secret_leaves(text: str | None) -> Any:
             for api, secrets in document.items()}
 
 
+def stack_file_config(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any] | None:
+    """The ``config:`` map of ``stacks/Pulumi.<stack>.yaml`` as written (encrypted values stay ``{secure: ...}``),
+    or None when there is none to read: only to see which values are encrypted, which the engine tells the
+    program per top-level key only. The engine has parsed the file already, so a broken one is its error."""
+    import yaml
+
+    path = project_dir / "stacks" / f"Pulumi.{stack}.yaml"
+    try:
+        document = yaml.safe_load(path.read_text()) if path.is_file() else None
+    except (OSError, ValueError, yaml.YAMLError):
+        return None
+    config = document.get("config") if isinstance(document, dict) else None
+    return config if isinstance(config, dict) else None
+
+
 def main() -> None:
     try:
-        settings = load_settings(read_raw_config(), PROJECT_DIR, pulumi.get_stack())
+        raw = read_raw_config()
+        stack = pulumi.get_stack()
+        # credentials only as Pulumi secrets (issue 23): the engine's secret keys, and the file's secure: values
+        refuse_plain_text_secrets(raw, is_secret=lambda key: runtime_config.is_config_secret(f"{NAMESPACE}:{key}"),
+                                  stack_file_config=stack_file_config(stack), stack=stack,
+                                  config_file=f"stacks/Pulumi.{stack}.yaml")
+        settings = load_settings(raw, PROJECT_DIR, stack)
         region = pulumi.Config("aws").get("region")
         if region is not None:
             check_region(region, settings.config_file)

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable, Mapping
+
+from components.errors import ConfigError
 
 SECRET_NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 SECRET_ARN_PATTERN = re.compile(
@@ -99,3 +101,51 @@ def secret_arn(check: Any, path: str, value: Any, what: str | None = None) -> st
         raise check.error(path, f"{arn!r} lacks the 6 random characters that end a complete secret ARN, so IAM "
                                 "would not grant reading it.", f"use {how}.")
     return arn
+
+
+# Stack config keys that hold credentials: accepted only as Pulumi secrets (issue 23). `pulumi config set --path`
+# without `--secret`, or a hand edit, would otherwise leave the value in plain text in a committed stack file.
+ENCRYPTED_KEYS = ("secretValues", "githubToken")
+NAMESPACE_PREFIX = "serverless-containers:"
+
+
+def plain_text_leaves(value: Any, path: str) -> list[str]:
+    """The paths under ``value``, as a stack file holds it, that are not encrypted (``{secure: ...}`` is)."""
+    if isinstance(value, Mapping):
+        if set(value) == {"secure"}:
+            return []
+        return [leaf for key, item in value.items() for leaf in plain_text_leaves(item, f"{path}.{key}")]
+    if isinstance(value, list):
+        return [leaf for index, item in enumerate(value) for leaf in plain_text_leaves(item, f"{path}[{index}]")]
+    return [] if value is None else [path]
+
+
+def _encrypt_command(path: str, stack: str) -> str:
+    flag = "" if "." not in path else "--path "
+    quoted = f"'{path}'" if flag else path
+    return f"pulumi config set --secret {flag}{quoted} <value> --stack {stack}"
+
+
+def refuse_plain_text_secrets(values: Mapping[str, Any], *, is_secret: Callable[[str], bool],
+                              stack_file_config: Mapping[str, Any] | None, config_file: str, stack: str) -> None:
+    """ConfigError when ``secretValues`` or ``githubToken`` is not a Pulumi secret.
+
+    ``values``: the stack's values by key (as the program reads them); ``is_secret(key)``: whether the engine marked
+    the key secret (it marks a map secret when any value in it is, so a plain value beside an encrypted one shows
+    only in the file); ``stack_file_config``: the stack file's ``config:`` map as written (encrypted values
+    ``{secure: ...}``), None when unknown."""
+    for key in ENCRYPTED_KEYS:
+        written = (stack_file_config or {}).get(NAMESPACE_PREFIX + key)
+        leaves = plain_text_leaves(written, key) if written is not None else []
+        if values.get(key) is not None and not is_secret(key) and not leaves:
+            leaves = plain_text_leaves(values[key], key) or [key]
+        if not leaves:
+            continue
+        commands = "; ".join(f"`{_encrypt_command(leaf, stack)}`" for leaf in leaves[:3])
+        raise ConfigError(
+            f"{', '.join(leaves)} {'is' if len(leaves) == 1 else 'are'} stored in plain text, so anyone who can read "
+            f"the stack file (or its Git history) has {'it' if len(leaves) == 1 else 'them'}.",
+            file=config_file, key=NAMESPACE_PREFIX + leaves[0],
+            fix=f"store {'it' if len(leaves) == 1 else 'each'} encrypted, which replaces the plain value: {commands}"
+                f"{' (and the rest alike)' if len(leaves) > 3 else ''}; then rotate the value if the file was ever "
+                f"committed.")

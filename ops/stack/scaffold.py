@@ -232,8 +232,8 @@ def _with_pending_token(config, plan: ApiPlan):
     token_key = f"{stack_config.NAMESPACE}githubToken"
     if plan.build != "github" or (plan.github or {}).get("connectionArn") or token_key in config:
         return config
-    pending = dict(stack_config.plain(config))
-    pending[token_key] = "pending: pulumi config set --secret githubToken"
+    pending = dict(config)
+    pending[token_key] = {"secure": "pending: pulumi config set --secret githubToken"}
     return pending
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from components.errors import ConfigError
 from components.settings import load_settings
 from components.settings.regions import REGION_KEY, check_region
+from components.settings.secrets import refuse_plain_text_secrets
 from ops.project import PROJECT, PROJECT_DIR
 from ops.stack import stack_file
 
@@ -102,6 +103,9 @@ def validate(config: dict[str, Any], *, stack: str, project_dir: Path = PROJECT_
     """Check a full ``config:`` map the way the program will; returns the typed ``StackSettings``."""
     if config.get(REGION_KEY) is not None:
         check_region(config[REGION_KEY], str(path_of(stack, project_dir)))
+    # what the file says is encrypted ({secure: ...}) is what the engine will hand the program as a secret
+    refuse_plain_text_secrets(project_values(config), is_secret=lambda key: True, stack_file_config=config,
+                              stack=stack, config_file=f"stacks/Pulumi.{stack}.yaml")
     return load_settings(project_values(plain(config)), project_dir, stack)
 
 
@@ -116,6 +120,10 @@ def load_stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> tuple[dict
         raise ConfigError(f"no stack config for stack '{stack}'.", file=str(path),
                           fix=f"use one of: {', '.join(available) or '(none)'}, or create the file.")
     document = stack_file.read(path)     # a ConfigError naming the line for broken YAML, binary or duplicate keys
+    written = document.get("config") or {}
+    # a credential key in plain text is refused as the program refuses it (issue 23), naming each plain value
+    refuse_plain_text_secrets(project_values(written), is_secret=lambda key: True, stack_file_config=written,
+                              stack=stack, config_file=f"stacks/Pulumi.{stack}.yaml")
     config, secret_keys = {}, []
     for key, value in (document.get("config") or {}).items():
         found: list[bool] = []
