@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from components.config_secrets import plain_text_leaves, refuse_plain_text_secrets
+from components.settings.secrets import plain_text_leaves, refuse_plain_text_secrets
 from components.errors import ConfigError
 from ops.__main__ import main as ops_main
 from ops.plan import mockrun
