@@ -3,6 +3,7 @@ are Docker Hub's, the config check, the container definitions, both roles and th
 through the real program under the mock runtime. The buildspec's commands run in tests/test_buildspec.py."""
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -240,9 +241,9 @@ def test_program_buildspec_logs_in_to_docker_hub(with_key):
 
 def test_unset_key_changes_nothing_and_set_key_changes_only_four_resources(with_key, without_key):
     def comparable(value):
-        # assets compare by identity; their path is what matters
+        # assets compare by identity; their content is what matters (each run writes its zip in a folder of its own)
         if isinstance(value, pulumi.asset.FileAsset):
-            return ("file-asset", value.path)
+            return ("file-asset", hashlib.sha256(Path(value.path).read_bytes()).hexdigest())
         if isinstance(value, dict):
             return {k: comparable(v) for k, v in value.items()}
         return [comparable(v) for v in value] if isinstance(value, list) else value

@@ -11,6 +11,7 @@ from components.pipeline.access import REPOSITORY_WRITE_ACTIONS, repository_poli
 from ops.plan import mockrun
 from tests.fidelity.iam_checks import policy_problems
 from tests.infra_helpers import botocore_errors, policy, write_compose_app
+from tests.ops_fixtures import fake_credentials, project  # noqa: F401 - fixtures
 
 program = pytest.importorskip("components.program")
 
@@ -89,3 +90,49 @@ def test_repository_policy_is_a_valid_set_repository_policy_request():
 def test_build_manual_has_no_pipeline_and_no_repository_policy(app):
     manual = run(app, build="manual")
     assert manual.of_type(POLICY_TYPE) == []
+
+
+# --- `ops rollback` runs as a principal the policy lets move `deployed`, or changes nothing ------------------------
+
+def test_rollback_by_a_principal_the_policy_denies_changes_nothing(fake_credentials, project, tmp_path, capsys,
+                                                                    monkeypatch):
+    from moto import mock_aws
+
+    from ops.__main__ import main
+    from tests.ops_fixtures import write_outputs_json
+    from tests.ops_moto import API, FAMILY, HASHES, World, patch_moto, repository
+
+    with mock_aws():
+        patch_moto(monkeypatch)
+        world = World().deploy()
+        caller = boto3_caller()
+        for container in world.containers:
+            world.ecr.set_repository_policy(repositoryName=repository(container), policyText=json.dumps(
+                repository_policy(deployer_arn="arn:aws:iam::123456789012:role/deployer",
+                                  build_role_arn="arn:aws:iam::123456789012:role/build")))
+        outputs = write_outputs_json(tmp_path / "outputs.json", world.outputs())
+        code = main(["rollback", "--stack", "dev", "--project-dir", str(project), "--outputs-json", str(outputs),
+                     "--api", API, "--to", HASHES[0]])
+        err = capsys.readouterr().err
+        assert code == 1 and f"you are {caller}" in err and "Nothing was changed" in err
+        assert "arn:aws:iam::123456789012:role/deployer" in err
+        assert len(world.ecs.list_task_definitions(familyPrefix=FAMILY)["taskDefinitionArns"]) == 1
+
+
+def boto3_caller() -> str:
+    import boto3
+
+    return boto3.client("sts", region_name="us-east-1").get_caller_identity()["Arn"]
+
+
+@pytest.mark.parametrize("caller, allowed, same", [
+    ("arn:aws:sts::1:assumed-role/deployer/alice", "arn:aws:iam::1:role/ops/deployer", True),
+    ("arn:aws:sts::1:assumed-role/deployer/alice", "arn:aws:iam::2:role/deployer", False),
+    ("arn:aws:sts::1:assumed-role/other/alice", "arn:aws:iam::1:role/deployer", False),
+    ("arn:aws:iam::1:user/alice", "arn:aws:iam::1:user/alice", True),
+    ("arn:aws:iam::1:user/alice", "arn:aws:iam::1:user/bob", False),
+])
+def test_a_session_is_the_role_it_assumed(caller, allowed, same):
+    from ops.cloud.rollback import _same_principal
+
+    assert _same_principal(caller, allowed) is same

@@ -153,6 +153,9 @@ REPOSITORY_WRITE_ACTIONS = ["ecr:PutImage", "ecr:BatchDeleteImage", "ecr:Initiat
                             "ecr:CompleteLayerUpload"]
 
 
+REPOSITORY_WRITERS_SID = "OnlyTheBuildAndTheDeployerPushOrDelete"   # ops rollback reads it before moving a tag
+
+
 def repository_policy(*, deployer_arn: str, build_role_arn: str) -> dict:
     """An ECR repository policy that lets only the build role and the deploying principal push or delete images.
 
@@ -163,7 +166,7 @@ def repository_policy(*, deployer_arn: str, build_role_arn: str) -> dict:
     ECR repository policies name no Resource: the policy belongs to one repository."""
     writers = sorted({deployer_arn, build_role_arn})
     return {"Version": "2012-10-17", "Statement": [
-        {"Sid": "OnlyTheBuildAndTheDeployerPushOrDelete", "Effect": "Deny", "Principal": "*",
+        {"Sid": REPOSITORY_WRITERS_SID, "Effect": "Deny", "Principal": "*",
          "Action": list(REPOSITORY_WRITE_ACTIONS), "Condition": {"ArnNotEquals": {"aws:PrincipalArn": writers}}},
     ]}
 

@@ -432,7 +432,7 @@ class BuildPipeline(pulumi.ComponentResource):
                                    approval=approval_stage(args.api, args.stack) if args.approval else None),
             triggers=triggers, tags=args.tags,
             # the run CodePipeline starts on creation must find the source zip and its permissions, and push into
-        # repositories that are already closed to other writers
+            # repositories that are already closed to other writers
             opts=pulumi.ResourceOptions(parent=self, depends_on=depends))
 
         if source_object is not None:

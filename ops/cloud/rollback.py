@@ -13,10 +13,12 @@ the image digest that the hash names.
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Callable
 
+from components.pipeline.access import REPOSITORY_WRITERS_SID as WRITERS_SID
 from ops.cloud import ecs as ecs_view
 from ops.errors import OpsError
 from ops.stack.outputs import ApiOutputs
@@ -100,6 +102,42 @@ def recent_tags(ecr, repository: str, count: int = 10) -> list[str]:
     return tags[:count]
 
 
+def _same_principal(caller_arn: str, allowed_arn: str) -> bool:
+    """Is the caller (STS's ARN: a user, or an assumed-role session) the IAM principal ``allowed_arn`` names?"""
+    if caller_arn == allowed_arn:
+        return True
+    caller, allowed = caller_arn.split(":"), allowed_arn.split(":")
+    if len(caller) < 6 or len(allowed) < 6 or caller[4] != allowed[4]:
+        return False
+    resource = caller[5].split("/")
+    # an assumed role's session (assumed-role/NAME/SESSION) is the role NAME, whatever its path
+    return (resource[0] == "assumed-role" and len(resource) > 1 and allowed[5].startswith("role/")
+            and allowed[5].split("/")[-1] == resource[1])
+
+
+def may_move_deployed(ecr, caller_arn: str, images: list[BuildImage]) -> None:
+    """OpsError, before anything changes, when a repository's policy denies the caller moving ``deployed``.
+
+    Each built repository lets only the build role and the principal that ran `pulumi up` push or delete
+    (components/pipeline/access.py ``repository_policy``); anyone else's rollback would roll the service out and then
+    fail to move the tag, so the next `pulumi up` would roll forward again."""
+    for image in images:
+        try:
+            text = ecr.get_repository_policy(repositoryName=image.repository)["policyText"]
+        except ecr.exceptions.RepositoryPolicyNotFoundException:
+            continue
+        statements = json.loads(text).get("Statement") or []
+        for statement in statements if isinstance(statements, list) else [statements]:
+            if statement.get("Sid") != WRITERS_SID:
+                continue
+            allowed = (statement.get("Condition") or {}).get("ArnNotEquals", {}).get("aws:PrincipalArn") or []
+            allowed = [allowed] if isinstance(allowed, str) else allowed
+            if not any(_same_principal(caller_arn, arn) for arn in allowed):
+                raise OpsError(f"the policy of ECR repository {image.repository} lets only {', '.join(allowed)} move "
+                               f"'{DEPLOYED_TAG}', and you are {caller_arn}. Run the rollback as the principal that "
+                               "runs `pulumi up` (docs/design.md, \"Security, second pass\"). Nothing was changed.")
+
+
 def retag_deployed(ecr, image: BuildImage) -> bool:
     """Point ``deployed`` at the build; False when it already did."""
     kwargs = {"repositoryName": image.repository, "imageManifest": image.manifest, "imageTag": DEPLOYED_TAG}
@@ -173,9 +211,12 @@ def verify_running(ecs, cluster: str, service: str, task_definition_arn: str,
 
 def rollback(*, ecs, ecr, codepipeline, api: ApiOutputs, build_hash: str, timeout: float, poll: float,
              report: Callable[[str], None], sleep: ecs_view.Sleep | None = None,
-             clock: ecs_view.Clock | None = None) -> RollbackResult:
+             clock: ecs_view.Clock | None = None, caller_arn: str | None = None) -> RollbackResult:
+    """``caller_arn``: who runs the rollback (STS GetCallerIdentity); checked against the repositories' policies."""
     result = RollbackResult(api=api.name, build_hash=build_hash)
     images = find_build(ecr, api, build_hash)          # every image checked before anything changes
+    if caller_arn:
+        may_move_deployed(ecr, caller_arn, images)
     _warn_about_running_pipeline(codepipeline, api, report)
 
     current = ecs_view.describe_service(ecs, api.cluster, api.service)

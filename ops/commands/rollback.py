@@ -48,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
     result = rollback_logic.rollback(
         ecs=aws.client("ecs"), ecr=aws.client("ecr"),
         codepipeline=aws.client("codepipeline") if api.pipeline_name else None,
-        api=api, build_hash=args.to, timeout=args.timeout, poll=args.poll, report=lambda line: say(f"  {line}"))
+        api=api, build_hash=args.to, timeout=args.timeout, poll=args.poll, report=lambda line: say(f"  {line}"),
+        caller_arn=aws.client("sts").get_caller_identity()["Arn"])
     if result.verified and result.paused:
         say(f"done: {api.name} is set to build {args.to} ({revision_label(result.task_definition)}), but the "
             f"service is paused, so nothing runs it yet: python -m ops resume --stack {args.stack} --api {api.name}")
