@@ -54,7 +54,7 @@ def test_rest_api_with_auth(project, tmp_path, capsys):
             {"name": "posts", "endpoint": f"https://posts123.execute-api.{REGION}.amazonaws.com", "region": REGION},
         ],
     }
-    assert "Cognito token in the Authorization header: posts" in exports_text
+    assert "Cognito access token in the Authorization header: posts" in exports_text
     native = json.loads((out / "amplifyconfiguration.json").read_text())
     assert native["api"]["plugins"]["awsAPIPlugin"] == {
         "posts": {"endpointType": "REST", "endpoint": f"https://posts123.execute-api.{REGION}.amazonaws.com",
