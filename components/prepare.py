@@ -15,6 +15,7 @@ from components.compose import load_app
 from components.compose.model import App
 from components.compose.volumes import database_volumes
 from components.errors import ConfigError
+from components.one_writer import shorten_database_stops
 from components.pipeline.buildspec import image_builds
 from components.settings.apis import ApiSettings
 from components.settings.checks import NAMESPACE
@@ -60,6 +61,7 @@ def prepare_api(settings: StackSettings, api: ApiSettings, region: str | None = 
     _check_manual_images(settings, api, app)
     if api.build != "manual":
         image_builds(app)   # ConfigError for a build context the pipeline cannot see (outside `source`)
+    shorten_database_stops(app)     # one writer: the old database is gone before a new task can start
     task = plan_task(app, stack_environment=storage_environment(
         {t: (table_physical_name(settings.stack, t), None) for t in api.storage_access}, region))
     return PreparedApi(settings=api, app=app, task=task, count=count)

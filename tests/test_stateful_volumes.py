@@ -344,3 +344,18 @@ def test_new_payloads_pass_botocore_and_deploy_to_moto(spot_stack):
     assert lifecycle["LifecyclePolicies"][1] == {"TransitionToPrimaryStorageClass": "AFTER_1_ACCESS"}
     # moto 5.2 has no PutBackupPolicy: the request is checked against botocore's model only, and said so
     assert any("PutBackupPolicy" in label for label in report.skipped)
+
+
+def test_a_database_container_stops_within_compose_default_unless_it_says_otherwise(tmp_path, spot_stack):
+    """ECS may start the new task while the old one still stops (aws/amazon-ecs-agent#2486): a database container
+    without stop_grace_period gets Docker Compose's 10 s, not ECS's 30 s; one that sets it keeps its own."""
+    folder = write_app(tmp_path, "quick", DATABASE_APP.replace("    stop_grace_period: 90s\n", ""))
+    result = run({"apis": {"shop": {"source": str(folder), "auth": False}}})
+    definitions = {d["name"]: d for d in json.loads(
+        result.one("aws:ecs/taskDefinition:TaskDefinition").inputs["containerDefinitions"])}
+    assert definitions["db"]["stopTimeout"] == 10
+    assert "stopTimeout" not in definitions["web"] and "stopTimeout" not in definitions["worker"]
+    kept = {d["name"]: d for d in json.loads(next(
+        t for t in spot_stack.of_type("aws:ecs/taskDefinition:TaskDefinition")
+        if t.inputs["family"].endswith("-shop")).inputs["containerDefinitions"])}
+    assert kept["db"]["stopTimeout"] == 90
