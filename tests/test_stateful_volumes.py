@@ -359,3 +359,33 @@ def test_a_database_container_stops_within_compose_default_unless_it_says_otherw
         t for t in spot_stack.of_type("aws:ecs/taskDefinition:TaskDefinition")
         if t.inputs["family"].endswith("-shop")).inputs["containerDefinitions"])}
     assert kept["db"]["stopTimeout"] == 90
+
+
+def test_the_cost_model_prices_the_database_api_on_demand(spot_stack):
+    from catalog.cost import estimate
+    items = {i.name: i for i in estimate(_resources(spot_stack)).items}
+    # shop (on-demand) and files (Spot) run one 0.25 vCPU task each
+    assert items["Fargate vCPU (X86_64 on-demand)"].quantity == items["Fargate vCPU (X86_64 Spot)"].quantity > 0
+
+
+def test_the_policy_sdk_hands_the_protect_option_to_the_rule():
+    """Through pulumi_policy's own objects: a protected file system with an ENABLED backup policy passes
+    volume-protection, the same file system unprotected fails it."""
+    from pulumi_policy import PolicyResource, PolicyResourceOptions, StackValidationArgs
+    from pulumi_policy.proxy import unknown_checking_proxy
+
+    from policies import adapter
+    from policies.volume_rules import volume_protection
+
+    def resource(type_token, name, props, protect=False):
+        return PolicyResource(type_token, unknown_checking_proxy(props), f"urn:{name}", name,
+                              PolicyResourceOptions(protect, [], False, [], None, [], None), None, None, [], {})
+
+    for protect, expected in ((True, 0), (False, 1)):
+        stack = StackValidationArgs([
+            resource("aws:efs/fileSystem:FileSystem", "volumes-efs", {"id": "fs-1"}, protect),
+            resource("aws:efs/backupPolicy:BackupPolicy", "volumes-backups",
+                     {"fileSystemId": "fs-1", "backupPolicy": {"status": "ENABLED"}})])
+        converted = adapter.resources_from_stack(stack)
+        assert converted[0].protect is protect
+        assert len(volume_protection(converted, {"required": True})) == expected
