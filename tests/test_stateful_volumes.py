@@ -389,3 +389,19 @@ def test_the_policy_sdk_hands_the_protect_option_to_the_rule():
         converted = adapter.resources_from_stack(stack)
         assert converted[0].protect is protect
         assert len(volume_protection(converted, {"required": True})) == expected
+
+
+def test_a_group_0_image_gets_root_access_on_its_volume_only(tmp_path):
+    """grafana runs as 472:0: EFS would squash gid 0 to 65534, so its access point is in the ClientRootAccess
+    statement; the app's 1000:1001 volume is not."""
+    folder = write_app(tmp_path, "dash", "services:\n  grafana:\n    image: grafana/grafana:11.2.0\n"
+                                         "    ports: ['3000:3000']\n    volumes: [dashboards:/var/lib/grafana]\n"
+                                         "  sync:\n    image: example/sync:1\n    user: '1000:1001'\n"
+                                         "    volumes: [inbox:/srv/inbox]\nvolumes: {dashboards: {}, inbox: {}}\n")
+    result = run({"apis": {"dash": {"source": str(folder), "auth": False}}})
+    points = {p.name: p for p in result.of_type("aws:efs/accessPoint:AccessPoint")}
+    assert points["dash-volumes-dashboards"].inputs["posixUser"] == {"uid": 472, "gid": 0}
+    policy = json.loads(result.one("aws:iam/rolePolicy:RolePolicy", "dash-volumes").inputs["policy"])
+    [root] = [s for s in policy["Statement"] if s["Action"] == ["elasticfilesystem:ClientRootAccess"]]
+    assert root["Condition"]["StringEquals"]["elasticfilesystem:AccessPointArn"] == [
+        points["dash-volumes-dashboards"].outputs["arn"]]
