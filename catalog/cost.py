@@ -15,7 +15,8 @@ from typing import Any, Iterable, Mapping
 
 from catalog.resources import (
     CLUSTER_CAPACITY, DYNAMODB_TABLE, ECS_CLUSTER, ECR_REPOSITORY, ECS_SERVICE, EFS_ACCESS_POINT, EFS_FILE_SYSTEM, EIP, FLOW_LOG,
-    HOSTED_ZONES, HTTP_API, KMS_KEY, LOAD_BALANCERS, NAT_GATEWAY, PIPELINE, PIPELINE_RUN_SUFFIX, SECRET,
+    HOSTED_ZONES, HTTP_API, KMS_KEY, LAMBDA_FUNCTION, LOG_SUBSCRIPTION, LOAD_BALANCERS, NAT_GATEWAY, PIPELINE,
+    PIPELINE_RUN_SUFFIX, SECRET,
     TASK_DEFINITION, UNKNOWN, VPC_ENDPOINT, as_list, block, known, number, of_type, spot_share, task_cpu_units,
     task_memory_mib)
 from catalog.task_counts import SCENARIOS, alarm_metrics, scenario_tasks
@@ -261,6 +262,13 @@ def estimate(resources: Iterable[Any], region: str = DEFAULT_REGION, prices: Map
         rates = table["dynamodbProvisioned"]
         add("DynamoDB provisioned capacity", f"{provisioned.name}: {_g(rcu)} RCU, {_g(wcu)} WCU",
             1, "table", hours * (rcu * rates["rcuHour"] + wcu * rates["wcuHour"]))
+    functions = of_type(resources, LAMBDA_FUNCTION)
+    if functions:
+        subscriptions = len(of_type(resources, LOG_SUBSCRIPTION))
+        add("Lambda functions (the sleeping APIs' wakers)",
+            f"no charge while idle: billed per request and GB-second when a 503 wakes an API"
+            f"{f'; {subscriptions} log subscription filter(s), free' if subscriptions else ''}",
+            len(functions), "function", 0.0)
     apis = of_type(resources, HTTP_API)
     if apis:
         add("API Gateway HTTP APIs and VPC links", "no charge while idle (billed per request)", len(apis), "API", 0.0)

@@ -76,6 +76,8 @@ FLOW_LOG = "aws:ec2/flowLog:FlowLog"
 DEFAULT_SECURITY_GROUP = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
 SECURITY_GROUP_EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 HTTP_STAGE = "aws:apigatewayv2/stage:Stage"
+LAMBDA_FUNCTION = "aws:lambda/function:Function"
+LOG_SUBSCRIPTION = "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter"
 S3_BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 S3_OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2"   # issue 23: the managed source zip, scanned for secrets
 

@@ -72,6 +72,8 @@ class Api(pulumi.ComponentResource):
     endpoint: pulumi.Output[str]
     url: pulumi.Output[str]
     stage_name: pulumi.Output[str]
+    access_log_group_name: pulumi.Output[str]
+    access_log_group_arn: pulumi.Output[str]
     authorizer_id: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: ApiArgs, opts: pulumi.ResourceOptions | None = None):
@@ -124,6 +126,8 @@ class Api(pulumi.ComponentResource):
             tags=args.tags, opts=child)
         self.api_id = http_api.id
         self.stage_name = stage.name
+        self.access_log_group_name = access_log.name
+        self.access_log_group_arn = access_log.arn
         self.endpoint = http_api.api_endpoint
         self.url = http_api.api_endpoint.apply(lambda endpoint: api_url(endpoint, args.type))
         self.register_outputs({"apiId": http_api.id, "url": self.url})

@@ -41,6 +41,7 @@ from components.settings.regions import check_region
 from components.settings.secrets import refuse_plain_text_secrets
 from components.settings.stack import TOP_LEVEL_KEYS
 from components.storage import Storage, StorageArgs
+from components.waker import ApiWaker, ApiWakerArgs
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -325,10 +326,20 @@ def create_api(settings: StackSettings, shared: SharedResources, item: PreparedA
                               secret_physical_name(stack, name, s)) for s in app.secrets},
         build_secret_arns=dict(secrets.secret_arns) if secrets else {},
         tags=tags))
+    scaling_output = describe_scaling(count)
     if count.managed:
         ApiScaling(f"{name}-scaling", ApiScalingArgs(
             stack=stack, api=name, plan=count, cluster_name=cluster.cluster_name, service_name=service.service_name,
             http_api_id=http_api.api_id, after=[pipeline.run] if pipeline.run is not None else [], tags=tags))
+    if count.sleep:
+        # After the first deploy's run, like the scalable target: a 503 before the first image exists wakes nothing.
+        waker = ApiWaker(f"{name}-waker", ApiWakerArgs(
+            stack=stack, api=name, region=region, account_id=shared.account_id, cluster_name=cluster.cluster_name,
+            service_name=service.service_name, access_log_group_name=http_api.access_log_group_name,
+            access_log_group_arn=http_api.access_log_group_arn, awake_count=count.replicas,
+            log_retention_days=settings.log_retention_days,
+            after=[pipeline.run] if pipeline.run is not None else [], tags=tags))
+        scaling_output["waker"] = {"functionName": waker.function_name, "logGroup": waker.log_group_name}
     shared.alerted.append(AlertedApi(
         api=name, cluster_name=cluster.cluster_name, cluster_arn=cluster.cluster_arn, service_name=service.service_name,
         service_arn=service.service_arn, http_api_id=http_api.api_id,
@@ -348,7 +359,7 @@ def create_api(settings: StackSettings, shared: SharedResources, item: PreparedA
         "pipelineName": pipeline.pipeline_name,
         "pipelineUrl": pipeline.pipeline_url,
         "build": api.build,
-        "scaling": describe_scaling(count),
+        "scaling": scaling_output,
         **({"volumes": volume_outputs(item, efs, settings.fargate_spot)} if efs else {}),
         # Only for an API with a custom domain (docs/design.md, "Stack outputs").
         **({"domain": domain.outputs(http_api.url, api.disable_default_endpoint)} if domain else {}),

@@ -5,8 +5,10 @@
   and Container Insights' ``RunningTaskCount`` of the service).
 * ``sleep``: two CloudWatch alarms on the API's own request metric (``AWS/ApiGateway`` ``Count`` by ``ApiId``)
   drive step-scaling policies: no request for ``afterIdleMinutes`` -> exactly 0 tasks (missing data counts as
-  idle); a request while asleep -> exactly the awake count. CloudWatch repeats Auto Scaling actions every minute
+  idle); a request while asleep -> the awake count. CloudWatch repeats Auto Scaling actions every minute
   while an alarm stays in ALARM, and Application Auto Scaling keeps every result within the target's min..max.
+  The first request normally wakes the API through the waker (components/waker.py) within seconds; the wake alarm
+  is the fallback, and it never lowers a count (``wake_step``).
 * ``awake``: two scheduled actions (with a time zone) raise the minimum to the awake count when the hours begin
   and lower it to 0 when they end.
 
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from components import wake_time
 from components.settings.scaling import CountPlan
 
 SCALABLE_DIMENSION = "ecs:service:DesiredCount"
@@ -60,15 +63,37 @@ def requests_per_task_metrics(http_api_id: pulumi.Input[str], cluster_name: pulu
 
 
 def wake_expression() -> str:
-    """1 when requests came in and no task reported CPU (the service is asleep), else 0."""
+    """1 when requests came in and no task reported CPU (the service is asleep), else 0. A minute whose CPU
+    metric is merely late also reads 0 here, so the alarm needs it in 2 of 2 minutes (WAKE_POINTS)."""
     return "IF(requests > 0 AND FILL(tasks, 0) == 0, 1, 0)"
 
 
+# A busy service's CPU metric can land after the request count of the same minute; the minute before it has
+# landed. Two breaching minutes in a row therefore mean no task is running, not a late data point.
+WAKE_POINTS = 2
+
+
+def wake_step(plan: CountPlan) -> dict:
+    """The wake policy's step: it only ever raises the count. Without autoscaling above the awake count the target's
+    max is the awake count, so setting exactly that count cannot lower anything; with it, the step adds the awake
+    count (from 0 that is the awake count; a service whose tasks all vanished gets more, within max) and its
+    cooldown keeps the repeated alarm action from adding again while the tasks start."""
+    if plan.scales_above_minimum:
+        return {"adjustment_type": "ChangeInCapacity", "cooldown": WAKE_COOLDOWN_SECONDS,
+                "metric_aggregation_type": "Maximum",
+                "step_adjustments": [{"metric_interval_lower_bound": "0", "scaling_adjustment": plan.replicas}]}
+    return {"adjustment_type": "ExactCapacity", "cooldown": METRIC_PERIOD_SECONDS, "metric_aggregation_type": "Maximum",
+            "step_adjustments": [{"metric_interval_lower_bound": "0", "scaling_adjustment": plan.replicas}]}
+
+
+# Longer than a task takes to start and report CPU (docs/design.md, "Wake time"), so one wake adds once.
+WAKE_COOLDOWN_SECONDS = 300
+
+
 def wake_seconds(plan: CountPlan) -> tuple[int, int]:
-    """(fastest, typical) seconds from the first request to a task taking traffic: the metric period, CloudWatch's
-    alarm evaluation (up to one more period), the scaling action, then Fargate starting the task."""
-    task_start = (45, 90)           # Fargate provisioning + image pull + container start (docs/design.md)
-    return (METRIC_PERIOD_SECONDS + task_start[0], 2 * METRIC_PERIOD_SECONDS + 30 + task_start[1])
+    """(fastest, typical) seconds from the first request to the first 200 through the waker, for a small image
+    (components/wake_time.py adds up the parts; docs/design.md cites each)."""
+    return wake_time.wake_seconds()
 
 
 def describe(plan: CountPlan) -> dict:
@@ -86,7 +111,8 @@ def describe(plan: CountPlan) -> dict:
         out["sleepAfterIdleMinutes"] = plan.sleep.after_idle_minutes
         out["wakeSeconds"] = [fastest, typical]
         out["whileAsleep"] = (f"API Gateway answers {ASLEEP_RESPONSE} until a task is running; the first request "
-                              f"wakes the API in about {fastest}-{typical} s. Clients should retry 503s.")
+                              f"wakes the API in about {typical} s ({fastest} s at best). Clients should retry 503s "
+                              f"with backoff for up to {typical} s.")
     if plan.awake:
         out["awake"] = {"days": plan.awake.days, "hours": f"{plan.awake.start[0]:02d}:{plan.awake.start[1]:02d}-"
                         f"{plan.awake.end[0]:02d}:{plan.awake.end[1]:02d}", "timezone": plan.awake.timezone}
@@ -195,11 +221,7 @@ class ApiScaling(pulumi.ComponentResource):
             **on_target, opts=child)
         wake_policy = aws.appautoscaling.Policy(
             f"{name}-wake", name=f"{args.api}-wake", policy_type="StepScaling",
-            step_scaling_policy_configuration={
-                "adjustment_type": "ExactCapacity", "cooldown": METRIC_PERIOD_SECONDS,
-                "metric_aggregation_type": "Maximum",
-                "step_adjustments": [{"metric_interval_lower_bound": "0", "scaling_adjustment": plan.replicas}]},
-            **on_target, opts=child)
+            step_scaling_policy_configuration=wake_step(plan), **on_target, opts=child)
         minutes = plan.sleep.after_idle_minutes
         aws.cloudwatch.MetricAlarm(
             f"{name}-idle", name=alarm_name(args.stack, args.api, "idle"),
@@ -215,8 +237,9 @@ class ApiScaling(pulumi.ComponentResource):
                 "comparison_operator": "GreaterThanOrEqualToThreshold", "treat_missing_data": "notBreaching",
                 "alarm_actions": [wake_policy.arn], "tags": args.tags}
         if plan.scales_above_minimum:
-            # Autoscaling may run more tasks than the awake count: wake only when no task is running, else the
-            # repeated action would scale a busy service back in.
+            # Autoscaling may run more tasks than the awake count: wake only when no task has reported for 2 minutes
+            # in a row (a late CPU data point is not 0 tasks).
+            wake.update(evaluation_periods=WAKE_POINTS, datapoints_to_alarm=WAKE_POINTS)
             aws.cloudwatch.MetricAlarm(f"{name}-wake", metric_queries=[
                 {"id": "requests", "return_data": False, "metric": {
                     **{k: v for k, v in requests.items()}, "period": METRIC_PERIOD_SECONDS, "stat": "Sum"}},

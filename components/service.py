@@ -15,6 +15,7 @@ from components.compose.model import App
 from components.docker_hub import uses_docker_hub
 from components.errors import LoadWarning
 from components.one_writer import ROLLING, STOP_BEFORE_START
+from components.providers.stack_count import StackCount
 from components.settings.storage import env_name
 from components.storage import dynamodb_statements
 from components.task_plan import TaskPlan, efs_volumes, plan_task
@@ -362,6 +363,12 @@ class Service(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*policies, *args.after],
                                         custom_timeouts=pulumi.CustomTimeouts(create=timeout, update=timeout),
                                         ignore_changes=["desiredCount"] if args.count_managed else None))
+
+        if not args.count_managed:
+            # The stack owns the count: when it takes it back from Application Auto Scaling (`sleep` or `scaling`
+            # removed), the service's state may already hold the count, so only this sets it (providers/stack_count.py).
+            StackCount(f"{name}-count", cluster=args.cluster_name, service=service.name, count=args.desired_count,
+                       region=args.region, opts=pulumi.ResourceOptions(parent=self, depends_on=[service]))
 
         self.service_name = service.name
         self.service_arn = service.arn

@@ -158,6 +158,7 @@ STABLE_PROVIDERS = {
     "components.providers.certificate_wait": ("CertificateWaitProvider", "CertificateWait"),
     "components.providers.table_keys": ("TableKeysProvider", "TableKeys"),
     "components.providers.volume_guard": ("VolumeGuardProvider", "VolumeGuard"),
+    "components.providers.stack_count": ("StackCountProvider", "StackCount"),
     "components.providers.aws_session": ("StackAwsProvider",),     # the base class of the AWS-calling providers
 }
 

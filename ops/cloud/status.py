@@ -12,6 +12,7 @@ from typing import Any
 from components.providers.service_rollout import stopped_task_report
 from ops.cloud import ecs as ecs_view
 from ops.cloud import scaling
+from ops.cloud import wake_state
 from ops.stack.outputs import ApiOutputs, console_pipeline_url
 
 
@@ -21,11 +22,13 @@ def _when(value: Any) -> str:
     return str(value or "?")
 
 
-def service_lines(ecs, api: ApiOutputs, autoscaling=None) -> list[str]:
+def service_lines(ecs, api: ApiOutputs, autoscaling=None, logs=None) -> list[str]:
     service = ecs_view.describe_service(ecs, api.cluster, api.service)
     lines = [f"service {api.service} (cluster {api.cluster}): {service.get('status')}, desired "
              f"{service.get('desiredCount', 0)}, running {service.get('runningCount', 0)}, "
              f"pending {service.get('pendingCount', 0)}"]
+    suspended = scaling.is_suspended(scaling.scalable_target(autoscaling, api))
+    lines += wake_state.state_lines(api, service, suspended, logs, autoscaling)
     lines += scaling.count_lines(autoscaling, api, int(service.get("desiredCount", 0)))
     lines.append("deployments:")
     for deployment in service.get("deployments", []):
@@ -88,7 +91,7 @@ def domain_lines(api: ApiOutputs) -> list[str]:
 def api_status(*, ecs, logs, codepipeline, api: ApiOutputs, region: str, stopped: int = 5,
                log_lines: int = 10, autoscaling=None) -> list[str]:
     lines = [f"API {api.name} ({api.type}): {api.url or '(no URL)'}"]
-    body = domain_lines(api) + service_lines(ecs, api, autoscaling)
+    body = domain_lines(api) + service_lines(ecs, api, autoscaling, logs)
     body += pipeline_lines(codepipeline, api, region)
     body += stopped_task_lines(ecs, logs, api, stopped, log_lines)
     return lines + [f"  {line}" for line in body]

@@ -157,6 +157,7 @@ _ARN_SHAPES = {
     "appautoscaling/target": ("application-autoscaling", "scalable-target/{hash}"),
     "efs/fileSystem": ("elasticfilesystem", "file-system/{id}"),
     "efs/accessPoint": ("elasticfilesystem", "access-point/{id}"),
+    "lambda/function": ("lambda", "function:{name}"),
 }
 
 _ID_PREFIXES = {

@@ -115,8 +115,8 @@ def count_line(scaling: Mapping[str, Any]) -> str:
         parts.append(f"autoscaling {scaling.get('min', 0):g}..{scaling.get('max', 0):g} tasks at {', '.join(targets)}")
     if "sleepAfterIdleMinutes" in scaling:
         wake = scaling.get("wakeSeconds") or [0, 0]
-        parts.append(f"sleeps after {int(scaling['sleepAfterIdleMinutes'])} idle min; the first request wakes it, "
-                     f"with 503s for about {wake[0] / 60:.0f}-{wake[-1] / 60:.0f} min")
+        parts.append(f"sleeps after {int(scaling['sleepAfterIdleMinutes'])} idle min; the first request wakes it "
+                     f"in about {wake[-1]:g} s (503s until then: clients retry)")
     awake = scaling.get("awake")
     if isinstance(awake, dict):
         parts.append(f"awake {awake.get('days')} {awake.get('hours')} {awake.get('timezone')}")

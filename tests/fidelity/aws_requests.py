@@ -9,8 +9,8 @@ Member names follow botocore's model (PascalCase for most services, camelCase fo
 CodePipeline and CloudWatch Logs). Numbers arrive from the mocks as floats; ``validate`` turns integral
 floats into ints where the model wants an integer, as the provider's schema does.
 
-The mappers live in requests_network.py, requests_compute.py, requests_data.py, requests_scaling.py and
-security_requests.py, on the shared helpers of request_shapes.py; this module holds the registry.
+The mappers live in requests_network.py, requests_compute.py, requests_data.py, requests_scaling.py,
+requests_functions.py and security_requests.py, on the shared helpers of request_shapes.py; this module holds the registry.
 """
 from __future__ import annotations
 
@@ -92,6 +92,7 @@ from tests.fidelity.requests_scaling import (
     _sns_topic,
     _sns_topic_policy,
 )
+from tests.fidelity.requests_functions import MAPPERS as _FUNCTION_MAPPERS
 from tests.fidelity.security_requests import MAPPERS as _SECURITY_MAPPERS
 
 MAPPERS: dict[str, Mapper] = {
@@ -170,6 +171,7 @@ MAPPERS: dict[str, Mapper] = {
 }
 
 MAPPERS.update(_SECURITY_MAPPERS)
+MAPPERS.update(_FUNCTION_MAPPERS)
 
 # Type-token prefixes that make no AWS request the models could check, and why.
 NOT_CHECKABLE: dict[str, str] = {

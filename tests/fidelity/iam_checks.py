@@ -153,7 +153,7 @@ IAM_PREFIX_SERVICES: dict[str, tuple[str, ...]] = {
     "ssm": ("ssm",), "events": ("events",), "cloudwatch": ("cloudwatch",), "xray": ("xray",),
     "elasticloadbalancing": ("elbv2", "elb"), "route53": ("route53",), "ecr-public": ("ecr-public",),
     "sns": ("sns",), "sqs": ("sqs",), "lambda": ("lambda",), "cloudformation": ("cloudformation",),
-    "elasticfilesystem": ("efs",),
+    "elasticfilesystem": ("efs",), "application-autoscaling": ("application-autoscaling",),
 }
 
 # Actions IAM knows that are no API operation (permissions checked inside other calls), with why.

@@ -26,7 +26,7 @@ from tests.fidelity.validate import prepared_params
 # Services whose requests moto emulates (moto 5.2); the others are checked against the models only.
 MOTO_SERVICES = {"ec2", "iam", "logs", "events", "servicediscovery", "apigatewayv2", "cognito-idp", "dynamodb",
                  "secretsmanager", "ecr", "s3", "ecs", "codebuild", "codepipeline", "efs",
-                 "application-autoscaling", "cloudwatch", "sns"}
+                 "application-autoscaling", "cloudwatch", "sns", "lambda"}
 # Requests sent when the stack is destroyed, not when it is created.
 DESTROY_TIME = {("secretsmanager", "DeleteSecret")}
 
@@ -78,6 +78,7 @@ ID_OUTPUTS: dict[str, dict[str, Callable[[dict, Any], Any]]] = {
     "aws:efs/fileSystem:FileSystem": {"id": _get("FileSystemId"), "arn": _get("FileSystemArn")},
     "aws:efs/mountTarget:MountTarget": {"id": _get("MountTargetId")},
     "aws:efs/accessPoint:AccessPoint": {"id": _get("AccessPointId"), "arn": _get("AccessPointArn")},
+    "aws:lambda/function:Function": {"arn": _get("FunctionArn")},
     "aws:appautoscaling/policy:Policy": {"arn": _get("PolicyARN")},
     "aws:sns/topic:Topic": {"arn": _get("TopicArn")},
 }
