@@ -171,3 +171,11 @@ def test_the_wake_time_is_the_sum_of_its_cited_parts_and_within_90_seconds(sleep
     assert typical == -(-sum(p.typical for p in parts) // 1) and typical <= 90
     assert sleeper.outputs["apis"]["web"]["scaling"]["wakeSeconds"] == [fastest, typical]
     assert wake_time.wake_seconds(image_mb=400)[1] > typical         # a bigger image pulls longer
+
+
+def test_the_readme_and_its_client_example_state_the_computed_wake_time():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    fastest, typical = wake_time.wake_seconds()
+    assert f"takes about **{typical} s**" in readme and f"({fastest} s at best)" in readme
+    assert f"wakeSeconds = {typical})" in readme and "response.status !== 503" in readme    # retries for that long
+    assert "2-4 min" not in readme
