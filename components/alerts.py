@@ -17,7 +17,8 @@ FAILED_TASK_STOP_CODES = ("TaskFailedToStart", "EssentialContainerExited")
 # 5xx share of requests (the `5xx` metric's Average) that counts as failing, and for how many minutes in a row.
 ERROR_RATE = 0.05
 ERROR_MINUTES = 3
-# A sleeping API answers 503 while it wakes (about 2-4 minutes): its alarm waits that out.
+# A sleeping API answers 503 while it wakes: about a minute through the waker, 3-4 minutes when the wake alarm
+# (the fallback) wakes it (docs/design.md, "Wake time"). Its alarm waits the slower case out.
 ERROR_MINUTES_WHEN_SLEEPING = 6
 
 

@@ -179,3 +179,17 @@ def test_the_readme_and_its_client_example_state_the_computed_wake_time():
     assert f"takes about **{typical} s**" in readme and f"({fastest} s at best)" in readme
     assert f"wakeSeconds = {typical})" in readme and "response.status !== 503" in readme    # retries for that long
     assert "2-4 min" not in readme
+
+
+def _picture(result) -> str:
+    from catalog.resources import Resource
+    from ops.plan import diagram
+    resources = [Resource(type=r.type, name=r.name, props=r.outputs, urn=r.urn, parent_urn=r.parent_urn)
+                 for r in result.resources]
+    return diagram.build_graph(resources, "dev").source
+
+
+def test_the_plan_picture_draws_the_waker_between_the_api_and_the_task(sleeper, source):
+    picture = _picture(sleeper)
+    assert "waker (Lambda)" in picture and "503 while asleep" in picture and "starts" in picture
+    assert "waker" not in _picture(run(source, replicas=1))

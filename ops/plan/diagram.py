@@ -17,6 +17,7 @@ from catalog.resources import (
     CLOUD_MAP_SERVICE,
     CODEBUILD,
     DOMAIN_NAME,
+    LAMBDA_FUNCTION,
     DYNAMODB_TABLE,
     ECR_REPOSITORY,
     ECS_SERVICE,
@@ -151,6 +152,9 @@ def _draw_api(graph: graphviz.Digraph, resources: list[Any], api: str, tables: d
             secret = secrets.get(str(secret_ref.get("valueFrom")))
             if secret is not None:
                 box.node(_id("secret", secret.name), f"secret\n{secret_ref.get('name')}", shape="note")
+        waker = next(iter(_of(resources, LAMBDA_FUNCTION, api)), None)
+        if waker is not None:       # components/waker.py: starts a sleeping API on its first request
+            box.node(_id("waker", api), "waker (Lambda)\nsets the desired count\nwhen the API sleeps", shape="component")
         repositories = _of(resources, ECR_REPOSITORY, api)
         pipeline = next(iter(_of(resources, PIPELINE, api)), None)
         projects = _of(resources, CODEBUILD, api)
@@ -178,6 +182,11 @@ def _draw_api(graph: graphviz.Digraph, resources: list[Any], api: str, tables: d
         graph.edge(a, b)
     if entrypoint:
         graph.edge(path[-1], _id("c", api, entrypoint))
+    if waker is not None and http_api is not None:
+        graph.edge(_id("api", api), _id("waker", api), label="503 while asleep\n(access log)", style="dashed")
+        if containers:
+            graph.edge(_id("waker", api), _id("c", api, str(containers[0].get("name"))), lhead=_id("cluster_task", api),
+                       label="starts", style="dashed")
     for container in containers:
         name = str(container.get("name"))
         for variable in container.get("environment") or []:
