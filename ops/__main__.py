@@ -19,7 +19,7 @@ from ops.errors import OpsError
 
 # The commands in the order a user meets them: try offline, shape the stack, run locally, deploy, connect an app,
 # operate, clean up. Commands not listed (new ones) follow in the order they registered.
-COMMAND_ORDER = ("plan", "add", "local", "preview", "up", "outputs", "client-config", "status", "logs", "pause",
+COMMAND_ORDER = ("plan", "import", "add", "local", "preview", "up", "outputs", "client-config", "status", "logs", "pause",
                  "resume", "rollback", "refresh", "destroy")
 
 
