@@ -93,3 +93,18 @@ class Auth(pulumi.ComponentResource):
         self.client_id = client.id
         self.issuer = pool.id.apply(lambda pool_id: issuer_url(args.region, pool_id))
         self.register_outputs({"userPoolId": pool.id, "userPoolClientId": client.id, "issuer": self.issuer})
+
+
+@dataclass(frozen=True)
+class TrustedUserPool:
+    """A pool and web client the stack does not own (`existingUserPool`): nothing is created, never changed or
+    deleted; the APIs' JWT authorizers trust it. Offers what the program reads of ``Auth``."""
+
+    user_pool_id: str
+    client_id: str
+    region: str
+    """The pool's own region (its id's prefix): the issuer's host."""
+
+    @property
+    def issuer(self) -> str:
+        return issuer_url(self.region, self.user_pool_id)

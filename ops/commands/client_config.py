@@ -34,6 +34,14 @@ def auth_by_api(stack: str, project_dir: Path) -> dict[str, bool]:
             if isinstance(spec, dict) or spec is None}
 
 
+def owns_user_pool(stack: str, project_dir: Path) -> bool:
+    """False when the stack signs in with an `existingUserPool` (its sign-in attributes are not the stack's)."""
+    if not path_of(stack, project_dir).is_file():
+        return True
+    config, _secret_keys = load_stack_config(stack, project_dir)
+    return project_values(config).get("existingUserPool") is None
+
+
 def _check_out(out: Path) -> None:
     """--out is a folder; a file (or a file on the way to it) gets one clear message, not a FileExistsError."""
     for part in (out, *out.parents):
@@ -47,8 +55,9 @@ def _check_out(out: Path) -> None:
 def write_client_config(args: argparse.Namespace) -> int:
     outputs = stack_outputs_for(args)
     apis = amplify_config.client_apis(outputs, auth_by_api(args.stack, args.project_dir), args.graphql_path)
-    exports, notes = amplify_config.aws_exports(outputs, apis)
-    native = amplify_config.amplify_configuration(outputs, apis)
+    own_pool = owns_user_pool(args.stack, args.project_dir)
+    exports, notes = amplify_config.aws_exports(outputs, apis, own_pool)
+    native = amplify_config.amplify_configuration(outputs, apis, own_pool)
 
     _check_out(args.out)
     args.out.mkdir(parents=True, exist_ok=True)

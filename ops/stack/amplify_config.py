@@ -70,17 +70,31 @@ def _uses_auth(api: ApiOutputs, auth_by_api: dict[str, bool], outputs: StackOutp
     return uses
 
 
-def aws_exports(outputs: StackOutputs, apis: list[ClientApi]) -> tuple[dict, list[str]]:
-    """The ``awsmobile`` object of aws-exports.js, and notes for what it cannot hold."""
+def pool_region(outputs: StackOutputs) -> str:
+    """A user pool id starts with its region (us-east-1_AbC123); an `existingUserPool` may live elsewhere."""
+    prefix = outputs.user_pool_id.split("_", 1)[0] if "_" in outputs.user_pool_id else ""
+    return prefix or outputs.region
+
+
+def aws_exports(outputs: StackOutputs, apis: list[ClientApi], own_pool: bool = True) -> tuple[dict, list[str]]:
+    """The ``awsmobile`` object of aws-exports.js, and notes for what it cannot hold.
+
+    own_pool: False for an `existingUserPool`, whose sign-in attributes the stack does not know: they are left out
+    (the Amplify UI then asks for a username, which such a pool accepts)."""
     notes = []
     config: dict = {"aws_project_region": outputs.region}
     if outputs.user_pool_id:
-        config["aws_cognito_region"] = outputs.region
+        config["aws_cognito_region"] = pool_region(outputs)
         config["aws_user_pools_id"] = outputs.user_pool_id
         config["aws_user_pools_web_client_id"] = outputs.user_pool_client_id
-        config["aws_cognito_username_attributes"] = SIGN_IN_ATTRIBUTES
-        config["aws_cognito_signup_attributes"] = SIGN_IN_ATTRIBUTES
-        config["aws_cognito_verification_mechanisms"] = SIGN_IN_ATTRIBUTES
+        if own_pool:
+            config["aws_cognito_username_attributes"] = SIGN_IN_ATTRIBUTES
+            config["aws_cognito_signup_attributes"] = SIGN_IN_ATTRIBUTES
+            config["aws_cognito_verification_mechanisms"] = SIGN_IN_ATTRIBUTES
+        else:
+            notes.append(f"the user pool {outputs.user_pool_id} is an existingUserPool: its sign-in attributes are "
+                         "its own, so aws-exports.js leaves aws_cognito_username_attributes out; copy them from the "
+                         "app's previous aws-exports.js if its sign-in screen needs them.")
     rest = [api for api in apis if api.kind == "REST"]
     if rest:
         config["aws_cloud_logic_custom"] = [{"name": api.name, "endpoint": api.endpoint, "region": api.region}
@@ -98,7 +112,7 @@ def aws_exports(outputs: StackOutputs, apis: list[ClientApi]) -> tuple[dict, lis
     return config, notes
 
 
-def amplify_configuration(outputs: StackOutputs, apis: list[ClientApi]) -> dict:
+def amplify_configuration(outputs: StackOutputs, apis: list[ClientApi], own_pool: bool = True) -> dict:
     """The native libraries' amplifyconfiguration.json."""
     document: dict = {"UserAgent": "aws-amplify-cli/2.0", "Version": "1.0"}
     if apis:
@@ -113,11 +127,11 @@ def amplify_configuration(outputs: StackOutputs, apis: list[ClientApi]) -> dict:
             "IdentityManager": {"Default": {}},
             "CognitoUserPool": {"Default": {"PoolId": outputs.user_pool_id,
                                             "AppClientId": outputs.user_pool_client_id,
-                                            "Region": outputs.region}},
+                                            "Region": pool_region(outputs)}},
             "Auth": {"Default": {"authenticationFlowType": "USER_SRP_AUTH",
-                                 "usernameAttributes": SIGN_IN_ATTRIBUTES,
-                                 "signupAttributes": SIGN_IN_ATTRIBUTES,
-                                 "verificationMechanisms": SIGN_IN_ATTRIBUTES}},
+                                 **({"usernameAttributes": SIGN_IN_ATTRIBUTES,
+                                     "signupAttributes": SIGN_IN_ATTRIBUTES,
+                                     "verificationMechanisms": SIGN_IN_ATTRIBUTES} if own_pool else {})}},
         }}}
     return document
 
