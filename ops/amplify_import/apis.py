@@ -96,7 +96,7 @@ def import_api(project: AmplifyProject, amplify_name: str, tables: dict[str, Imp
         report.warnings.append(f"API {amplify_name}: several containers publish ports, and amplify-meta.json (which "
                                "Amplify keeps out of Git) does not say which one it exposed: set "
                                f"apis.{name}.entrypoint to that service.")
-    restricted = bool(fresher_attribute(project, amplify_name, "restrictAccess"))
+    restricted = fresher_attribute(project, amplify_name, "restrictAccess") in (True, "true")
     auth_name = fresher_attribute(project, amplify_name, "authName") or _auth_dependency(project, amplify_name)
     entry["auth"] = restricted
     access, granted = _access(project, amplify_name, tables, report)

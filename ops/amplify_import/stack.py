@@ -107,13 +107,16 @@ def _other_categories(project: AmplifyProject, report: ImportReport) -> None:
             report.cannot.append(f"api {name}: a {API_SERVICES.get(service, str(service))}, not a container.")
     for category, what in OTHER_CATEGORIES.items():
         for name, spec in project.resources(category).items():
-            if category == "hosting" and spec.get("service") == "ElasticContainer":
-                what = "container hosting (ALB + CloudFront)"
-            report.cannot.append(f"{category} {name}: {what}.")
+            container = category == "hosting" and spec.get("service") == "ElasticContainer"
+            report.cannot.append(f"{category} {name}: {'container hosting (ALB + CloudFront)' if container else what}.")
     for name, spec in project.resources("auth").items():
         if spec.get("service") == "Cognito-UserPool-Groups":
             report.cannot.append(f"auth {name}: user pool groups stay in the pool, but the JWT authorizer does not check "
                                  "them; check the cognito:groups claim in the app.")
+        elif spec.get("service") == "Cognito":
+            report.cannot.append(f"auth {name}: its identity pool (AWS credentials for signed-in users) is not in the new "
+                                 "aws-exports.js; copy aws_cognito_identity_pool_id from the old one if the front end "
+                                 "uses it.")
 
 
 def render(imported: ImportedStack, project: AmplifyProject) -> str:
