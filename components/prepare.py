@@ -23,7 +23,7 @@ from components.settings.names import check_name_lengths
 from components.settings.scaling import CountPlan, count_plan
 from components.settings.secrets import provided_hint
 from components.settings.stack import StackSettings
-from components.settings.storage import storage_environment, table_physical_name
+from components.settings.storage import storage_environment
 from components.task_plan import TaskPlan, plan_task
 
 
@@ -63,7 +63,7 @@ def prepare_api(settings: StackSettings, api: ApiSettings, region: str | None = 
         image_builds(app)   # ConfigError for a build context the pipeline cannot see (outside `source`)
     shorten_database_stops(app)     # one writer: the old database is gone before a new task can start
     task = plan_task(app, stack_environment=storage_environment(
-        {t: (table_physical_name(settings.stack, t), None) for t in api.storage_access}, region))
+        {t: (settings.storage[t].physical_name(settings.stack), None) for t in api.storage_access}, region))
     return PreparedApi(settings=api, app=app, task=task, count=count)
 
 
@@ -191,3 +191,14 @@ def high_availability_warnings(settings: StackSettings, item: PreparedApi) -> li
     return [f"API {name}: highAvailability spreads tasks over 3 AZs, but this API runs {count.replicas} "
             f"task when awake, so one AZ failure takes it down. Set apis.{name}.replicas: 2 (or "
             f"scaling.min: 2) in {settings.config_file}."]
+
+
+def check_existing_tables(settings: StackSettings, region: str) -> None:
+    """An `existingTable` ARN in another region than the deploy's is refused: the containers' REGION (and so their
+    SDK) names the stack's region, where no such table is."""
+    for name, table in settings.storage.items():
+        if table.existing_region and table.existing_region != region:
+            raise ConfigError(f"table {name} is in {table.existing_region}, but the stack deploys to {region}, and the "
+                              f"containers reach DynamoDB in {region} (REGION).", file=settings.config_file,
+                              key=f"{NAMESPACE}:storage.{name}.existingTable",
+                              fix="deploy the stack to the table's region (aws:region), or use a table of this region.")

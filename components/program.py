@@ -20,7 +20,7 @@ from pulumi.runtime import config as runtime_config
 
 from components.alerts import AlertedApi, Alerts, AlertsArgs
 from components.api import Api, ApiArgs
-from components.auth import Auth, AuthArgs
+from components.auth import Auth, AuthArgs, TrustedUserPool
 from components.compose.volumes import database_volumes, persistent_volumes, volume_owner
 from components.domain import CustomDomain, CustomDomainArgs, resolve_zones
 from components.errors import ConfigError, group_warnings
@@ -29,8 +29,8 @@ from components.filesystem import (ApiVolumes, ApiVolumesArgs, FileSystem, FileS
 from components.network import ApiSecurityGroups, ApiSecurityGroupsArgs, Network, NetworkArgs
 from components.one_writer import deploy_note, spot_note, writer_plan
 from components.pipeline.pipeline import BuildPipeline, BuildPipelineArgs
-from components.prepare import (PreparedApi, high_availability_warnings, prepare, sample_secret_warnings,
-                                self_sign_up_warnings)
+from components.prepare import (PreparedApi, check_existing_tables, high_availability_warnings, prepare,
+                                sample_secret_warnings, self_sign_up_warnings)
 from components.providers.volume_guard import VolumeGuard
 from components.registry import ImageRepositories, ImageRepositoriesArgs
 from components.scaling import ApiScaling, ApiScalingArgs, describe as describe_scaling
@@ -130,7 +130,7 @@ class SharedResources:
     account_id: str
     tags: dict[str, str]
     network: Network
-    auth: Auth | None
+    auth: Auth | TrustedUserPool | None
     storage: Storage
     cluster: Cluster
     alerted: list[AlertedApi] = field(default_factory=list)
@@ -146,6 +146,11 @@ def deploy(settings: StackSettings, prepared: list[PreparedApi]) -> None:
             pulumi.log.warn(f"API {item.settings.name}: {line}")
     region = aws.get_region().region
     zones = _resolve_zones(settings, region)     # before the first resource: a bad certificate region stops here
+    try:
+        check_existing_tables(settings, region)
+    except ConfigError as error:
+        raise StackConfigError(error.problem, file=error.file, service=error.service, key=error.key,
+                               fix=error.fix) from None
     for warning in self_sign_up_warnings(settings) + sample_secret_warnings(prepared):
         pulumi.log.warn(warning)
     shared = create_shared_resources(settings, region,
@@ -196,11 +201,16 @@ def create_shared_resources(settings: StackSettings, region: str, needs_file_sys
         stack=stack, high_availability=settings.high_availability, existing_vpc=settings.existing_vpc,
         config_file=settings.config_file, region=region, account_id=account_id,
         flow_logs=settings.security.vpc_flow_logs, log_retention_days=settings.log_retention_days, tags=tags))
-    pool = settings.security.user_pool
-    auth = Auth("auth", AuthArgs(stack=stack, region=region, deletion_protection=pool.deletion_protection,
-                                 self_sign_up=pool.self_sign_up, mfa=pool.mfa, tags=tags)) \
-        if settings.uses_auth else None
-    storage = Storage("storage", StorageArgs(stack=stack, tables=settings.storage, tags=tags))
+    pool, existing = settings.security.user_pool, settings.existing_user_pool
+    if existing is not None:      # `existingUserPool`: trusted, never created, changed or deleted
+        auth = TrustedUserPool(existing.user_pool_id, existing.client_id, existing.region) if settings.uses_auth \
+            else None
+    else:
+        auth = Auth("auth", AuthArgs(stack=stack, region=region, deletion_protection=pool.deletion_protection,
+                                     self_sign_up=pool.self_sign_up, mfa=pool.mfa, tags=tags)) \
+            if settings.uses_auth else None
+    storage = Storage("storage", StorageArgs(stack=stack, tables=settings.storage, region=region,
+                                             account_id=account_id, tags=tags))
     # Container Insights publishes the running-task count that `scaling.requestsPerTask` divides by.
     cluster = Cluster("cluster", ClusterArgs(stack=stack, vpc_id=network.vpc_id,
                                              fargate_spot=settings.fargate_spot, tags=tags,

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from components.settings.regions import partition_of
 from components.settings.storage import TableSettings, table_physical_name
 from components.providers.table_keys import TableKeys
 
@@ -40,6 +41,9 @@ def dynamodb_statements(grants: list[tuple[str, tuple[str, ...]]]) -> list[dict]
 class StorageArgs:
     stack: str
     tables: dict[str, TableSettings]
+    region: str = "us-east-1"
+    """The deploy's region and account: an `existingTable` given by name gets its ARN from them."""
+    account_id: str = ""
     tags: dict[str, str] = field(default_factory=dict)
     encrypt_with_kms: bool = True
     """True: server-side encryption with the AWS-managed `aws/dynamodb` KMS key (no key fee, access shows
@@ -60,6 +64,12 @@ class Storage(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.table_names, self.table_arns = {}, {}
         for table_name, table in args.tables.items():
+            if table.existing_table:
+                # `existingTable`: no resource and no key guard, so the stack never changes or deletes it.
+                self.table_names[table_name] = pulumi.Output.from_input(table.physical_name(args.stack))
+                self.table_arns[table_name] = pulumi.Output.from_input(
+                    table.arn(args.stack, args.region, args.account_id, partition_of(args.region)))
+                continue
             keys = [table.partition_key] + ([table.sort_key] if table.sort_key else [])
             physical = table_physical_name(args.stack, table_name)
             # A key change replaces the table; refused at preview unless the config opts in (providers/table_keys).

@@ -47,7 +47,7 @@ def test_the_authorizer_trusts_the_envs_pool_and_client_and_nothing_is_created(i
     assert result.of_type("aws:dynamodb/table:Table") == []
     authorizer, = result.of_type("aws:apigatewayv2/authorizer:Authorizer")     # only the signed-in API has one
     assert authorizer.inputs["jwtConfiguration"] == {
-        "audience": [CLIENT_ID], "issuer": f"https://cognito-idp.us-east-1.amazonaws.com/{POOL_ID}"}
+        "audiences": [CLIENT_ID], "issuer": f"https://cognito-idp.us-east-1.amazonaws.com/{POOL_ID}"}
     grants = {s["Resource"][0]: s["Action"] for s in policy(result.by_name("postsapi-storage"))["Statement"]}
     assert set(grants) == {POSTS_ARN, LEGACY_ARN}
     assert "dynamodb:PutItem" in grants[POSTS_ARN] and "dynamodb:GetItem" in grants[POSTS_ARN]

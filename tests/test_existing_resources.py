@@ -40,7 +40,7 @@ def test_no_pool_and_no_client_are_created_and_the_authorizer_trusts_the_given_o
     assert result.of_type("aws:cognito/userPoolClient:UserPoolClient") == []
     authorizer = result.one("aws:apigatewayv2/authorizer:Authorizer").inputs
     assert authorizer["jwtConfiguration"] == {
-        "audience": [POOL["clientId"]],
+        "audiences": [POOL["clientId"]],
         # the pool's own region (its id's prefix), not the stack's
         "issuer": f"https://cognito-idp.eu-west-1.amazonaws.com/{POOL['userPoolId']}"}
     assert (result.outputs["userPoolId"], result.outputs["userPoolClientId"]) == (POOL["userPoolId"], POOL["clientId"])

@@ -6,7 +6,8 @@ read a stack the same way. One module a key, named after it:
 * ``stack.py`` the top-level keys and ``load_settings``, the one entry point;
 * ``apis.py`` an entry of `apis`; ``compose_keys.py`` its `port` and `volumes`; ``scaling.py`` its count keys
   (`replicas`, `scaling`, `sleep`, `awake`) and the count plan; ``domain.py`` its `domain`;
-* ``storage.py`` `storage` (tables, their physical names and the variables a container gets);
+* ``storage.py`` `storage` (tables, their physical names and the variables a container gets, `existingTable`);
+* ``auth.py`` `existingUserPool` (a pool the stack trusts but does not own);
 * ``secrets.py`` `secretValues` and `secretArns`; ``security.py`` the security keys; ``alerts.py`` `alerts`;
 * ``regions.py`` `aws:region` against botocore's regions; ``names.py`` every physical name and its AWS limit;
 * ``checks.py`` the checker that names the file and the key in every ConfigError.

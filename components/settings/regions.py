@@ -28,6 +28,14 @@ def known_regions() -> frozenset[str]:
     return frozenset().union(*(regions for _name, _pattern, regions in _partitions()))
 
 
+def partition_of(region: str) -> str:
+    """The ARN partition of a region (`aws`, `aws-cn`, `aws-us-gov`...), from botocore's endpoints data."""
+    for name, pattern, regions in _partitions():
+        if region in regions or pattern.match(region):
+            return name
+    return "aws"
+
+
 def botocore_version() -> str:
     import botocore
 

@@ -19,6 +19,7 @@ from components.settings.checks import NAMESPACE, Checker, describe
 from components.settings.domain import check_unique
 from components.settings.names import check_name_lengths
 from components.settings.secrets import StackSecret, secret_arn, stack_secrets
+from components.settings.auth import STACK_KEYS as AUTH_KEYS, ExistingUserPool, parse_existing_user_pool
 from components.settings.security import STACK_KEYS as SECURITY_KEYS, SecuritySettings, parse_stack
 from components.settings.storage import TableSettings, parse_storage
 from components.settings.volumes import STACK_KEYS as VOLUME_KEYS, VolumeSettings, parse_volume_settings
@@ -57,6 +58,7 @@ class StackSettings:
     deploy_timeout_minutes: int = 30    # how long `pulumi up` waits for a rollout (service update, first scale-up)
     cors_origins: tuple[str, ...] = ("*",)
     existing_vpc: ExistingVpc | None = None
+    existing_user_pool: ExistingUserPool | None = None   # sign-in with a pool the stack does not own (auth.py)
     storage: dict[str, TableSettings] = field(default_factory=dict)
     github_token: Any = None         # opaque (a Pulumi secret Output when run by Pulumi); never printed
     docker_hub_credentials: str | None = None  # secret ARN; Docker Hub images are pulled signed in with it
@@ -87,6 +89,7 @@ TOP_LEVEL_KEYS = {
     "alerts": "{email}: failed deploys, tasks that cannot start, failed builds, 5xx rate",
     "secretValues": "secret map {API: {SECRET: value}}: compose secrets without their .secret- file",
     "secretArns": "map {API: {SECRET: ARN}}: compose secrets from existing Secrets Manager secrets",
+    **AUTH_KEYS,
     **SECURITY_KEYS,
     **VOLUME_KEYS,
 }
@@ -150,6 +153,7 @@ def load_settings(raw: dict[str, Any], project_dir: Path, stack: str) -> StackSe
     values["stack_secrets"] = stack_secrets(check, raw, apis)
     values["security"] = parse_stack(check, raw)
     values["volumes"] = parse_volume_settings(check, raw)
+    values["existing_user_pool"] = parse_existing_user_pool(check, raw)
     return StackSettings(stack=stack, project_dir=project_dir, config_file=check.file, apis=apis,
                          github_token=token, **values)
 

@@ -11,7 +11,11 @@ from typing import Any
 from components.settings.checks import Checker
 
 KEY_TYPES = ("S", "N", "B")
-TABLE_KEYS = ("partitionKey", "sortKey", "pointInTimeRecovery", "deletionProtection", "replaceOnKeyChange")
+TABLE_KEYS = ("partitionKey", "sortKey", "pointInTimeRecovery", "deletionProtection", "replaceOnKeyChange",
+              "existingTable")
+# `existingTable`: CreateTable's TableName shape (botocore's dynamodb model), or a table ARN.
+TABLE_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9_.-]{3,255}$")
+TABLE_ARN_PATTERN = re.compile(r"^arn:(aws[a-z-]*):dynamodb:([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12}):table/([a-zA-Z0-9_.-]{3,255})$")
 KEY_ATTRIBUTE_KEYS = ("name", "type")
 
 
@@ -28,11 +32,32 @@ class TableSettings:
     """One DynamoDB table from `storage`."""
 
     name: str
-    partition_key: KeyAttribute
+    partition_key: KeyAttribute | None     # None only for an existing table (the stack does not define its keys)
     sort_key: KeyAttribute | None = None
     point_in_time_recovery: bool = False
     deletion_protection: bool = False   # AWS deletion protection and Pulumi `protect`: no delete, no replacement
     replace_on_key_change: bool = False  # opt-in: a changed key replaces the table (delete first: data lost)
+    existing_table: str | None = None    # `existingTable`: a table name or ARN the stack uses but never creates,
+    # changes or deletes
+
+    def physical_name(self, stack: str) -> str:
+        """The DynamoDB table's name: the existing one's, else the one the stack creates."""
+        if self.existing_table:
+            match = TABLE_ARN_PATTERN.match(self.existing_table)
+            return match.group(4) if match else self.existing_table
+        return table_physical_name(stack, self.name)
+
+    def arn(self, stack: str, region: str, account_id: str, partition: str = "aws") -> str:
+        """The table's ARN: an existing table's as given, else built from the deploy's region and account."""
+        if self.existing_table and TABLE_ARN_PATTERN.match(self.existing_table):
+            return self.existing_table
+        return f"arn:{partition}:dynamodb:{region}:{account_id}:table/{self.physical_name(stack)}"
+
+    @property
+    def existing_region(self) -> str | None:
+        """The region an existing table's ARN names (None for a name: the stack's region)."""
+        match = TABLE_ARN_PATTERN.match(self.existing_table or "")
+        return match.group(2) if match else None
 
 
 def table_physical_name(stack: str, table: str) -> str:
@@ -61,6 +86,9 @@ def parse_storage(check: Checker, value: Any) -> dict[str, TableSettings]:
         path = f"storage.{name}"
         check.name(path, name, "table")
         spec = check.mapping(path, spec, TABLE_KEYS)
+        if spec.get("existingTable") is not None:
+            tables[name] = _existing_table(check, path, name, spec)
+            continue
         if "partitionKey" not in spec:
             raise check.error(f"{path}.partitionKey", "a table needs a partition key.",
                               "set partitionKey: {name: id, type: S}.")
@@ -79,6 +107,21 @@ def parse_storage(check: Checker, value: Any) -> dict[str, TableSettings]:
             name=name, partition_key=partition, sort_key=sort, point_in_time_recovery=flags["pointInTimeRecovery"],
             deletion_protection=flags["deletionProtection"], replace_on_key_change=flags["replaceOnKeyChange"])
     return tables
+
+
+def _existing_table(check: Checker, path: str, name: str, spec: dict) -> TableSettings:
+    others = sorted(key for key in spec if key != "existingTable")
+    if others:
+        raise check.error(f"{path}.{others[0]}", f"{', '.join(others)} configure a table the stack creates, but the "
+                          "stack never changes an existing table.", "remove them (the table keeps its own keys and "
+                          "settings), or remove existingTable to create a new table.")
+    table = check.string(f"{path}.existingTable", spec["existingTable"],
+                         what="the table's name (3-255 letters, digits, _ . -) or its ARN").strip()
+    if not (TABLE_NAME_PATTERN.match(table) or TABLE_ARN_PATTERN.match(table)):
+        raise check.error(f"{path}.existingTable", f"{table!r} is not a DynamoDB table name or table ARN.",
+                          "use the table's name (3-255 letters, digits, _ . -), or its ARN "
+                          "(arn:aws:dynamodb:<region>:<account>:table/<name>).")
+    return TableSettings(name=name, partition_key=None, existing_table=table)
 
 
 def _key_attribute(check: Checker, path: str, value: Any) -> KeyAttribute:

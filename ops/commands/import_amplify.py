@@ -10,9 +10,10 @@ from ops.amplify_import import project as amplify_project
 from ops.amplify_import.secrets import describe_secret_arn
 from ops.amplify_import.stack import build, check_pool_ids, render
 from ops.cli_args import note, say
-from ops.plan.mockrun import MOCK_SECRET_PLACEHOLDER, PROJECT_DIR
+from ops.project import PROJECT_DIR
 from ops.prompts import Prompter
 from ops.stack import stack_config
+from ops.stack.stack_config import MOCK_SECRET_PLACEHOLDER
 
 
 def register(subparsers) -> None:
