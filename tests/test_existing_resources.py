@@ -98,3 +98,18 @@ def test_an_existing_table_in_another_region_is_refused(source):
     with pytest.raises(Exception) as error:
         mockrun.run(main, config=raw)
     assert "eu-central-1" in str(error.value) and "storage.legacy.existingTable" in str(error.value)
+
+
+def test_ops_local_reaches_an_existing_table_by_its_own_name(source, tmp_path):
+    from ops.local.runner import LocalOptions, load_api, storage_environment
+
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "stacks" / "Pulumi.dev.yaml").write_text(
+        "config:\n  aws:region: us-east-1\n  serverless-containers:storage:\n"
+        f"    legacy: {{existingTable: {TABLE_ARN}}}\n"
+        f"  serverless-containers:apis:\n    web: {{source: {source}, auth: false, access: {{storage: {{legacy: [read]}}}}}}\n")
+    existing: dict[str, str] = {}
+    api, _app, region = load_api("dev", "web", tmp_path, existing_tables=existing)
+    assert existing == {"legacy": "postsTable-dev"}
+    environment = storage_environment(LocalOptions(stack="dev", api="web", tables=existing), sorted(api.storage_access), region)
+    assert environment["STORAGE_LEGACY_NAME"] == "postsTable-dev"

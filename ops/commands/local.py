@@ -109,11 +109,14 @@ def run_local(args: argparse.Namespace) -> int:
         return 0
 
     options = _options(args)
-    api_settings, app, region = load_api(args.stack, args.api, args.project_dir)
+    existing: dict[str, str] = {}
+    api_settings, app, region = load_api(args.stack, args.api, args.project_dir, existing_tables=existing)
     unknown_tables = sorted(set(options.tables) - set(api_settings.storage_access))
     if unknown_tables:
         raise OpsError(f"--table names {', '.join(unknown_tables)}, but API '{args.api}' has access to "
                        f"{', '.join(sorted(api_settings.storage_access)) or 'no table'}.", exit_code=2)
+    # an existingTable is reached under its own name, unless --table points elsewhere
+    options.tables = {**{t: n for t, n in existing.items() if t in api_settings.storage_access}, **options.tables}
     task = plan_task(app, options=options, region=options.region or region,
                      granted_tables=sorted(api_settings.storage_access))
     for warning in task.warnings:

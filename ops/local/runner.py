@@ -315,8 +315,11 @@ def plan_task(app: App, *, options: LocalOptions, region: str, granted_tables: S
 
 # ---------------------------------------------------------------- loading (config + compose)
 
-def load_api(stack: str, api: str, project_dir: Path):
-    """The validated settings of ``api`` in ``stack``, its App, and the stack's region."""
+def load_api(stack: str, api: str, project_dir: Path, existing_tables: dict[str, str] | None = None):
+    """The validated settings of ``api`` in ``stack``, its App, and the stack's region.
+
+    existing_tables: when given, filled with table -> name for the stack's `existingTable`s (the tables the API
+    reaches under that name, not the stack's naming)."""
     from ops.plan.mockrun import DEFAULT_REGION
     from ops.stack import stack_config
 
@@ -327,6 +330,9 @@ def load_api(stack: str, api: str, project_dir: Path):
                           key="serverless-containers:apis",
                           fix=f"use one of: {', '.join(sorted(settings.apis))}.")
     api_settings = settings.apis[api]
+    if existing_tables is not None:
+        existing_tables.update({name: table.physical_name(stack) for name, table in settings.storage.items()
+                                if table.existing_table})
     if api_settings.build == "github":
         raise ConfigError(f"API '{api}' is built from GitHub, so there is no local source to run.",
                           file=settings.config_file, key=f"apis.{api}.build",
