@@ -65,7 +65,8 @@ def import_amplify(args: argparse.Namespace) -> int:
     # The program's own checks, before anything is written (a githubToken is set later, with `--secret`).
     checked = dict(imported.config)
     if imported.needs_github_token:
-        checked.setdefault(f"{stack_config.NAMESPACE}githubToken", MOCK_SECRET_PLACEHOLDER)
+        # as `pulumi config set --secret` will write it: encrypted (a plain value is refused)
+        checked.setdefault(f"{stack_config.NAMESPACE}githubToken", {"secure": MOCK_SECRET_PLACEHOLDER})
     stack_config.validate(checked, stack=stack, project_dir=project_dir)
     target = stack_config.path_of(stack, project_dir)
     if target.exists() and not args.yes and not prompter.confirm(f"{target} exists. Overwrite it?", flag="--yes",
