@@ -243,3 +243,19 @@ def test_an_env_file_a_service_loads_keeps_the_strong_warning(tmp_path):
     warnings, notes = _messages(folder)
     assert notes == [] and len(warnings) == 1
     assert "API app: .env.production looks like a credentials file and service api loads it (env_file)" in warnings[0]
+
+
+# --- the bucket: an older source version cannot be made current again ----------------------------------------------
+
+def test_only_the_deployer_may_delete_a_source_version():
+    from components.pipeline.access import bucket_policy
+    from tests.infra_helpers import botocore_errors
+
+    document = bucket_policy("arn:aws:s3:::b", deployer_arn="arn:aws:iam::1:role/deployer",
+                             pipeline_role_arn="arn:aws:iam::1:role/pipeline", build_role_arn="arn:aws:iam::1:role/build")
+    sources = {s["Sid"]: s for s in document["Statement"]}["OnlyTheDeployerWritesSources"]
+    assert sources["Effect"] == "Deny" and sources["Resource"] == ["arn:aws:s3:::b/source/*"]
+    # deleting the newest version would make the older zip current, and the next run would build it
+    assert sources["Action"] == ["s3:PutObject", "s3:DeleteObjectVersion"]
+    assert sources["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": ["arn:aws:iam::1:role/deployer"]}}
+    assert botocore_errors("s3", "PutBucketPolicy", {"Bucket": "b", "Policy": json.dumps(document)}) == ""
