@@ -11,9 +11,20 @@ guardrails, and returns the stack outputs as plain values. `python -m ops up` is
                      secrets={"secretValues.multi.API_TOKEN": os.environ["API_TOKEN"]})
     print(outputs["apis"]["posts"]["url"])
 
+From a script outside this folder, install the checkout once (``.venv/bin/python -m pip install -e .``,
+pyproject.toml) and run the script with that Python.
+
 Needs the Pulumi CLI on PATH and a logged-in backend (`pulumi login`), like `pulumi up` itself, and AWS credentials
-for the engine. Failures raise ``ops.errors.OpsError`` with one clear message (no Automation API traceback);
-a bad stack config raises ``components.errors.ConfigError`` naming the file and key.
+for the engine. A caller catches two exception types, both importable from here, each with one clear message
+(no Automation API traceback):
+
+- ``ConfigError`` (components.errors): the stack config, merged with what you pass, is invalid, or a secret was
+  passed as plain ``config``. Raised before the Pulumi CLI is even looked for, as `ops up` does; nothing ran.
+- ``OpsError`` (ops.errors): no Pulumi CLI, not logged in, another update running, the deploy failed.
+  ``error.exit_code`` is the exit code `ops` itself would use.
+
+``config`` and ``secrets`` are written into ``stacks/Pulumi.<stack>.yaml`` (`pulumi config set` does that), so a later
+`pulumi up` or `ops plan` sees them; ``secrets`` encrypted (``secure:``), never in plain text.
 """
 from __future__ import annotations
 
@@ -21,9 +32,14 @@ import json
 from pathlib import Path
 from typing import Any, Mapping
 
+from components.errors import ConfigError
 from ops.errors import OpsError
 from ops.project import PROJECT, PROJECT_DIR
-from ops.stack import workspace
+from ops.stack import stack_config, workspace
+from ops.stack.stack_config import MOCK_SECRET_PLACEHOLDER, load_stack_config
+
+# The keys the program reads as secrets (components/program.py, read_raw_config): never accepted as plain config.
+SECRET_KEYS = ("githubToken", "secretValues")
 
 
 def config_key(key: str) -> str:
@@ -54,9 +70,100 @@ def set_config(handle: Any, stack: str, config: Mapping[str, Any] | None = None,
         for key, value in (config or {}).items():
             handle.set_config(config_key(key), ConfigValue(value=config_text(value), secret=False), path=False)
         for key, value in (secrets or {}).items():
-            if not isinstance(value, str) or not value:
-                raise OpsError(f"secret {key}: expected its value as a non-empty string.")
+            _require_secret_text(key, value)
             handle.set_config(config_key(key), ConfigValue(value=value, secret=True), path="." in key)
+
+
+def _require_secret_text(key: str, value: Any) -> None:
+    if not isinstance(value, str) or not value:
+        raise OpsError(f"secret {key}: expected its value as a non-empty string.")
+
+
+def _as_the_program_reads(value: Any) -> Any:
+    """What the program gets for a passed value: the engine hands it text, which the program parses as JSON when
+    it can (components/program.py, read_raw_config)."""
+    text = config_text(value)
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _text_leaves(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [leaf for item in value.values() for leaf in _text_leaves(item)]
+    if isinstance(value, list):
+        return [leaf for item in value for leaf in _text_leaves(item)]
+    return [value] if isinstance(value, str) else []
+
+
+def refuse_plain_secrets(stack: str, config: Mapping[str, Any] | None,
+                         project_dir: Path = PROJECT_DIR) -> None:
+    """A secret passed as plain ``config`` would land in the stack file in plain text: refuse it, by key (the
+    program's secret keys) and by value (a live token format or a URL with a password, policies/secret_values.py)."""
+    from policies.secret_values import secret_kinds
+
+    file = str(stack_config.path_of(stack, project_dir))
+    for key, value in (config or {}).items():
+        name = config_key(key)
+        short = name[len(f"{PROJECT}:"):] if name.startswith(f"{PROJECT}:") else ""
+        if short.split(".", 1)[0] in SECRET_KEYS:
+            raise ConfigError(f"deploy(config=...) would write the secret {key!r} into the stack file in plain text.",
+                              file=file, key=key, fix=f"pass it as deploy(..., secrets={{{key!r}: ...}}): "
+                              "secrets are stored encrypted.")
+        for leaf in _text_leaves(value):
+            kinds = secret_kinds(leaf)
+            if kinds:
+                raise ConfigError(f"deploy(config=...): the value of {key!r} looks like a live credential "
+                                  f"({', '.join(kinds)}) and would be written into the stack file in plain text.",
+                                  file=file, key=key, fix="pass it in secrets= (stored encrypted), or reference a "
+                                  "Secrets Manager secret (secretArns).")
+
+
+def _set_path(config: dict[str, Any], key: str, value: Any) -> None:
+    """`serverless-containers:secretValues.multi.API_TOKEN` -> config["serverless-containers:secretValues"]["multi"]
+    ["API_TOKEN"], as `pulumi config set --path` nests it."""
+    first, *rest = key.split(".")
+    if not rest:
+        config[first] = value
+        return
+    node = config.get(first)
+    if not isinstance(node, dict):
+        node = config[first] = {}
+    for part in rest[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = node[part] = {}
+        node = child
+    node[rest[-1]] = value
+
+
+def check_config(stack: str, *, config: Mapping[str, Any] | None = None, secrets: Mapping[str, str] | None = None,
+                 project_dir: Path = PROJECT_DIR) -> Any:
+    """The stack file with ``config`` and ``secrets`` applied, checked as the program will check it (every app
+    loaded too): a ConfigError before any tool runs. Returns the typed settings.
+
+    Secret values are not needed for the check: each stands in as the offline plan's placeholder."""
+    if not (project_dir / "Pulumi.yaml").is_file():
+        raise OpsError(f"{project_dir} is not this Pulumi project (no Pulumi.yaml). Install the checkout editable "
+                       "(`.venv/bin/python -m pip install -e .` in it), or pass project_dir=<the checkout>.")
+    refuse_plain_secrets(stack, config, project_dir)
+    for key, value in (secrets or {}).items():
+        _require_secret_text(key, value)
+    new_stack = not stack_config.path_of(stack, project_dir).is_file() and config and \
+        any(config_key(key) == f"{PROJECT}:apis" for key in config)
+    merged = {} if new_stack else dict(load_stack_config(stack, project_dir)[0])
+    for key, value in (config or {}).items():
+        name = config_key(key)
+        merged[name] = _as_the_program_reads(value) if name.startswith(f"{PROJECT}:") else config_text(value)
+    for key in secrets or {}:
+        _set_path(merged, config_key(key), MOCK_SECRET_PLACEHOLDER)
+    settings = stack_config.validate(merged, stack=stack, project_dir=project_dir)
+    # Loading every app (compose files, Dockerfiles) is the program's own first step.
+    from components.prepare import prepare
+
+    prepare(settings)
+    return settings
 
 
 def plain_outputs(outputs: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -74,7 +181,9 @@ def deploy(stack: str, *, config: Mapping[str, Any] | None = None, secrets: Mapp
     policies: run the project's cost-guardrail policy pack with `policies/config/<stack>.json` (default).
     progress: where the engine's output and progress go (default: stdout and stderr).
     Returns the stack outputs (`apis`, `region`, `userPoolId`, `userPoolClientId`; docs/design.md) as plain values.
+    Raises ConfigError (bad config; before anything else, the Pulumi CLI included) or OpsError (everything else).
     """
+    check_config(stack, config=config, secrets=secrets, project_dir=project_dir)
     handle = workspace.open_stack(stack, project_dir=project_dir, create=True)
     set_config(handle, stack, config, secrets)
     result = workspace.run("up", stack, project_dir=project_dir, progress=progress, use_policies=policies,
@@ -82,4 +191,4 @@ def deploy(stack: str, *, config: Mapping[str, Any] | None = None, secrets: Mapp
     return plain_outputs(result.outputs)
 
 
-__all__ = ["deploy", "set_config", "plain_outputs", "config_key"]
+__all__ = ["deploy", "check_config", "set_config", "plain_outputs", "config_key", "ConfigError", "OpsError"]

@@ -18,6 +18,7 @@ from pulumi.automation import ConfigValue, OutputValue, UpResult
 
 from ops import automation
 from ops.__main__ import main as ops_main
+from ops.automation import ConfigError
 from ops.errors import OpsError
 from ops.stack import workspace
 from tests.ops_fixtures import fake_credentials, stack_outputs  # noqa: F401
@@ -124,6 +125,59 @@ def test_deploy_refuses_an_empty_secret_before_anything_runs(automation_api):
     with pytest.raises(OpsError, match="secretValues.multi.API_TOKEN: expected its value"):
         automation.deploy("dev", secrets={"secretValues.multi.API_TOKEN": ""})
     assert not [entry for entry in log if entry[0] == "up"]
+
+
+@pytest.fixture
+def no_pulumi_cli(monkeypatch):
+    """The machine of a new user: no Pulumi CLI. Records whether anything looked for it."""
+    looked: list[bool] = []
+
+    def require_pulumi_cli():
+        looked.append(True)
+        raise OpsError(workspace.INSTALL_PULUMI)
+
+    monkeypatch.setattr(workspace, "stack_factory", None)
+    monkeypatch.setattr(workspace, "require_pulumi_cli", require_pulumi_cli)
+    return looked
+
+
+@pytest.mark.parametrize("config, problem", [
+    ({"fargateSpot": "maybe"}, "fargateSpot"),
+    ({"apis": {"posts": {"source": "apps/nowhere"}}}, "apps/nowhere"),
+    ({"aws:region": "mars-north-1"}, "mars-north-1"),
+])
+def test_deploy_checks_the_config_before_it_looks_for_the_pulumi_cli(no_pulumi_cli, config, problem):
+    before = (ROOT / "stacks" / "Pulumi.dev.yaml").read_bytes()
+    with pytest.raises(ConfigError, match=problem) as raised:
+        automation.deploy("dev", config=config)
+    assert no_pulumi_cli == [], "the CLI was looked for before the config was checked"
+    assert "Pulumi.dev.yaml" in str(raised.value)
+    assert (ROOT / "stacks" / "Pulumi.dev.yaml").read_bytes() == before
+
+
+def test_deploy_checks_a_secret_path_against_the_apps_then_needs_the_cli(no_pulumi_cli):
+    # secretValues.multi.API_TOKEN fills the multi app's compose secret: the merged config is valid, so the
+    # next stop is the missing CLI, with its install instructions.
+    with pytest.raises(OpsError, match="the Pulumi CLI is not installed"):
+        automation.deploy("dev", config={"fargateSpot": True}, secrets={"secretValues.multi.API_TOKEN": "t0ken"})
+    assert no_pulumi_cli == [True]
+    with pytest.raises(ConfigError, match="nope"):
+        automation.deploy("dev", secrets={"secretValues.nope.API_TOKEN": "t0ken"})
+
+
+@pytest.mark.parametrize("config", [
+    {"githubToken": "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"},
+    {"secretValues": {"multi": {"API_TOKEN": "plain"}}},
+    {"secretValues.multi.API_TOKEN": "plain"},
+    {"alerts": {"email": "https://admin:hunter2@hooks.example.com/x"}},
+])
+def test_deploy_never_writes_a_secret_into_the_stack_file_in_plain_text(automation_api, config):
+    stacks, log, _ = automation_api
+    key = next(iter(config))
+    with pytest.raises(ConfigError, match="secrets") as raised:
+        automation.deploy("dev", config=config)
+    assert key in str(raised.value)
+    assert log == [], "nothing may be opened or written before the refusal"
 
 
 def test_ops_up_is_a_client_of_the_same_function(automation_api, fake_credentials, monkeypatch, capsys):

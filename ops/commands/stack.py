@@ -9,8 +9,7 @@ from ops.cli_args import add_stack_args, endpoint_lines, note, say
 from ops import automation
 from ops.cloud import aws
 from ops.errors import OpsError
-from ops.stack.stack_config import load_stack_config
-from ops.stack import stack_config, workspace
+from ops.stack import workspace
 from ops.stack.outputs import parse as parse_outputs
 
 
@@ -40,13 +39,8 @@ def register(subparsers) -> None:
 
 def _check_config(args: argparse.Namespace) -> None:
     """Refuse a missing or invalid stack config before the engine starts (and maybe half-deploys)."""
-    config, _secret_keys = load_stack_config(args.stack, args.project_dir)
-    settings = stack_config.validate(config, stack=args.stack, project_dir=args.project_dir)
-    # Loading every app (compose files, Dockerfiles) is the program's own first step; doing it here
-    # turns a broken compose file into one message before the engine, and its slow start, runs.
-    from components.prepare import prepare
-
-    prepare(settings)
+    # The same check deploy() makes (ops/automation.py); `ops up` runs it before the credentials check too.
+    automation.check_config(args.stack, project_dir=args.project_dir)
 
 
 def _confirm_destroy(args: argparse.Namespace) -> None:
