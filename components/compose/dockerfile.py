@@ -9,10 +9,10 @@ with a warning. No EXPOSE at all means port 80, with a warning (the Amplify beha
 ECS never runs an image's HEALTHCHECK, so the Dockerfile's HEALTHCHECK is copied into the model
 and becomes the ECS health check.
 
-No maintained Python library parses Dockerfiles (dockerfile-parse covers instructions but not
-the variable rules used here, and adds a dependency for ~100 lines), so this is a small parser
-that follows the Dockerfile reference: parser directives, line continuations with the escape
-character, comments, heredocs, JSON and shell forms.
+A small parser that follows the Dockerfile reference: parser directives, line continuations with the
+escape character, comments, heredocs, JSON and shell forms. BuildKit's own parser (PyPI ``dockerfile``)
+has no Linux aarch64 wheel and does not expand variables, so it is the tests' oracle instead of a
+dependency (docs/design.md, "The Dockerfile reader"; tests/test_dockerfile_buildkit.py).
 """
 from __future__ import annotations
 
@@ -30,7 +30,9 @@ from components.errors import ConfigError, LoadWarning
 
 DEFAULT_PORT = 80
 DOCKERFILE_NAMES = ("Dockerfile", "dockerfile")
-_HEREDOC = re.compile(r"<<-?\s*([\"']?)([A-Za-z_][A-Za-z0-9_]*)\1")
+# BuildKit's heredoc marker: `<<NAME`, `<<"NAME"`, `<<'NAME'`, and `<<-` (tabs before the end word are dropped).
+# `<< NAME`, with a space, is no heredoc.
+_HEREDOC = re.compile(r"<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
 
 
 @dataclass
@@ -72,16 +74,17 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
     result: list[tuple[int, str]] = []
     current: list[str] = []
     start = 0
-    heredoc_end: list[str] = []
+    heredoc_end: list[tuple[str, bool]] = []      # (end word, leading tabs dropped), in order
     for number, line in enumerate(lines, start=1):
         if heredoc_end:
-            if line.strip() == heredoc_end[0]:
+            word, strip_tabs = heredoc_end[0]
+            # As BuildKit: the end word alone on its line, exactly (after the tabs, for `<<-`).
+            if (line.lstrip("\t") if strip_tabs else line) == word:
                 heredoc_end.pop(0)
             continue
         stripped = line.strip()
-        if not current and (not stripped or stripped.startswith("#")):
-            continue
-        if current and stripped.startswith("#"):
+        # Blank and comment lines end nothing: BuildKit skips them inside a continued instruction too.
+        if not stripped or stripped.startswith("#"):
             continue
         if not current:
             start = number
@@ -92,7 +95,7 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
         instruction = " ".join(part for part in current if part)
         current = []
         result.append((start, instruction))
-        heredoc_end = [match.group(2) for match in _HEREDOC.finditer(instruction)] \
+        heredoc_end = [(match.group(3), match.group(1) == "-") for match in _HEREDOC.finditer(instruction)] \
             if re.match(r"^(RUN|COPY|ADD)\s", instruction, re.IGNORECASE) else []
     if current:
         result.append((start, " ".join(current)))
