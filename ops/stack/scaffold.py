@@ -2,8 +2,9 @@
 
 An API gets a folder (a copy of a sample app, or the user's own) and an entry under
 ``serverless-containers:apis``; a table gets an entry under ``serverless-containers:storage``.
-The new config is validated by the program's own ``load_settings`` before the file is written, and
-a failed validation removes the folder this run created, so nothing half-done is left behind.
+The new config is validated by the program's own ``load_settings``, and a new API's app is loaded and checked
+by the program's own ``prepare``, before the file is written; a refusal removes the folder this run created and
+leaves the stack file untouched, so nothing half-done is left behind.
 """
 from __future__ import annotations
 
@@ -249,6 +250,16 @@ def _document_for_new(stack: str, name: str, kind: str, key: str, project_dir: P
     return document
 
 
+def check_app(settings, api: str) -> None:
+    """Load the new API's app with the program's own loader and checks (what `pulumi up` and `ops plan` run
+    first), so `add` refuses exactly what a deploy would refuse. Only this API: the others are not its to judge."""
+    from dataclasses import replace
+
+    from components.program import prepare
+
+    prepare(replace(settings, apis={api: settings.apis[api]}))
+
+
 def add_api(plan: ApiPlan, project_dir: Path = PROJECT_DIR) -> tuple[Path, list[str]]:
     """Scaffold and record the API; returns the config path and notes for the user."""
     document = _document_for_new(plan.stack, plan.name, "API", APIS_KEY, project_dir,
@@ -268,8 +279,9 @@ def add_api(plan: ApiPlan, project_dir: Path = PROJECT_DIR) -> tuple[Path, list[
         _section(document, APIS_KEY)[plan.name] = api_entry(plan)
         document["config"][APIS_KEY].yaml_add_eol_comment(
             f"added by `python -m ops add api` ({plan.template})", plan.name)
-        stack_config.validate(_with_pending_token(document["config"], plan), stack=plan.stack,
-                              project_dir=project_dir)
+        settings = stack_config.validate(_with_pending_token(document["config"], plan), stack=plan.stack,
+                                         project_dir=project_dir)
+        check_app(settings, plan.name)
     except Exception:
         _remove(created)
         raise
