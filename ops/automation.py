@@ -150,9 +150,13 @@ def check_config(stack: str, *, config: Mapping[str, Any] | None = None, secrets
     refuse_plain_secrets(stack, config, project_dir)
     for key, value in (secrets or {}).items():
         _require_secret_text(key, value)
-    new_stack = not stack_config.path_of(stack, project_dir).is_file() and config and \
-        any(config_key(key) == f"{PROJECT}:apis" for key in config)
-    merged = {} if new_stack else dict(load_stack_config(stack, project_dir)[0])
+    # A stack without a file yet is checked on what is passed, when that names its APIs; otherwise the missing
+    # file is the mistake (a misspelt stack name), and load_stack_config says which stacks exist.
+    passes_apis = any(config_key(key) == f"{PROJECT}:apis" for key in config or {})
+    if passes_apis and not stack_config.path_of(stack, project_dir).is_file():
+        merged: dict[str, Any] = {}
+    else:
+        merged = dict(load_stack_config(stack, project_dir)[0])
     for key, value in (config or {}).items():
         name = config_key(key)
         merged[name] = _as_the_program_reads(value) if name.startswith(f"{PROJECT}:") else config_text(value)

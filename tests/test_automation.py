@@ -165,6 +165,17 @@ def test_deploy_checks_a_secret_path_against_the_apps_then_needs_the_cli(no_pulu
         automation.deploy("dev", secrets={"secretValues.nope.API_TOKEN": "t0ken"})
 
 
+def test_deploy_of_a_stack_without_a_file_is_checked_on_what_is_passed(no_pulumi_cli):
+    with pytest.raises(ConfigError, match="no stack config for stack 'prdo'.*use one of: .*dev"):
+        automation.deploy("prdo", config={"fargateSpot": True})
+    assert not (ROOT / "stacks" / "Pulumi.staging.yaml").exists()
+    with pytest.raises(ConfigError, match="apps/nowhere"):
+        automation.deploy("staging", config={"apis": {"web": {"source": "apps/nowhere"}}})
+    with pytest.raises(OpsError, match="the Pulumi CLI is not installed"):
+        automation.deploy("staging", config={"aws:region": "eu-west-1", "apis": {"web": {"source": "apps/posts"}}})
+    assert no_pulumi_cli == [True]
+
+
 @pytest.mark.parametrize("config", [
     {"githubToken": "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"},
     {"secretValues": {"multi": {"API_TOKEN": "plain"}}},
