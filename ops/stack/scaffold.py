@@ -253,11 +253,9 @@ def _document_for_new(stack: str, name: str, kind: str, key: str, project_dir: P
 def check_app(settings, api: str) -> None:
     """Load the new API's app with the program's own loader and checks (what `pulumi up` and `ops plan` run
     first), so `add` refuses exactly what a deploy would refuse. Only this API: the others are not its to judge."""
-    from dataclasses import replace
+    from components.prepare import prepare_api
 
-    from components.program import prepare
-
-    prepare(replace(settings, apis={api: settings.apis[api]}))
+    prepare_api(settings, settings.apis[api])
 
 
 def add_api(plan: ApiPlan, project_dir: Path = PROJECT_DIR) -> tuple[Path, list[str]]:
