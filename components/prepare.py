@@ -131,12 +131,13 @@ def _app_file(app: App) -> str:
 
 
 def _check_routed_port(app: App) -> None:
-    routed = [p for p in app.container(app.entrypoint).ports if p.container_port == app.routed_port]
-    if not routed or routed[0].protocol != "tcp":
+    # Any TCP entry for the port will do: a DNS server publishes 53/udp and 53/tcp, often UDP first.
+    protocols = {p.protocol for p in app.container(app.entrypoint).ports if p.container_port == app.routed_port}
+    if "tcp" not in protocols:
         raise ConfigError(f"API Gateway reaches the entrypoint over TCP, but port {app.routed_port} of "
                           f"{app.entrypoint!r} is not published as TCP.",
                           file=_app_file(app), service=app.entrypoint, key="ports",
-                          fix=f"publish a TCP port first, e.g. \"{app.routed_port}:{app.routed_port}\".")
+                          fix=f"publish it as TCP too, e.g. \"{app.routed_port}:{app.routed_port}/tcp\".")
 
 
 def _check_manual_images(settings: StackSettings, api: ApiSettings, app: App) -> None:
