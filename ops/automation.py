@@ -144,16 +144,17 @@ def check_config(stack: str, *, config: Mapping[str, Any] | None = None, secrets
     loaded too): a ConfigError before any tool runs. Returns the typed settings.
 
     Secret values are not needed for the check: each stands in as the offline plan's placeholder."""
-    if not (project_dir / "Pulumi.yaml").is_file():
-        raise OpsError(f"{project_dir} is not this Pulumi project (no Pulumi.yaml). Install the checkout editable "
-                       "(`.venv/bin/python -m pip install -e .` in it), or pass project_dir=<the checkout>.")
     refuse_plain_secrets(stack, config, project_dir)
     for key, value in (secrets or {}).items():
         _require_secret_text(key, value)
     # A stack without a file yet is checked on what is passed, when that names its APIs; otherwise the missing
     # file is the mistake (a misspelt stack name), and load_stack_config says which stacks exist.
-    passes_apis = any(config_key(key) == f"{PROJECT}:apis" for key in config or {})
-    if passes_apis and not stack_config.path_of(stack, project_dir).is_file():
+    has_file = stack_config.path_of(stack, project_dir).is_file()
+    if not has_file and not (project_dir / "Pulumi.yaml").is_file():
+        # e.g. a non-editable install: the modules' folder is site-packages, with no project to deploy
+        raise OpsError(f"{project_dir} is not this Pulumi project (no Pulumi.yaml). Install the checkout editable "
+                       "(`.venv/bin/python -m pip install -e .` in it), or pass project_dir=<the checkout>.")
+    if not has_file and any(config_key(key) == f"{PROJECT}:apis" for key in config or {}):
         merged: dict[str, Any] = {}
     else:
         merged = dict(load_stack_config(stack, project_dir)[0])

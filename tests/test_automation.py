@@ -176,6 +176,13 @@ def test_deploy_of_a_stack_without_a_file_is_checked_on_what_is_passed(no_pulumi
     assert no_pulumi_cli == [True]
 
 
+def test_deploy_from_a_copy_without_the_project_says_to_install_editable(no_pulumi_cli, tmp_path):
+    # What a non-editable install would do: the modules' folder has no Pulumi.yaml and no stacks/.
+    with pytest.raises(OpsError, match=r"is not this Pulumi project \(no Pulumi.yaml\).*pip install -e \."):
+        automation.deploy("dev", project_dir=tmp_path)
+    assert no_pulumi_cli == []
+
+
 @pytest.mark.parametrize("config", [
     {"githubToken": "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"},
     {"secretValues": {"multi": {"API_TOKEN": "plain"}}},
