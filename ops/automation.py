@@ -33,13 +33,12 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from components.errors import ConfigError
+from components.settings.secrets import ENCRYPTED_KEYS
 from ops.errors import OpsError
 from ops.project import PROJECT, PROJECT_DIR
-from ops.stack import stack_config, workspace
+from ops.stack import stack_config, stack_file, workspace
 from ops.stack.stack_config import MOCK_SECRET_PLACEHOLDER, load_stack_config
 
-# The keys the program reads as secrets (components/program.py, read_raw_config): never accepted as plain config.
-SECRET_KEYS = ("githubToken", "secretValues")
 
 
 def config_key(key: str) -> str:
@@ -107,7 +106,7 @@ def refuse_plain_secrets(stack: str, config: Mapping[str, Any] | None,
     for key, value in (config or {}).items():
         name = config_key(key)
         short = name[len(f"{PROJECT}:"):] if name.startswith(f"{PROJECT}:") else ""
-        if short.split(".", 1)[0] in SECRET_KEYS:
+        if short.split(".", 1)[0] in ENCRYPTED_KEYS:   # the keys the program takes only as secrets
             raise ConfigError(f"deploy(config=...) would write the secret {key!r} into the stack file in plain text.",
                               file=file, key=key, fix=f"pass it as deploy(..., secrets={{{key!r}: ...}}): "
                               "secrets are stored encrypted.")
@@ -127,12 +126,15 @@ def _set_path(config: dict[str, Any], key: str, value: Any) -> None:
     if not rest:
         config[first] = value
         return
+    def is_map(node: Any) -> bool:      # a whole encrypted map ({secure: ...}) is replaced, as the CLI does
+        return isinstance(node, dict) and set(node) != {"secure"}
+
     node = config.get(first)
-    if not isinstance(node, dict):
+    if not is_map(node):
         node = config[first] = {}
     for part in rest[:-1]:
         child = node.get(part)
-        if not isinstance(child, dict):
+        if not is_map(child):
             child = node[part] = {}
         node = child
     node[rest[-1]] = value
@@ -143,7 +145,7 @@ def check_config(stack: str, *, config: Mapping[str, Any] | None = None, secrets
     """The stack file with ``config`` and ``secrets`` applied, checked as the program will check it (every app
     loaded too): a ConfigError before any tool runs. Returns the typed settings.
 
-    Secret values are not needed for the check: each stands in as the offline plan's placeholder."""
+    Secret values are not needed for the check: each stands in as an encrypted (``secure:``) value would."""
     refuse_plain_secrets(stack, config, project_dir)
     for key, value in (secrets or {}).items():
         _require_secret_text(key, value)
@@ -157,12 +159,14 @@ def check_config(stack: str, *, config: Mapping[str, Any] | None = None, secrets
     if not has_file and any(config_key(key) == f"{PROJECT}:apis" for key in config or {}):
         merged: dict[str, Any] = {}
     else:
-        merged = dict(load_stack_config(stack, project_dir)[0])
+        load_stack_config(stack, project_dir)    # its checks and messages: YAML, duplicate keys, region, plain secrets
+        # as written, so encrypted values stay `secure:` (validate() reads them as the engine would: secrets)
+        merged = dict(stack_file.read(stack_config.path_of(stack, project_dir)).get("config") or {})
     for key, value in (config or {}).items():
         name = config_key(key)
         merged[name] = _as_the_program_reads(value) if name.startswith(f"{PROJECT}:") else config_text(value)
     for key in secrets or {}:
-        _set_path(merged, config_key(key), MOCK_SECRET_PLACEHOLDER)
+        _set_path(merged, config_key(key), {"secure": MOCK_SECRET_PLACEHOLDER})
     settings = stack_config.validate(merged, stack=stack, project_dir=project_dir)
     # Loading every app (compose files, Dockerfiles) is the program's own first step.
     from components.prepare import prepare

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.server
 import importlib.util
+import shutil
 import threading
 import urllib.error
 from dataclasses import dataclass, field
@@ -181,6 +182,24 @@ def test_deploy_from_a_copy_without_the_project_says_to_install_editable(no_pulu
     with pytest.raises(OpsError, match=r"is not this Pulumi project \(no Pulumi.yaml\).*pip install -e \."):
         automation.deploy("dev", project_dir=tmp_path)
     assert no_pulumi_cli == []
+
+
+def test_an_encrypted_secret_in_the_stack_file_passes_the_check(no_pulumi_cli, tmp_path, capsys):
+    # `pulumi config set --secret --path secretValues.multi.API_TOKEN` wrote it: a secret, not plain text.
+    project = tmp_path / "project"
+    (project / "stacks").mkdir(parents=True)
+    shutil.copy(ROOT / "Pulumi.yaml", project)
+    shutil.copytree(ROOT / "apps" / "multi", project / "apps" / "multi")
+    (project / "stacks" / "Pulumi.dev.yaml").write_text(
+        "config:\n  aws:region: eu-west-1\n  serverless-containers:apis:\n    multi: {source: apps/multi}\n"
+        "  serverless-containers:secretValues:\n    multi:\n      API_TOKEN:\n        secure: v1:c2VjcmV0\n")
+    with pytest.raises(OpsError, match="the Pulumi CLI is not installed"):
+        automation.deploy("dev", project_dir=project)
+    with pytest.raises(OpsError, match="the Pulumi CLI is not installed"):     # and one passed in secrets= too
+        automation.deploy("dev", project_dir=project, secrets={"secretValues.multi.API_TOKEN": "new"})
+    assert ops_main(["up", "--stack", "dev", "--project-dir", str(project)]) == 1
+    assert "the Pulumi CLI is not installed" in capsys.readouterr().err
+    assert no_pulumi_cli == [True, True, True]
 
 
 @pytest.mark.parametrize("config", [
