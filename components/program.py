@@ -103,12 +103,19 @@ def stack_file_config(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, 
     return config if isinstance(config, dict) else None
 
 
+def is_engine_secret(key: str) -> bool:
+    """Did the engine hand ``key`` (a project key) to the program as a secret? The language host passes the secret
+    keys in PULUMI_CONFIG_SECRET_KEYS and its exec script gives them to set_all_config; the mock runtime sets them."""
+    full = f"{NAMESPACE}:{key}"
+    return runtime_config.is_config_secret(full) or full in runtime_config.get_config_secret_keys_env()
+
+
 def main() -> None:
     try:
         raw = read_raw_config()
         stack = pulumi.get_stack()
         # credentials only as Pulumi secrets (issue 23): the engine's secret keys, and the file's secure: values
-        refuse_plain_text_secrets(raw, is_secret=lambda key: runtime_config.is_config_secret(f"{NAMESPACE}:{key}"),
+        refuse_plain_text_secrets(raw, is_secret=is_engine_secret,
                                   stack_file_config=stack_file_config(stack), stack=stack,
                                   config_file=f"stacks/Pulumi.{stack}.yaml")
         settings = load_settings(raw, PROJECT_DIR, stack)

@@ -8,6 +8,7 @@ encrypted one shows only in the file. The program, `ops plan` and `ops add` refu
 from __future__ import annotations
 
 import io
+import json
 import textwrap
 from pathlib import Path
 
@@ -108,3 +109,10 @@ def test_ops_add_refuses_to_edit_a_stack_with_a_plain_secret_and_leaves_it_untou
     err = capsys.readouterr().err
     assert code == 2 and "githubToken is stored in plain text" in err
     assert (project / "stacks" / "Pulumi.dev.yaml").read_text() == before
+
+
+def test_the_language_hosts_secret_keys_are_read_too(multi, monkeypatch):
+    # the Python language host hands the secret keys over in PULUMI_CONFIG_SECRET_KEYS
+    monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", json.dumps([f"{NS}:secretValues"]))
+    accepted = _run(multi, secretValues={"multi": {"API_TOKEN": "hunter2-encrypted"}})
+    assert accepted.of_type("aws:secretsmanager/secretVersion:SecretVersion")
