@@ -116,3 +116,26 @@ def test_the_language_hosts_secret_keys_are_read_too(multi, monkeypatch):
     monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", json.dumps([f"{NS}:secretValues"]))
     accepted = _run(multi, secretValues={"multi": {"API_TOKEN": "hunter2-encrypted"}})
     assert accepted.of_type("aws:secretsmanager/secretVersion:SecretVersion")
+
+
+def test_commands_that_read_the_stack_offline_accept_encrypted_values(tmp_path, multi):
+    # load_stack_config puts a placeholder where a secure: value was; ops local validates that config
+    from ops.local.runner import load_api
+
+    root = tmp_path / "project"
+    (root / "stacks").mkdir(parents=True)
+    (root / "stacks" / "Pulumi.dev.yaml").write_text(textwrap.dedent(f"""\
+        config:
+          aws:region: us-east-1
+          serverless-containers:apis:
+            multi:
+              source: {multi}
+              entrypoint: express
+              auth: false
+          serverless-containers:secretValues:
+            multi:
+              API_TOKEN:
+                secure: v1:AAAA
+        """))
+    settings = load_api("dev", "multi", root)[0]
+    assert settings.name == "multi"

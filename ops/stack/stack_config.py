@@ -99,13 +99,27 @@ def project_values(config: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+def _as_written(value: Any) -> Any:
+    """``value`` with the offline placeholder of an encrypted value turned back into ``{secure: ...}``: a file
+    holding the placeholder in plain text was refused when it was read (load_stack_config)."""
+    if value == MOCK_SECRET_PLACEHOLDER:
+        return {"secure": MOCK_SECRET_PLACEHOLDER}
+    if isinstance(value, dict):
+        return {k: _as_written(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_written(v) for v in value]
+    return value
+
+
 def validate(config: dict[str, Any], *, stack: str, project_dir: Path = PROJECT_DIR) -> Any:
     """Check a full ``config:`` map the way the program will; returns the typed ``StackSettings``."""
     if config.get(REGION_KEY) is not None:
         check_region(config[REGION_KEY], str(path_of(stack, project_dir)))
-    # what the file says is encrypted ({secure: ...}) is what the engine will hand the program as a secret
-    refuse_plain_text_secrets(project_values(config), is_secret=lambda key: True, stack_file_config=config,
-                              stack=stack, config_file=f"stacks/Pulumi.{stack}.yaml")
+    # what the file says is encrypted ({secure: ...}, or the placeholder plain() and load_stack_config put there) is
+    # what the engine will hand the program as a secret
+    refuse_plain_text_secrets(project_values(config), is_secret=lambda key: True,
+                              stack_file_config=_as_written(config), stack=stack,
+                              config_file=f"stacks/Pulumi.{stack}.yaml")
     return load_settings(project_values(plain(config)), project_dir, stack)
 
 
