@@ -17,6 +17,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import boto3
@@ -54,6 +55,7 @@ def test_the_zip_goes_into_a_fresh_private_folder_not_a_predictable_shared_one(t
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     planted = tmp_path / "serverless-containers"          # what another local user could create before us
     planted.mkdir(mode=0o777)
+    (planted / "decoy").write_text("x")
     source = write_dockerfile_app(tmp_path, "web")
     one = write_bundle(source, builds=[ImageBuild("web", ".", "Dockerfile")])
     other = write_bundle(source, builds=[ImageBuild("web", ".", "Dockerfile")])
@@ -62,7 +64,7 @@ def test_the_zip_goes_into_a_fresh_private_folder_not_a_predictable_shared_one(t
         assert folder.parent == tmp_path and folder != planted and folder.name.startswith("serverless-containers-source-")
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700 and folder.stat().st_uid == os.getuid()
         assert stat.S_IMODE(bundle.path.stat().st_mode) == 0o600
-    assert one.path.parent != other.path.parent and list(planted.iterdir()) == []
+    assert one.path.parent != other.path.parent and [p.name for p in planted.iterdir()] == ["decoy"]
 
 
 def test_upload_checksums_are_what_s3_reports_for_one_part_and_for_parts():
@@ -259,3 +261,28 @@ def test_only_the_deployer_may_delete_a_source_version():
     assert sources["Action"] == ["s3:PutObject", "s3:DeleteObjectVersion"]
     assert sources["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": ["arn:aws:iam::1:role/deployer"]}}
     assert botocore_errors("s3", "PutBucketPolicy", {"Bucket": "b", "Policy": json.dumps(document)}) == ""
+
+
+def test_zips_earlier_versions_left_in_the_shared_folder_are_removed(tmp_path, monkeypatch):
+    from components.pipeline.source_bundle import remove_legacy_zips
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    legacy = tmp_path / "serverless-containers"
+    legacy.mkdir()
+    old = legacy / "dev-web-1671c2da-source.zip"
+    old.write_bytes(b"PK old source")
+    os.chmod(old, 0o644)
+    (legacy / "dev-web-1671c2da-source.4242.tmp").write_bytes(b"half")
+    recent = legacy / "dev-api-0a1b2c3d-source.zip"   # an older checkout's `pulumi up` may still read it
+    recent.write_bytes(b"PK in use")
+    other = legacy / "notes.txt"                       # not ours to judge: kept, and so is the folder
+    other.write_text("x")
+    day_ago = time.time() - 25 * 3600
+    for stale in (old, legacy / "dev-web-1671c2da-source.4242.tmp", other):
+        os.utime(stale, (day_ago, day_ago))
+    source = write_dockerfile_app(tmp_path, "web")
+    write_bundle(source, builds=[ImageBuild("web", ".", "Dockerfile")])
+    assert sorted(p.name for p in legacy.iterdir()) == ["dev-api-0a1b2c3d-source.zip", "notes.txt"]
+    other.unlink()
+    assert remove_legacy_zips(tmp_path, now=time.time() + 25 * 3600) == [recent]
+    assert remove_legacy_zips(tmp_path) == [] and not legacy.exists()

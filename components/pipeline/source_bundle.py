@@ -30,6 +30,7 @@ import posixpath
 import shutil
 import stat
 import tempfile
+import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -223,6 +224,36 @@ def remove_private_folders() -> None:
         shutil.rmtree(_PRIVATE_FOLDERS.pop(), ignore_errors=True)
 
 
+# Where versions before issue 23 left their zips: shared, predictable, 0644 and never deleted.
+LEGACY_FOLDER = "serverless-containers"
+# A zip untouched this long is no longer read by a `pulumi up` of an older checkout still running on this machine.
+LEGACY_AGE_SECONDS = 24 * 3600
+
+
+def remove_legacy_zips(temp_dir: Path | None = None, *, older_than: float = LEGACY_AGE_SECONDS,
+                       now: float | None = None) -> list[Path]:
+    """Delete the source zips earlier versions left in ``<tmp>/serverless-containers/`` (readable by every local
+    user): only regular files of this user named like them and untouched for ``older_than`` seconds, and the folder
+    when it is then empty and ours."""
+    folder = Path(temp_dir or tempfile.gettempdir()) / LEGACY_FOLDER
+    removed: list[Path] = []
+    if folder.is_symlink() or not folder.is_dir():
+        return removed
+    now = time.time() if now is None else now
+    for path in folder.iterdir():
+        info = path.lstat()
+        if (stat.S_ISREG(info.st_mode) and info.st_uid == os.getuid() and now - info.st_mtime >= older_than
+                and (path.name.endswith("-source.zip") or ".tmp" in path.suffixes)):
+            path.unlink()
+            removed.append(path)
+    try:
+        if folder.lstat().st_uid == os.getuid():
+            folder.rmdir()          # only when empty
+    except OSError:
+        pass
+    return removed
+
+
 def write_bundle(source_dir: Path, output: Path | None = None, builds: list[ImageBuild] = (),
                  include_sensitive: Iterable[str] = ()) -> SourceBundle:
     """Write the zip, by default as ``source.zip`` in a fresh private folder (issue 23: a shared, predictable path
@@ -230,6 +261,8 @@ def write_bundle(source_dir: Path, output: Path | None = None, builds: list[Imag
     readable by this user only."""
     data, content_hash, files = bundle_bytes(source_dir, builds, include_sensitive)
     left_out = listing(source_dir, builds, include_sensitive)[1]
+    if output is None:
+        remove_legacy_zips()
     output = Path(output) if output is not None else private_folder() / "source.zip"
     if output.exists():
         output.unlink()
