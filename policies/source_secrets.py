@@ -22,7 +22,7 @@ ALLOWLIST_MARKER = "pragma: allowlist secret"
 MAX_FILE_BYTES = 1024 * 1024          # larger files are data or bundles, not configuration
 MAX_LINE_CHARACTERS = 4096            # minified code: no credential file looks like that
 MAX_FINDINGS = 20                     # enough to act on; the rest are summed up
-SOURCE_HASH_FILE = ".serverless-containers-source-hash"
+SOURCE_HASH_FILE = ".serverless-containers-source-hash"   # the zip's first entry (components/pipeline/buildspec.py)
 
 
 def zip_findings(path: Path) -> list[tuple[str, int, tuple[str, ...]]]:
