@@ -52,7 +52,15 @@ if [ -f /var/run/docker.pid ] && ! kill -0 "$(cat /var/run/docker.pid 2>/dev/nul
 fi
 if ! pgrep -x dockerd >/dev/null 2>&1; then
   log "starting dockerd in the background (log: /tmp/dockerd.log)"
-  nohup dockerd >/tmp/dockerd.log 2>&1 &
+  # The engine outlives this script, so it must not inherit any descriptor beyond 0-2: a caller's lock
+  # (`flock some.lock scripts/test.sh`) would otherwise stay held for as long as dockerd runs.
+  (
+    for fd in /proc/self/fd/*; do
+      fd="${fd##*/}"
+      [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-" 2>/dev/null
+    done
+    exec nohup dockerd </dev/null >/tmp/dockerd.log 2>&1
+  ) &
 fi
 
 for _ in $(seq 1 60); do

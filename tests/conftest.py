@@ -24,3 +24,8 @@ def _no_source_zips_left_behind():
     from components.pipeline.source_bundle import remove_private_folders
 
     remove_private_folders()
+
+# The end of a run: one line of skip reasons, and no traceback for an interrupt inside a gc callback.
+from tests.run_output import pytest_configure, pytest_unconfigure, quiet_gc_interrupts  # noqa: E402,F401  (hooks)
+
+sys.unraisablehook = quiet_gc_interrupts(sys.unraisablehook)   # also after pytest restores the hook it replaced

@@ -34,7 +34,9 @@ def register(subparsers) -> None:
     actions = local.add_subparsers(dest="local_command", metavar="ACTION")
     helps = {
         "build": "build the API's container images (tagged <ECR repository name>:local)",
-        "up": "build, then start the API's containers in the background and wait until the entrypoint is ready",
+        "up": ("build, then start the API's containers in the background and wait until the API is ready: the "
+               "entrypoint's health check passes, or (without one) its port answers HTTP; fails, with the container's "
+               "exit code and last output, if an essential container exits first"),
         "down": "stop and remove every container `up` started for the API (images are kept)",
     }
     for action, text in helps.items():
@@ -72,7 +74,8 @@ def register(subparsers) -> None:
                                 help="image of the container that holds the shared network namespace; it needs sh "
                                      "and sleep (default: the first container's image)")
             parser.add_argument("--wait-timeout", type=float, default=180.0, metavar="SECONDS",
-                                help="how long to wait for each depends_on condition (default: 180)")
+                                help="how long to wait for each depends_on condition, and then for the API to be "
+                                     "ready (default: 180)")
         if action == "down":
             parser.add_argument("--stop-timeout", type=int, default=10, metavar="SECONDS",
                                 help="seconds between SIGTERM and SIGKILL for each container (default: 10; "

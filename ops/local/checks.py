@@ -67,7 +67,12 @@ def parse_holders(ps_output: str) -> list[PortHolder]:
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether Docker could publish ``host:port`` now. Docker's port proxy is a Go listener, and Go sets
+    SO_REUSEADDR on every listening socket, so connections of an earlier run still in TIME-WAIT (about 60 s
+    after `down`) do not block it; only a socket that listens there does. Bind the same way, or every `up`
+    right after a `down` would be refused for nothing."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:

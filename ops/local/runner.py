@@ -36,6 +36,7 @@ from components.errors import ConfigError, LoadWarning
 from components.prepare import prepare_api
 from components.settings.storage import env_name, table_physical_name
 from ops.errors import OpsError
+from ops.local import readiness
 from ops.local.flags import health_flags, runtime_flags  # noqa: F401 - health_flags stays importable here
 
 LABEL_TASK = "org.serverless-containers.local.task"
@@ -91,6 +92,7 @@ class RunStep:
     secret_names: list[str]                    # taken from the runner's environment, never argv
     waits_for: list[tuple[str, str]]           # (container, ECS condition) to satisfy before starting
     has_healthcheck: bool
+    essential: bool = True                     # as in the task definition: its exit stops the task
     environment: dict[str, str] = field(repr=False, default_factory=dict)   # via a 0600 --env-file
     passed_values: dict[str, str] = field(repr=False, default_factory=dict)  # multi-line: `-e NAME` + process env
 
@@ -303,7 +305,7 @@ def plan_task(app: App, *, options: LocalOptions, region: str, granted_tables: S
         runs.append(RunStep(container=name, name=docker_name, image=definition["image"], argv=argv,
                             environment={k: v for k, v in environment.items() if k not in passed},
                             passed_values=passed,
-                            secret_names=secret_names, waits_for=waits,
+                            secret_names=secret_names, waits_for=waits, essential=definition["essential"],
                             has_healthcheck="healthCheck" in definition))
     persistent = [task_volume(family, name) for name in efs_volumes(app)]
     return LocalTask(family=family, label=family, entrypoint=app.entrypoint, routed_port=app.routed_port,
@@ -408,8 +410,10 @@ class LocalRunner:
     """Carries out a ``LocalTask`` with a ``Docker``; reports progress through ``say``."""
 
     def __init__(self, docker: Docker | None = None, say: Callable[[str], None] = print,
-                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic):
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
+                 probe: Callable[[int], bool] = readiness.http_answers):
         self.docker = docker or Docker()
+        self.probe = probe           # does the loopback port answer HTTP? (readiness.wait_until_ready)
         self.say = say
         self.sleep = sleep
         self.clock = clock
@@ -458,11 +462,8 @@ class LocalRunner:
                 env.update(step.passed_values)
                 with env_file(step.environment) as path:
                     self.docker.run(with_env_file(step.argv, path), env=env)
-                self.say(f"started {step.container}" + (" (waiting for it to be healthy)"
-                                                        if step.container == task.entrypoint and step.has_healthcheck else ""))
-            entry = next(s for s in task.runs if s.container == task.entrypoint)
-            if entry.has_healthcheck:
-                self._wait_for(task, task.entrypoint, "HEALTHY", wait_timeout)
+                self.say(f"started {step.container}")
+            readiness.wait_until_ready(self, task, wait_timeout)
         except OpsError:
             self.down(task.label, stop_timeout=2)    # a failed start has nothing worth a graceful stop
             raise
