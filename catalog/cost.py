@@ -8,6 +8,7 @@ requested; usage-priced items are listed in ``excluded`` with their rates instea
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,6 +129,15 @@ def running_tasks(resources: list[Any], scenario: str = "idle") -> list[RunningT
             registered=bool(as_list(props.get("serviceRegistries"))),
             ephemeral_gb=max(0.0, storage - FARGATE_FREE_EPHEMERAL_GB), how=how))
     return found
+
+
+def region_note(note: str, *, spot: bool) -> str:
+    """The region's price note; its sentences about Spot prices only when some task runs on Spot."""
+    if spot:
+        return note
+    clauses = re.split(r"(?<=[.;])\s+(?=[A-Z])", note.strip())      # "N. Virginia." splits harmlessly
+    kept = " ".join(clause for clause in clauses if "Spot" not in clause)
+    return re.sub(r";$", ".", kept)
 
 
 def estimate(resources: Iterable[Any], region: str = DEFAULT_REGION, prices: Mapping[str, Any] | None = None,
@@ -288,7 +298,8 @@ def estimate(resources: Iterable[Any], region: str = DEFAULT_REGION, prices: Map
             len(repositories) * size, "GB-month", table["ecrStorageGbMonth"])
 
     return CostReport(region=region, priced_as=priced_as, items=items, excluded=list(prices["excluded"]),
-                      notes=notes + [table.get("note", "")],
+                      notes=notes + [region_note(table.get("note", ""), spot=any(s.spot_fraction > 0
+                                                                                  for s in services))],
                       source=f"catalog/pricing.json, checked {prices.get('checkedOn', prices['recordedOn'])} against "
                              f"the AWS pricing pages: {check_summary(prices, priced_as)}",
                       scenario=scenario)

@@ -51,13 +51,14 @@ class Plan:
     apis: list[summary.ApiSummary] = field(default_factory=list)
     project_dir: Path | None = None
     domains: dict[str, dict] = field(default_factory=dict)   # API -> its `domain` output (ops/plan/domains.py)
+    region_assumed: bool = False                  # the stack sets no aws:region: the plan used the default
 
     @property
     def mandatory(self) -> list[rules.Finding]:
         return [f for f in self.findings if f.level == settings.MANDATORY]
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        return whole_numbers({
             "stack": self.stack,
             "offline": True,
             "note": "offline plan under Pulumi's mock runtime: no cloud was contacted; ids and ARNs are made up",
@@ -76,7 +77,20 @@ class Plan:
             "costFullScale": self.cost_full.as_json() if self.cost_full else None,
             "pictures": [str(p) for p in self.pictures],
             "domains": self.domains,
-        }
+            "regionAssumed": self.region_assumed,
+        })
+
+
+def whole_numbers(value: Any) -> Any:
+    """``value`` with every whole float as an int. Resource properties come back from the mock runtime as protobuf
+    numbers, all floats: a port would read 8080.0 in the JSON, which no reader of a port expects."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: whole_numbers(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [whole_numbers(item) for item in value]
+    return value
 
 
 def _program():
@@ -94,6 +108,7 @@ def make_plan(stack: str, *, project_dir: Path = PROJECT_DIR, policy_config: Pat
         policy_config = settings.config_file(stack, project_dir / "policies" / "config")
     policies, policy_file = settings.for_stack(stack, policy_config)
     config, encrypted = stack_config.load_stack_config(stack, project_dir)
+    region_assumed = not config.get("aws:region")
     region = str(config.get("aws:region") or cost.DEFAULT_REGION)
     try:
         result = mockrun.run(_program(), stack=stack, config=config, secret_keys=encrypted)
@@ -107,8 +122,10 @@ def make_plan(stack: str, *, project_dir: Path = PROJECT_DIR, policy_config: Pat
     report = cost.estimate(resources, region)
     planned = [PlannedResource(r.type, r.name, r.parent_type, r.parent_name, r.urn, r.parent_urn)
                for r in result.resources]
-    plan = Plan(stack=stack, region=region, config_file=path_of(stack, project_dir),
-                policy_file=policy_file, encrypted_keys=encrypted, resources=planned, warnings=result.warnings,
+    warnings = ([region_warning(stack, path_of(stack, project_dir), region)] if region_assumed else []) + \
+        list(result.warnings)
+    plan = Plan(stack=stack, region=region, config_file=path_of(stack, project_dir), region_assumed=region_assumed,
+                policy_file=policy_file, encrypted_keys=encrypted, resources=planned, warnings=warnings,
                 policies=policies, findings=findings, cost=report, project_dir=project_dir,
                 domains=domains_of(result.outputs),
                 cost_awake=cost.estimate(resources, region, scenario="awake"),
@@ -144,11 +161,19 @@ def banner(plan: Plan) -> list[str]:
             rule]
 
 
-def stack_line(plan: Plan) -> list[str]:
+def stack_line(plan: Plan, verbose: bool = False) -> list[str]:
     cloud = sum(1 for r in plan.resources if not _is_component(r))
     components = sum(1 for r in plan.resources if _is_component(r))
-    return [f"Stack '{plan.stack}' in {plan.region}: {cloud} cloud resources in {components} components "
-            f"(--verbose lists them)."]
+    where = f"{plan.region}, assumed: the stack sets no aws:region" if plan.region_assumed else plan.region
+    return [f"Stack '{plan.stack}' in {where}: {cloud} cloud resources in {components} components "
+            f"({'listed under Resources below' if verbose else '--verbose lists them'})."]
+
+
+def region_warning(stack: str, config_file: Path, region: str) -> str:
+    return (f"{config_file.name} sets no aws:region, so this plan assumed {region}. A deploy takes the region from "
+            f"your AWS environment instead (AWS_REGION, AWS_DEFAULT_REGION or the profile's region) and stops without "
+            f"one: set it in the stack file (e.g. `pulumi config set aws:region {region} --stack {stack}`) so the "
+            f"plan and the deploy agree.")
 
 
 def resource_tree(plan: Plan) -> list[str]:
@@ -278,7 +303,7 @@ SECTIONS: list[Section] = [api_lines, dns_lines, warning_lines, policy_lines, co
 
 
 def report_lines(plan: Plan, verbose: bool = False) -> list[str]:
-    lines = banner(plan) + stack_line(plan)
+    lines = banner(plan) + stack_line(plan, verbose)
     if plan.encrypted_keys:
         lines.append(f"Encrypted config values ({', '.join(plan.encrypted_keys)}) cannot be read without the Pulumi "
                      f"CLI; the plan used a placeholder.")
