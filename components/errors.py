@@ -74,3 +74,23 @@ def group_warnings(warnings) -> list[str]:
             where.append(f"key '{key}'")
         lines.append(f"{', '.join(where)}: {message}")
     return lines
+
+
+API_PLACEHOLDER = "apis.<api>."
+"""How the compose loader, which does not know the API's name, writes a stack key in a hint (``apis.<api>.port``);
+whoever loads the app for a named API puts the name in with ``naming_api``."""
+
+
+def naming_api(found, api: str, stack: str | None = None):
+    """``found`` (a ``ConfigError`` or ``LoadWarning``) with ``apis.<api>.`` and ``--api <api>`` (and, given the
+    stack, ``--stack <stack>``) in its texts naming them."""
+    def named(text):
+        if not isinstance(text, str):
+            return text
+        text = text.replace(API_PLACEHOLDER, f"apis.{api}.").replace("--api <api>", f"--api {api}")
+        return text.replace("--stack <stack>", f"--stack {stack}") if stack else text
+
+    if isinstance(found, ConfigError):
+        return ConfigError(named(found.problem), file=found.file, service=found.service, key=named(found.key),
+                           fix=named(found.fix))
+    return LoadWarning(named(found.message), file=found.file, service=found.service, key=named(found.key))

@@ -181,7 +181,7 @@ def test_a_wrong_answer_is_asked_again(project, monkeypatch, capsys):
     code, out, err = _add(monkeypatch, capsys, project, "storage", "--stack", "dev",
                           script="Bad_Name\nposts\nlikes\npk\n7\n1\nn\ny\n")
     assert code == 0, err
-    assert out.count("names are 1 to 40 lowercase letters") == 1 and "'posts' is taken" in out
+    assert out.count("names are 1 to 38 lowercase letters") == 1 and "'posts' is taken" in out
     assert "choose a number from 1 to 3" in out
     assert _config(project)["serverless-containers:storage"]["likes"] == {
         "partitionKey": {"name": "pk", "type": "S"}, "pointInTimeRecovery": True}

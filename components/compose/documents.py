@@ -166,13 +166,37 @@ ComposeYamlLoader.add_constructor("!reset", _construct_reset)
 ComposeYamlLoader.add_constructor("!override", _construct_override)
 
 
-def _yaml_problem(error: yaml.YAMLError) -> str:
+def _yaml_problem(error: yaml.YAMLError, source: str) -> tuple[str, str]:
+    """What is wrong and where, and the fix. A quote left open is found only where the scanner gives up (often
+    the end of the file), so that one is placed where the quote opens."""
     mark = getattr(error, "problem_mark", None)
     problem = getattr(error, "problem", None) or str(error)
     context = getattr(error, "context", None)
+    opened = getattr(error, "context_mark", None)
+    if context and "quoted scalar" in context and opened is not None:
+        found = f" at line {mark.line + 1}" if mark is not None else ""
+        return (f"is not valid YAML (line {opened.line + 1}, column {opened.column + 1}): a quoted value opens "
+                f"there and is never closed ({problem}{found})",
+                f"close the quote on line {opened.line + 1} (or escape the quote inside the value).")
     where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
     text = f"{context}: {problem}" if context else str(problem)
-    return f"is not valid YAML{where}: {text}"
+    # A quote left open mid-file swallows the lines after it, up to the next quote: the error shows up later.
+    suspect = _open_quote_line(source, mark.line) if mark is not None else None
+    if suspect is not None:
+        return (f"is not valid YAML{where}: {text}; line {suspect} opens a quote it does not close",
+                f"close the quote on line {suspect}, or fix the YAML syntax at line {mark.line + 1}.")
+    return f"is not valid YAML{where}: {text}", "fix the YAML syntax at that line."
+
+
+def _open_quote_line(source: str, last: int) -> int | None:
+    """The first line up to index ``last`` with an odd number of double quotes (after removing escaped ones)."""
+    for number, line in enumerate(source.splitlines()[:last + 1], start=1):
+        code = line.split(" #", 1)[0].replace('\\"', "")
+        if code.lstrip().startswith("#") or "'" in code:
+            continue
+        if code.count('"') % 2:
+            return number
+    return None
 
 
 def _probe(path: Path, test) -> bool:
@@ -273,7 +297,8 @@ def parse_documents(text: str, file: str) -> list[Any]:
     try:
         documents = list(yaml.load_all(text, Loader=ComposeYamlLoader))
     except yaml.YAMLError as error:
-        raise ConfigError(_yaml_problem(error), file=file, fix="fix the YAML syntax at that line.") from None
+        message, fix = _yaml_problem(error, text)
+        raise ConfigError(message, file=file, fix=fix) from None
     except (ValueError, TypeError, OverflowError) as error:   # e.g. a float too large for a float
         raise ConfigError(f"is not valid YAML: {error}.", file=file) from None
     documents = [document for document in documents if document is not None]

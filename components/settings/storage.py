@@ -131,5 +131,8 @@ def _key_attribute(check: Checker, path: str, value: Any) -> KeyAttribute:
     name = check.string(f"{path}.name", spec["name"], what="an attribute name")
     if len(name) > 255:
         raise check.error(f"{path}.name", "the attribute name is longer than 255 characters.", "shorten it.")
-    key_type = check.choice(f"{path}.type", spec.get("type", "S"), KEY_TYPES)
+    written = spec.get("type", "S")
+    # The Pulumi CLI reads stack files as YAML 1.1 (gopkg.in/yaml.v2), where an unquoted N is the boolean false, and
+    # hands the program that false: it can only be the N written there (no other key type reads as a boolean).
+    key_type = check.choice(f"{path}.type", "N" if written is False else written, KEY_TYPES)
     return KeyAttribute(name=name, type=key_type)

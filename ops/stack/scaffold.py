@@ -19,7 +19,6 @@ from ops.stack import stack_config
 
 APIS_KEY = f"{stack_config.NAMESPACE}apis"
 STORAGE_KEY = f"{stack_config.NAMESPACE}storage"
-NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 OPERATIONS = ("create", "read", "update", "delete")
 BUILD_MODES = ("managed", "github", "manual")
 KEY_TYPES = ("S", "N", "B")
@@ -56,8 +55,13 @@ def templates_for(api_type: str) -> list[Template]:
 
 
 def check_name(name: str, what: str) -> str | None:
-    if not NAME_PATTERN.match(name or ""):
-        return (f"{what} names are 1 to 40 lowercase letters, digits and hyphens, starting with a letter "
+    """The program's own limits: stacks as ``STACK_PATTERN``; APIs and tables ``MAX_NAME_LENGTH`` (their derived
+    AWS names must fit), so `add` never accepts a name that every plan of the stack would then refuse."""
+    from components.config import MAX_NAME_LENGTH, NAME_PATTERN as API_NAME, STACK_PATTERN
+
+    pattern, longest = (STACK_PATTERN, 40) if what == "stack" else (API_NAME, MAX_NAME_LENGTH)
+    if not pattern.match(name or "") or len(name) > longest:
+        return (f"{what} names are 1 to {longest} lowercase letters, digits and hyphens, starting with a letter "
                 f"(got {name!r})")
     return None
 

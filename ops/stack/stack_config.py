@@ -82,10 +82,19 @@ def plain(value: Any) -> Any:
     if isinstance(value, dict):
         if set(value) == {"secure"}:
             return MOCK_SECRET_PLACEHOLDER
-        return {str(k): plain(v) for k, v in value.items()}
+        return {str(k): _plain_child(v, value) for k, v in value.items()}
     if isinstance(value, list):
-        return [plain(v) for v in value]
+        return [_plain_child(v, value) for v in value]
     return value
+
+
+def _plain_child(child: Any, parent: Any) -> Any:
+    """ruamel reads YAML 1.2, where an unquoted `yes` is text; the Pulumi CLI reads YAML 1.1 and hands the program
+    a boolean. Only ruamel's own containers tell a quoted scalar (a str subclass, text for both) from a plain one."""
+    from ruamel.yaml.comments import CommentedBase
+
+    child = plain(child)
+    return stack_file.go_yaml_scalar(child) if isinstance(parent, CommentedBase) else child
 
 
 def project_values(config: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ Pulumi CLI refuses it too).
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,27 @@ def _loader():
                 seen[key] = line
             return super().construct_mapping(node, deep=deep)
 
+    # The Pulumi CLI reads stack files with Go's gopkg.in/yaml.v2 (YAML 1.1), which also takes a plain y/Y/n/N as a
+    # boolean, and hands the program that boolean (docs/design.md, "Stack config contract"). PyYAML's 1.1 list
+    # lacks those four: without them the plan would refuse `auth: y` that a deploy accepts.
+    UniqueKeyLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:y|Y|n|N)$"), list("yYnN"))
+    UniqueKeyLoader.add_constructor("tag:yaml.org,2002:bool", _construct_go_yaml_bool)
     return UniqueKeyLoader
+
+
+# gopkg.in/yaml.v2's booleans (resolve.go), spelled exactly as it takes them.
+GO_YAML_BOOLEANS = {**dict.fromkeys(("y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"), True),
+                    **dict.fromkeys(("n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"), False)}
+
+
+def _construct_go_yaml_bool(loader, node) -> bool:
+    text = loader.construct_scalar(node)
+    return GO_YAML_BOOLEANS.get(text, text.lower() in ("yes", "true", "on", "y"))   # an explicit !!bool tag
+
+
+def go_yaml_scalar(value):
+    """A plain (unquoted) scalar ``value`` from a YAML 1.2 reader (ruamel), as the Pulumi CLI reads it."""
+    return GO_YAML_BOOLEANS.get(value, value) if type(value) is str else value
 
 
 class _DuplicateKey(Exception):
