@@ -14,7 +14,7 @@ from pathlib import Path
 from components.compose import load_app
 from components.compose.model import App
 from components.compose.volumes import database_volumes
-from components.errors import ConfigError
+from components.errors import ConfigError, naming_api
 from components.one_writer import shorten_database_stops
 from components.pipeline.buildspec import image_builds
 from components.settings.apis import ApiSettings
@@ -50,8 +50,19 @@ def prepare_api(settings: StackSettings, api: ApiSettings, region: str | None = 
     """One API of ``prepare``, with every check a deploy makes.
 
     secrets_from_files: read every compose secret from its `.secret-` file, as `docker compose` does, even where
-    the stack provides the value for the cloud (`ops local`, which cannot decrypt stack secrets)."""
+    the stack provides the value for the cloud (`ops local`, which cannot decrypt stack secrets).
+
+    The compose loader does not know the API's name and writes `apis.<api>.` in its hints; here it is known."""
+    try:
+        return _prepare_api(settings, api, region, secrets_from_files)
+    except ConfigError as error:
+        raise naming_api(error, api.name, settings.stack) from None
+
+
+def _prepare_api(settings: StackSettings, api: ApiSettings, region: str | None, secrets_from_files: bool
+                 ) -> PreparedApi:
     app = _load_app(settings, api, secrets_from_files)
+    app.warnings = [naming_api(warning, api.name, settings.stack) for warning in app.warnings]
     # names that only the app decides (ECR repositories, log groups, secrets) must fit AWS's limits too
     check_name_lengths(settings.config_file, settings.stack, [api.name], list(settings.storage),
                        containers=tuple(c.name for c in app.containers), secrets=tuple(app.secrets))

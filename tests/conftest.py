@@ -25,6 +25,7 @@ def _no_source_zips_left_behind():
 
     remove_private_folders()
 
+
 # The end of a run: one line of skip reasons, and no traceback for an interrupt inside a gc callback.
 from tests.run_output import pytest_configure, pytest_unconfigure, quiet_gc_interrupts  # noqa: E402,F401  (hooks)
 

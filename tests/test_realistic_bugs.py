@@ -44,7 +44,7 @@ def test_an_access_point_takes_the_owner_gid_from_the_gid_not_the_uid(tmp_path):
 # ---------------------------------------------------------------- count_plan caps compose's replicas at scaling.max
 
 def test_count_plan_keeps_compose_replicas_within_scaling(tmp_path):
-    from components.scaling_config import ScalingSettings, count_plan
+    from components.settings.scaling import ScalingSettings, count_plan
 
     assert count_plan(None, ScalingSettings(min=1, max=3), None, None, compose_replicas=10).replicas == 3
     assert count_plan(None, ScalingSettings(min=2, max=3), None, None, compose_replicas=1).replicas == 2

@@ -45,7 +45,7 @@ def test_no_readme_tells_to_run_plain_python_m_ops():
 # ---------------------------------------------------------------- `add` states the program's limits
 
 def test_add_states_and_applies_the_name_limits_the_program_applies():
-    from components.config import MAX_NAME_LENGTH
+    from components.settings.checks import MAX_NAME_LENGTH
 
     longest = "a" * MAX_NAME_LENGTH
     assert scaffold.check_name(longest, "API") is None
@@ -186,3 +186,18 @@ def test_an_unquoted_key_type_n_reaches_the_program_as_false_and_is_taken_as_n(t
     document = stack_config.load_document("dev", tmp_path)
     table = stack_config.validate(document["config"], stack="dev", project_dir=tmp_path).storage["posts"]
     assert (table.partition_key.type, table.sort_key.type) == ("N", "N")
+
+
+def test_the_deploy_preparation_names_the_api_in_errors_too(tmp_path):
+    """The entrypoint publishes no port while another does: the fix names `apis.shop.port`."""
+    from components.prepare import prepare
+    from components.settings import load_settings
+
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "compose.yaml").write_text("services:\n  web:\n    image: nginx\n  side:\n    image: nginx\n"
+                                      "    ports: ['8080:80']\n")
+    settings = load_settings({"apis": {"shop": {"source": str(app), "entrypoint": "web"}}}, tmp_path, "dev")
+    with pytest.raises(ConfigError) as failure:
+        prepare(settings)
+    assert "set apis.shop.port in the stack config" in str(failure.value) and "<api>" not in str(failure.value)

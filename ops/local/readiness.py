@@ -15,12 +15,13 @@ Containers others wait for to exit (``SUCCESS``/``COMPLETE``) are not essential 
 from __future__ import annotations
 
 import http.client
-from typing import TYPE_CHECKING
+from typing import Any
 
 from ops.errors import OpsError
 
-if TYPE_CHECKING:                     # runner.py imports this module
-    from ops.local.runner import LocalRunner, LocalTask
+# `runner` below is an ops.local.runner.LocalRunner and `task` its LocalTask; runner.py imports this module, so
+# naming those types here would make an import circle.
+LocalRunner = LocalTask = Any
 
 POLL_SECONDS = 0.5
 PROBE_TIMEOUT = 5.0                   # one request; a server that takes longer still counts on the next try

@@ -57,7 +57,8 @@ def templates_for(api_type: str) -> list[Template]:
 def check_name(name: str, what: str) -> str | None:
     """The program's own limits: stacks as ``STACK_PATTERN``; APIs and tables ``MAX_NAME_LENGTH`` (their derived
     AWS names must fit), so `add` never accepts a name that every plan of the stack would then refuse."""
-    from components.config import MAX_NAME_LENGTH, NAME_PATTERN as API_NAME, STACK_PATTERN
+    from components.settings.checks import MAX_NAME_LENGTH, NAME_PATTERN as API_NAME
+    from components.settings.stack import STACK_PATTERN
 
     pattern, longest = (STACK_PATTERN, 40) if what == "stack" else (API_NAME, MAX_NAME_LENGTH)
     if not pattern.match(name or "") or len(name) > longest:
