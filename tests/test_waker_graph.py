@@ -193,3 +193,11 @@ def test_the_plan_picture_draws_the_waker_between_the_api_and_the_task(sleeper, 
     picture = _picture(sleeper)
     assert "waker (Lambda)" in picture and "503 while asleep" in picture and "starts" in picture
     assert "waker" not in _picture(run(source, replicas=1))
+
+
+def test_the_design_doc_prints_the_same_parts_and_sum():
+    design = (Path(__file__).resolve().parent.parent / "docs" / "design.md").read_text()
+    fastest, typical = wake_time.wake_seconds()
+    assert f"| **sum** | **{fastest}** | **{typical}** | target: at most 90 s |" in design
+    for part in wake_time.parts():
+        assert f"| {part.name} | {part.fastest:g} | {part.typical:g} |" in design, part.name
