@@ -33,7 +33,8 @@ ECS_STOP_TIMEOUT = 30         # seconds from SIGTERM to SIGKILL when a container
 # a new task can be placed and pull its images.
 DATABASE_STOP_TIMEOUT = 10
 # Fargate placing a task (network interface), pulling its images (no cache) and starting it, until the
-# service registers it: the same figures as a sleeping API's wake (components/scaling.wake_seconds).
+# service registers it. Kept wider than components/wake_time.py's sum of the same steps for the small posts
+# image: a database image is larger, and a database replays its log before it answers.
 TASK_START_SECONDS = (45, 120)
 
 
