@@ -65,7 +65,7 @@ def test_compose_api_with_sign_in_and_partial_table_access_keeps_pool_and_table(
     assert "512 CPU units and 1024 MiB" in out
     # the dev stack's policy file makes Fargate Spot mandatory: the import follows it, and says so
     assert config["serverless-containers:fargateSpot"] is True
-    assert "policies/config/dev.json requires Fargate Spot for stack dev" in out
+    assert "policies/config/dev.json makes policies mandatory for stack dev, so the stack sets: fargateSpot: true" in out
     assert f"wrote {here / 'stacks' / 'Pulumi.dev.yaml'}" in out
     assert out.rstrip().endswith("-m ops plan --stack dev")
     text = (here / "stacks" / "Pulumi.dev.yaml").read_text()
@@ -287,3 +287,18 @@ def test_an_existing_stack_file_is_overwritten_only_when_asked(tmp_path, here, c
     code, _, err = run_import(here, project, capsys, "--yes")
     assert code == 0, err
     assert written(here)["serverless-containers:storage"] == {"posts": {"existingTable": TABLE_ARN}}
+
+
+def test_the_prod_stacks_mandatory_policies_are_followed_where_no_decision_is_needed(tmp_path, here, capsys):
+    folder = AmplifyFolder(tmp_path / "amp", envs=("prod",)).add_auth()
+    folder.add_api("postsapi", exposed={"name": "express", "port": 8080})
+    folder.add_api("byo", kind="dockerfile", mechanism="SELF_MANAGED")
+    code, out, err = run_import(here, folder.save(), capsys, env="prod")
+    assert code == 0, err
+    config = written(here, "prod")
+    assert config["serverless-containers:forceDestroy"] is False
+    assert config["serverless-containers:secretRecoveryWindowDays"] == 7
+    assert config["serverless-containers:apis"]["postsapi"]["approval"] is True
+    assert "approval" not in config["serverless-containers:apis"]["byo"]        # no pipeline to approve
+    assert "serverless-containers:fargateSpot" not in config and "serverless-containers:corsOrigins" not in config
+    assert "requires named CORS origins for stack prod (Amplify allowed any)" in out

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Callable
 
 from components.errors import ConfigError
+from ops.amplify_import import guardrails
 from ops.amplify_import.apis import ImportedApi, container_apis, import_api
 from ops.amplify_import.project import AmplifyProject
 from ops.amplify_import.report import ImportReport
@@ -36,18 +37,6 @@ class ImportedStack:
     needs_github_token: bool = False
 
 
-def spot_required(stack: str, project_dir: Path) -> str | None:
-    """The policy file that makes Fargate Spot mandatory for ``stack`` (the plan's own choice of file), or None."""
-    from policies import settings as policy_settings
-
-    local = policy_settings.config_file(stack, project_dir / "policies" / "config")
-    policies, chosen = policy_settings.for_stack(stack, local if local.is_file() else None)
-    spot = policies.get("fargate-spot")
-    if spot and spot.level == "mandatory" and spot.settings.get("fargateSpot") == "required":
-        return str(chosen)
-    return None
-
-
 def build(project: AmplifyProject, stack: str, stack_dir: Path, *, new_resources: bool, lookup: Lookup,
           ask_pool: AskPool, pool: tuple[str, str] | None = None) -> ImportedStack:
     report = ImportReport()
@@ -63,12 +52,6 @@ def build(project: AmplifyProject, stack: str, stack_dir: Path, *, new_resources
         report.warnings.append("Amplify ran every task at 512 CPU units and 1024 MiB whatever the compose file said; this "
                                "stack sizes each task from its compose deploy.resources (the plan shows the sizes).")
     config: dict = {"aws:region": env.region}
-    policy = spot_required(stack, stack_dir)
-    if policy:
-        config[f"{NAMESPACE}fargateSpot"] = True
-        report.warnings.append(f"Amplify ran tasks on on-demand Fargate; {policy} requires Fargate Spot for stack {stack}, "
-                               "so the stack sets fargateSpot: true (AWS may stop a task with two minutes' notice; "
-                               "ECS starts another). Set it to false and relax that policy to keep on-demand.")
     restricted = [api for api in apis if api.entry["auth"]]
     if restricted and not new_resources:
         pool_id, client_id = pool or _user_pool(project, restricted, ask_pool)
@@ -84,6 +67,7 @@ def build(project: AmplifyProject, stack: str, stack_dir: Path, *, new_resources
     if tables:
         config[f"{NAMESPACE}storage"] = {t.key: t.entry for t in tables.values()}
     config[f"{NAMESPACE}apis"] = {api.name: api.entry for api in apis}
+    guardrails.follow(stack, stack_dir, config, config[f"{NAMESPACE}apis"], report, NAMESPACE)
     arns = {api.name: api.secret_arns for api in apis if api.secret_arns}
     if arns:
         config[f"{NAMESPACE}secretArns"] = arns
