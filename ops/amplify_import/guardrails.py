@@ -2,8 +2,8 @@
 
 Amplify ran on-demand Fargate, kept nothing after a delete and had no approval step; this project's sample stacks
 make some of that mandatory (dev: Fargate Spot; prod: no force destroy, a secret recovery window, a manual approval,
-named CORS origins). A setting that needs no decision is set, and said (with what it changes); one that needs a decision (which
-origins) is named for the user to set. The offline plan judges the result with the same policy file.
+named CORS origins). A setting that needs no decision is set, and said (with what it changes); one that needs a
+decision (which origins) is named for the user to set. The offline plan judges the result with the same policy file.
 """
 from __future__ import annotations
 
