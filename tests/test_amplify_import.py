@@ -67,7 +67,7 @@ def test_compose_api_with_sign_in_and_partial_table_access_keeps_pool_and_table(
     assert config["serverless-containers:fargateSpot"] is True
     assert "policies/config/dev.json makes policies mandatory for stack dev, so the stack sets: fargateSpot: true" in out
     assert f"wrote {here / 'stacks' / 'Pulumi.dev.yaml'}" in out
-    assert out.rstrip().endswith("-m ops plan --stack dev")
+    assert out.rstrip().endswith(f"-m ops plan --stack dev --project-dir {here}")
     text = (here / "stacks" / "Pulumi.dev.yaml").read_text()
     assert "token-value-in-the-file" not in text and "token-value-in-the-file" not in out
 

@@ -18,7 +18,15 @@ def mandatory(stack: str, project_dir: Path) -> tuple[dict, str | None]:
 
     local = policy_settings.config_file(stack, project_dir / "policies" / "config")
     policies, chosen = policy_settings.for_stack(stack, local if local.is_file() else None)
-    return {name: p for name, p in policies.items() if p.level == "mandatory"}, str(chosen) if chosen else None
+    shown = None
+    if chosen:
+        for base in (project_dir, Path(policy_settings.__file__).resolve().parents[1]):
+            try:
+                shown = str(Path(chosen).resolve().relative_to(base.resolve()))
+                break
+            except ValueError:
+                shown = str(chosen)
+    return {name: p for name, p in policies.items() if p.level == "mandatory"}, shown
 
 
 def follow(stack: str, project_dir: Path, config: dict, apis: dict[str, dict], report: ImportReport,

@@ -82,5 +82,6 @@ def import_amplify(args: argparse.Namespace) -> int:
     say(f"wrote {target}")
     if imported.needs_github_token:
         say(f"then: pulumi config set --secret githubToken <token> --stack {stack} (or set github.connectionArn)")
-    say(f"next: python -m ops plan --stack {stack}")
+    elsewhere = "" if project_dir == PROJECT_DIR.resolve() else f" --project-dir {project_dir}"
+    say(f"next: python -m ops plan --stack {stack}{elsewhere}")
     return 0
