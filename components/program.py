@@ -345,9 +345,12 @@ def create_api(settings: StackSettings, shared: SharedResources, item: PreparedA
         tags=tags))
     scaling_output = describe_scaling(count)
     if count.managed:
-        ApiScaling(f"{name}-scaling", ApiScalingArgs(
+        scaling = ApiScaling(f"{name}-scaling", ApiScalingArgs(
             stack=stack, api=name, plan=count, cluster_name=cluster.cluster_name, service_name=service.service_name,
             http_api_id=http_api.api_id, after=[pipeline.run] if pipeline.run is not None else [], tags=tags))
+        if pipeline.deploy_check is not None:
+            # the pipeline's deploy check may hold exactly this target (its ARN exists once the target does)
+            pipeline.deploy_check.allow_scalable_target(scaling.target_arn)
     if count.sleep:
         # After the first deploy's run, like the scalable target: a 503 before the first image exists wakes nothing.
         waker = ApiWaker(f"{name}-waker", ApiWakerArgs(

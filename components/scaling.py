@@ -144,6 +144,7 @@ class ApiScaling(pulumi.ComponentResource):
     """The scalable target of one API's ECS service and whatever moves its count."""
 
     target_resource_id: pulumi.Output[str]
+    target_arn: pulumi.Output[str]
 
     def __init__(self, name: str, args: ApiScalingArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("serverless-containers:scaling:ApiScaling", name, None, opts)
@@ -191,6 +192,7 @@ class ApiScaling(pulumi.ComponentResource):
                     opts=child)
 
         self.target_resource_id = target.resource_id
+        self.target_arn = target.arn
         self.register_outputs({"targetResourceId": target.resource_id})
 
     def _requests_per_task(self, name: str, args: ApiScalingArgs, on_target: dict, child: pulumi.ResourceOptions):

@@ -177,3 +177,38 @@ def approval_stage(api: str, stack: str) -> dict:
     return {"name": "Approve", "actions": [{
         "name": "Approve", "category": "Approval", "owner": "AWS", "provider": "Manual", "version": "1",
         "configuration": {"CustomData": f"Deploy the new images of {api} to stack {stack}?"}}]}
+
+
+def deploy_check_role_policy(*, log_group_arn: str, bucket_arn: str, pipeline: str, cluster_arn: str,
+                             service_arn: str, app_log_groups_arn: str) -> dict:
+    """The deploy check (components/pipeline/deploy_check.py), a CodeBuild project of its own role: write its log, read
+    its input artifact, read and set this one service's count, read its tasks and their logs, read scaling state.
+    Changing the scalable target is in ``deploy_check_target_policy`` (its ARN exists only once the target does).
+    ``app_log_groups_arn``: a pattern for the API's container log groups, for the stopped tasks' last log lines."""
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": [log_group_arn, f"{log_group_arn}:*"]},
+        {"Sid": "InputArtifact", "Effect": "Allow", "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+         "Resource": [f"{bucket_arn}/{artifact_prefix(pipeline)}/*"]},
+        {"Sid": "ThisServiceCount", "Effect": "Allow", "Action": ["ecs:DescribeServices", "ecs:UpdateService"],
+         "Resource": [service_arn]},
+        # ListTasks and DescribeTasks are scoped by their cluster (ECS's ecs:cluster condition key).
+        {"Sid": "ThisClusterTasks", "Effect": "Allow", "Action": ["ecs:ListTasks", "ecs:DescribeTasks"],
+         "Resource": ["*"], "Condition": {"ArnEquals": {"ecs:cluster": cluster_arn}}},
+        # DescribeTaskDefinition (does a container have a health check, where does it log) and the Application Auto
+        # Scaling reads take no resource-level permission.
+        {"Sid": "Reads", "Effect": "Allow",
+         "Action": ["ecs:DescribeTaskDefinition", "application-autoscaling:DescribeScalableTargets",
+                    "application-autoscaling:DescribeScheduledActions"], "Resource": ["*"]},
+        {"Sid": "ContainerLogs", "Effect": "Allow", "Action": ["logs:GetLogEvents"], "Resource": [app_log_groups_arn]},
+    ]}
+
+
+def deploy_check_target_policy(target_arn: str) -> dict:
+    """The deploy check may raise and restore this one scalable target's minimum and set and drop its deadline action
+    (scalable-target ARNs end in an id AWS assigns, so this comes from the target resource)."""
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "HoldThisTarget", "Effect": "Allow",
+         "Action": ["application-autoscaling:RegisterScalableTarget", "application-autoscaling:PutScheduledAction",
+                    "application-autoscaling:DeleteScheduledAction"], "Resource": [target_arn]},
+    ]}

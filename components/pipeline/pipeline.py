@@ -13,7 +13,8 @@ Source -> Build -> Deploy -> Promote:
   buildspec from components/pipeline/buildspec.py (signed in to Docker Hub with ``dockerHubCredentials`` when set),
   logs in CloudWatch with the stack's retention.
 * **Deploy**. ECS's standard deploy action with ``imagedefinitions.json`` (hash-tagged images). It waits for
-  the ECS rollout and fails when the rollout fails or exceeds ``DeploymentTimeout``.
+  the ECS rollout and fails when the rollout fails or exceeds ``DeploymentTimeout``. For an API that may sleep,
+  the deploy check wakes it before and verifies its tasks after (components/pipeline/deploy_check.py).
 * **Promote**. A small CodeBuild project (no Docker, the build's role) moves the ``deployed`` tag to the build
   just deployed. Only a successful Deploy gets here (docs/design.md, "Who moves which tag").
 
@@ -39,8 +40,9 @@ import pulumi_aws as aws
 from components.pipeline.access import (  # noqa: F401 - re-exported: the role documents live in access.py
     ARTIFACT_PREFIX_LENGTH, ECR_PUSH_ACTIONS, approval_stage, artifact_prefix, assume_role_policy, bucket_policy,
     build_role_policy, codebuild_project_arn, event_rule_arn_pattern, pipeline_role_policy, repository_policy)
-from components.pipeline.buildspec import (IMAGE_DEFINITIONS_FILE, buildspec_yaml, image_builds,
-                                           promote_buildspec_yaml, repository_env_var)
+from components.pipeline.buildspec import buildspec_yaml, image_builds, promote_buildspec_yaml, repository_env_var
+from components.pipeline.deploy_check_project import DeployCheck, DeployCheckArgs
+from components.pipeline.stages import ECS_DEPLOY_TIMEOUT_MINUTES, pipeline_stages  # noqa: F401 - re-exported
 from components.settings.apis import GithubSource
 from components.compose.model import App
 from components.providers.pipeline_run import DEFAULT_TIMEOUT_SECONDS, PipelineRun, pipeline_console_url
@@ -56,7 +58,6 @@ BUILD_IMAGES = {
     "ARM64": ("ARM_CONTAINER", "aws/codebuild/amazonlinux-aarch64-standard:3.0"),
 }
 BUILD_COMPUTE_TYPE = "BUILD_GENERAL1_SMALL"
-ECS_DEPLOY_TIMEOUT_MINUTES = 30
 PROMOTE_SUFFIX = "-promote"
 
 
@@ -153,34 +154,6 @@ def promote_project_name(stack: str, api: str) -> str:
     return f"{pipeline_name(stack, api)}{PROMOTE_SUFFIX}"
 
 
-def pipeline_stages(source: dict, *, project_name: Any, cluster_name: Any, service_name: Any,
-                    promote_project_name: Any = None, approval: dict | None = None,
-                    deploy_timeout_minutes: int = ECS_DEPLOY_TIMEOUT_MINUTES) -> list[dict]:
-    """Source -> Build -> (``approval``: a manual approval stage) -> Deploy -> Promote. Promote runs only when
-    Deploy succeeded (a failed stage ends the run): it moves the ``deployed`` tag to the build ECS just rolled
-    out (docs/design.md, "Who moves which tag")."""
-    stages = [
-        {"name": "Source", "actions": [source]},
-        {"name": "Build", "actions": [{
-            "name": "BuildImages", "category": "Build", "owner": "AWS", "provider": "CodeBuild", "version": "1",
-            "input_artifacts": ["source"], "output_artifacts": ["imagedefinitions"],
-            "configuration": {"ProjectName": project_name}}]},
-        {"name": "Deploy", "actions": [{
-            "name": "Deploy", "category": "Deploy", "owner": "AWS", "provider": "ECS", "version": "1",
-            "input_artifacts": ["imagedefinitions"],
-            "configuration": {"ClusterName": cluster_name, "ServiceName": service_name,
-                              "FileName": IMAGE_DEFINITIONS_FILE,
-                              "DeploymentTimeout": str(deploy_timeout_minutes)}}]},
-    ]
-    if approval is not None:
-        stages.insert(2, approval)
-    if promote_project_name is not None:
-        stages.append({"name": "Promote", "actions": [{
-            "name": "TagDeployed", "category": "Build", "owner": "AWS", "provider": "CodeBuild", "version": "1",
-            "input_artifacts": ["imagedefinitions"], "configuration": {"ProjectName": promote_project_name}}]})
-    return stages
-
-
 def github_triggers(github: GithubSource) -> list[dict]:
     """V2 trigger for a connection source: pushes to the branch, and for a monorepo only under ``path``."""
     push: dict[str, Any] = {"branches": {"includes": [github.branch]}}
@@ -216,9 +189,9 @@ class BuildPipelineArgs:
     images_ready: pulumi.Input[bool] = True
     """ImageRepositories.ready: False on the first deploy, when the waiter scales the service up."""
     awake_count: int = 0
-    """An API that may sleep (`sleep`): its awake count. The waiter holds it at this count while the run deploys, so a
-    deploy to a sleeping API is checked on running tasks before Promote (components/providers/deploy_wake.py).
-    0: the API never sleeps."""
+    """An API that may sleep (`sleep`): its awake count. The Deploy stage wakes it to this count and verifies the new
+    build on running tasks before Promote (components/pipeline/deploy_check.py), and the waiter holds it there while
+    a run it waits for deploys (components/providers/deploy_wake.py). 0: the API never sleeps."""
     github: GithubSource | None = None
     github_token: pulumi.Input[str] | None = None
     """Secret; used only for build: github without a connection ARN."""
@@ -263,10 +236,11 @@ class BuildPipeline(pulumi.ComponentResource):
     pipeline_url: pulumi.Output[str]
     bucket_name: pulumi.Output[str] | None
     run: PipelineRun | None
+    deploy_check: DeployCheck | None
 
     def __init__(self, name: str, args: BuildPipelineArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("serverless-containers:pipeline:BuildPipeline", name, None, opts)
-        self.run, self.bucket_name = None, None
+        self.run, self.bucket_name, self.deploy_check = None, None, None
         if args.build_mode == "manual" or not any(c.is_built for c in args.app.containers):
             # nothing to build: images come from config or compose `image:` as written
             self.pipeline_name = pulumi.Output.from_input("")
@@ -422,6 +396,15 @@ class BuildPipeline(pulumi.ComponentResource):
             opts=child)
         triggers = github_triggers(args.github) if connection else None
         depends = [pipeline_policy, *repository_guards] + ([source_object] if source_object is not None else [])
+        # An API that may sleep: every run, awaited or not, wakes it before the ECS deploy and verifies after it.
+        self.deploy_check = DeployCheck(f"{name}-check", DeployCheckArgs(
+            stack=args.stack, api=args.api, pipeline=physical, region=args.region, account_id=args.account_id,
+            partition=partition, cluster_name=args.cluster_name, service_name=args.service_name,
+            cluster_arn=pulumi.Output.from_input(args.cluster_name).apply(
+                lambda c: f"arn:{partition}:ecs:{args.region}:{args.account_id}:cluster/{c}"),
+            bucket_arn=bucket.arn, log_group_name=log_group.name, log_group_arn=log_group.arn,
+            awake_count=args.awake_count, deploy_timeout_minutes=args.deploy_timeout_minutes, tags=args.tags),
+            opts=child) if args.awake_count > 0 else None
         pipeline = aws.codepipeline.Pipeline(
             f"{name}-pipeline", name=physical, pipeline_type="V2", execution_mode="SUPERSEDED",
             role_arn=pipeline_role.arn,
@@ -429,7 +412,8 @@ class BuildPipeline(pulumi.ComponentResource):
             stages=pipeline_stages(source, project_name=project.name, promote_project_name=promote.name,
                                    cluster_name=args.cluster_name, deploy_timeout_minutes=args.deploy_timeout_minutes,
                                    service_name=args.service_name,
-                                   approval=approval_stage(args.api, args.stack) if args.approval else None),
+                                   approval=approval_stage(args.api, args.stack) if args.approval else None,
+                                   deploy_check_project=self.deploy_check.project_name if self.deploy_check else None),
             triggers=triggers, tags=args.tags,
             # the run CodePipeline starts on creation must find the source zip and its permissions, and push into
             # repositories that are already closed to other writers

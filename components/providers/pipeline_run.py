@@ -278,7 +278,7 @@ def run_pipeline(codepipeline, ecs, props: dict[str, Any], *, clock: Clock = Clo
     if scale_to == 0 and awake_count > 0 and autoscaling is not None:
         # Before the run is even looked for: the run must not reach its Deploy stage while the service is at 0.
         hold = hold_awake(ecs, autoscaling, props["cluster"], props["service"], awake_count,
-                          deadline=_hold_deadline(props, clock), report=report)
+                          deadline=_hold_deadline(props, clock), report=report, now=clock.utc())
     try:
         outcome = _follow_run(codepipeline, props, clock=clock, report=report)
         if hold is not None:
@@ -291,7 +291,7 @@ def run_pipeline(codepipeline, ecs, props: dict[str, Any], *, clock: Clock = Clo
         raise _held_failure(ecs, logs, hold, failure, promoted=isinstance(failure, RolloutFailed)) from None
     finally:
         if hold is not None:
-            release(autoscaling, hold, report=report)
+            release(autoscaling, hold, report=report, now=clock.utc())
     if scale_to > 0:
         scale_service(ecs, props["cluster"], props["service"], scale_to)
         report(f"service {props['service']} scaled to {scale_to} task(s) after the first build; waiting until "

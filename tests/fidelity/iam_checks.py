@@ -61,6 +61,7 @@ RESOURCE_PREFIXES = {
     "sqs": ("",),
     "codepipeline": ("",),
     "execute-api": ("",),
+    "application-autoscaling": ("scalable-target/",),
     "s3": ("",),
 }
 

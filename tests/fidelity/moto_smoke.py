@@ -80,6 +80,7 @@ ID_OUTPUTS: dict[str, dict[str, Callable[[dict, Any], Any]]] = {
     "aws:efs/accessPoint:AccessPoint": {"id": _get("AccessPointId"), "arn": _get("AccessPointArn")},
     "aws:lambda/function:Function": {"arn": _get("FunctionArn")},
     "aws:appautoscaling/policy:Policy": {"arn": _get("PolicyARN")},
+    "aws:appautoscaling/target:Target": {"arn": _get("ScalableTargetARN")},
     "aws:sns/topic:Topic": {"arn": _get("TopicArn")},
 }
 ID_OUTPUTS.update(SECURITY_ID_OUTPUTS)
