@@ -128,6 +128,8 @@ def parse_bytes(value: Any) -> int:
     if isinstance(value, (int, float)):
         if value < 0:
             raise ValueError(f"{short(value)} is negative")
+        if value != value or value == float("inf"):     # YAML's 1e309 and .inf are floats too
+            raise ValueError(f"{short(value)} is not a finite size")
         return int(value)
     if not isinstance(value, str):
         raise ValueError(f"{short(value)} is not a size")
