@@ -138,6 +138,16 @@ def test_buildspec_builds_pushes_the_hash_tag_only_and_writes_imagedefinitions(t
     assert image_layers[:len(base_layers)] == base_layers
 
 
+def remove_failed_build_containers() -> None:
+    """Docker's classic builder keeps the container of a failed RUN step (CodeBuild's throwaway machine does not
+    mind; a shared test engine does): remove the ones this test's failing step left, and nothing else."""
+    listed = docker("ps", "-a", "--no-trunc", "--filter", "status=exited", "--format", "{{.ID}}\t{{.Command}}",
+                    check=False)
+    ids = [line.split("\t")[0] for line in listed.stdout.splitlines() if "this build fails on purpose" in line]
+    if ids:
+        docker("rm", "-f", *ids, check=False)
+
+
 def test_a_failed_build_pushes_nothing(tmp_path, base_image, local_registry, request):
     """One image fails to build: post_build still runs (as in CodeBuild) but pushes no tag of any image."""
     broken = ("  python:\n    build:\n      context: ./python\n      dockerfile_inline: |\n"
@@ -148,6 +158,7 @@ def test_a_failed_build_pushes_nothing(tmp_path, base_image, local_registry, req
         source, local_registry, ["docker-compose.yml", "docker-compose.ci.yml", "docker-compose.broken.yml"], tmp_path,
         stack=STACK + "-broken")
     request.addfinalizer(cleanup)
+    request.addfinalizer(remove_failed_build_containers)
     assert result.returncode != 0
     assert "this build fails on purpose" in result.stdout + result.stderr
     for repository in repositories.values():
