@@ -21,7 +21,8 @@ from components.providers.deploy_wake import (PIPELINE, WAITER, deadline_action_
 from components.providers.service_rollout import Waiting
 from tests.ops_fixtures import fake_credentials  # noqa: F401
 from tests.ops_moto import API, CLUSTER
-from tests.test_sleeping_deploy import NEW_BUILD, NOW, RUNNING_BUILD, asleep, held_state, world  # noqa: F401
+from tests.test_sleeping_deploy import (FakeRun, NEW_BUILD, NOW, RUNNING_BUILD, asleep, held_state,  # noqa: F401
+                                       world)
 
 SETTINGS = CheckSettings(cluster=CLUSTER, service=API, awake_count=2, hold_seconds=hold_seconds(30),
                          verify_timeout_seconds=120, poll_seconds=10)
@@ -211,3 +212,72 @@ def test_the_buildspec_unpacks_and_runs_the_step_codepipeline_names():
     assert commands == ["echo 'emlw' | base64 -d > \"${TMPDIR:-/tmp}/deploy-check.pyz\"",
                         'python3 "${TMPDIR:-/tmp}/deploy-check.pyz" "$CHECK_STEP"']
     assert spec["phases"]["build"]["on-failure"] == "ABORT"
+
+
+class CheckedRun(FakeRun):
+    """A run `pulumi up` waits for, with the pipeline's own check in its Deploy stage: tick 1 runs WakeForDeploy and
+    the ECS deploy, tick 2 ends ECS's rollout, runs VerifyDeploy and (when it passes) Promote."""
+
+    def __init__(self, world, scheduler, autoscaling):
+        super().__init__(world, scheduler, autoscaling)
+        self.printed, self.after_verify = [], None
+
+    def tick(self) -> None:
+        if self.ticks == 0:
+            wake(self.world.ecs, self.autoscaling, SETTINGS, now=NOW + timedelta(minutes=4), report=self.printed.append)
+        if self.ticks == 1:
+            self.scheduler.tick(15)
+            verify(self.world.ecs, self.autoscaling, self.world.logs, SETTINGS, waiting=Ticks(self.scheduler).waiting(),
+                   now=lambda: NOW + timedelta(minutes=8), report=self.printed.append, images=new_images(self.world))
+            self.after_verify = held_state(self.world, self.autoscaling)
+            self.scheduler.tick = lambda _seconds: None          # the rollout has ended; FakeRun must not end it again
+        super().tick()
+
+
+def test_a_run_the_waiter_follows_is_checked_by_both_without_a_fight(world, monkeypatch):
+    """Through the PipelineRun waiter (components/providers/pipeline_run.py): the waiter holds first, the pipeline's
+    wake leaves its hold alone, verify checks and keeps the minimum up, the waiter checks and restores it."""
+    from components.providers.pipeline_run import run_pipeline
+    from tests.test_sleeping_deploy import RunClock, props
+
+    autoscaling, _ = asleep(world, monkeypatch, "healthy")
+    run = CheckedRun(world, _.scheduler, autoscaling)
+    outcome = run_pipeline(world.codepipeline, world.ecs, props(), clock=RunClock(run), ecr=world.ecr,
+                           logs=world.logs, autoscaling=autoscaling)
+    assert outcome.status == "Succeeded"
+    assert run.at_deploy["desired"] == 2 and run.at_deploy["min"] == 2
+    assert [a["ScheduledActionName"] for a in run.at_deploy["deadline"]] == [deadline_action_name(API, WAITER)]
+    assert any("`pulumi up` holds it" in line for line in run.printed)
+    # verify had no hold of its own to let go of: the minimum stays up for the waiter's own check
+    assert run.after_verify[0] == 2 and not any("minimum back" in line for line in run.printed)
+    assert any("runs healthy on 2 task(s)" in line for line in run.printed)
+    assert held_state(world, autoscaling) == (0, [])
+
+
+def test_every_request_of_wake_and_verify_is_valid_against_botocore(world, monkeypatch):
+    """What the check sends, as sent, against botocore's models and the documented limits the fidelity suite checks."""
+    from tests.fidelity import document_checks, validate
+
+    autoscaling, run = asleep(world, monkeypatch, "healthy")
+    sent = []
+    for client, service in ((autoscaling, "application-autoscaling"), (world.ecs, "ecs"), (world.logs, "logs")):
+        for operation, api_name in client.meta.method_to_api_mapping.items():
+            if not hasattr(client, operation) or operation.startswith(("get_paginator", "get_waiter")):
+                continue
+            original = getattr(client, operation)
+
+            def record(*args, _original=original, _service=service, _name=api_name, **params):
+                sent.append((_service, _name, params))
+                return _original(*args, **params)
+            monkeypatch.setattr(client, operation, record)
+    wake(world.ecs, autoscaling, SETTINGS, now=NOW)
+    ecs_deploys(world, run.scheduler)
+    verify(world.ecs, autoscaling, world.logs, SETTINGS, waiting=Ticks(run.scheduler).waiting(),
+           now=lambda: NOW + timedelta(minutes=5), images=new_images(world))
+    names = {name for _, name, _ in sent}
+    assert {"PutScheduledAction", "RegisterScalableTarget", "UpdateService", "DescribeScheduledActions",
+            "DeleteScheduledAction", "DescribeTaskDefinition"} <= names
+    for service, name, params in sent:
+        assert validate.model_problems(service, name, params) == [], (name, params)
+        check = document_checks.REQUEST_CHECKS.get((service, name))
+        assert check is None or check(params) == [], (name, params)

@@ -31,7 +31,8 @@ reach its Deploy stage (components/providers/deploy_wake.py), so the ECS deploy 
 running tasks, its circuit breaker rolls a crash-looping build back, and Promote moves ``deployed`` only after
 that. After a successful run the waiter waits until the tasks are healthy; then it releases the hold and the API
 may sleep again. A failed run fails `pulumi up` with the stopped tasks' reasons and last log lines, as a failed
-first deploy does.
+first deploy does. The pipeline's own wake and verify steps (components/pipeline/deploy_check.py) see the waiter's
+hold and leave the minimum to it; runs nobody waits for are held and checked by those steps alone.
 
 The provider signs in as the stack's AWS provider does (components/providers/aws_session.py). Progress lines
 (the console URL, the rollout) are printed by the provider process; the program itself also logs the
