@@ -130,6 +130,17 @@ def test_the_check_role_is_its_own_and_names_exactly_this_api(sleeping):
     assert sleeping.depends_on(grant, target)
 
 
+def test_the_pipeline_role_may_start_the_check_and_nothing_more(sleeping, awake):
+    def build_statement(result):
+        return next(s for s in policy(next(r for r in result.of_type(ROLE_POLICY) if r.name.endswith(
+            "-pipeline-pipeline")))["Statement"] if s["Sid"] == "Build")
+    check = sleeping.one(PROJECT, "web-pipeline-check").outputs["arn"]
+    assert build_statement(sleeping)["Resource"] == [
+        sleeping.one(PROJECT, name).outputs["arn"] for name in ("web-pipeline-build", "web-pipeline-promote")] + [check]
+    assert build_statement(sleeping)["Action"] == ["codebuild:StartBuild", "codebuild:BatchGetBuilds"]
+    assert len(build_statement(awake)["Resource"]) == 2
+
+
 def test_the_build_role_gains_nothing_from_the_check(sleeping, awake):
     def build_actions(result):
         return sorted(a for s in policy(result.one(ROLE_POLICY, "web-pipeline-build"))["Statement"]

@@ -92,9 +92,11 @@ def build_role_policy(log_group_arn: str, bucket_arn: str, repository_arns: list
 
 def pipeline_role_policy(*, bucket_arn: str, project_arn: str, service_arn: str, passed_role_arns: list[str],
                          connection_arn: str | None = None, promote_project_arn: str | None = None,
-                         pipeline: str | None = None, source_key: str | None = None) -> dict:
+                         pipeline: str | None = None, source_key: str | None = None,
+                         check_project_arn: str | None = None) -> dict:
     """CodePipeline: read the source zip (``source_key``) and read/write its artifact prefix, its CodeBuild
-    projects (the build and ``promote_project_arn``, which moves the ``deployed`` tag), its ECS service, tagging only the task definitions it registers, and passing the task's two
+    projects (the build, ``promote_project_arn``, which moves the ``deployed`` tag, and ``check_project_arn``, the
+    deploy check of an API that may sleep), its ECS service, tagging only the task definitions it registers, and passing the task's two
     roles to ECS (the deploy action registers a revision that names them)."""
     objects = [f"{bucket_arn}/{artifact_prefix(pipeline)}/*"] if pipeline else [f"{bucket_arn}/*"]
     statements = [
@@ -108,7 +110,7 @@ def pipeline_role_policy(*, bucket_arn: str, project_arn: str, service_arn: str,
         {"Sid": "ArtifactBucket", "Effect": "Allow",
          "Action": ["s3:GetBucketVersioning", "s3:GetBucketLocation", "s3:ListBucket"], "Resource": [bucket_arn]},
         {"Sid": "Build", "Effect": "Allow", "Action": ["codebuild:StartBuild", "codebuild:BatchGetBuilds"],
-         "Resource": [project_arn] + ([promote_project_arn] if promote_project_arn else [])},
+         "Resource": [project_arn] + [arn for arn in (promote_project_arn, check_project_arn) if arn]},
         {"Sid": "DeployService", "Effect": "Allow", "Action": ["ecs:DescribeServices", "ecs:UpdateService"],
          "Resource": [service_arn]},
         # These ECS calls take no resource-level permissions.

@@ -107,6 +107,7 @@ class DeployCheck(pulumi.ComponentResource):
     """The check's role and CodeBuild project. ``project_name`` goes into the Deploy stage's wake and verify actions."""
 
     project_name: pulumi.Output[str]
+    project_arn: pulumi.Output[str]
 
     def __init__(self, name: str, args: DeployCheckArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("serverless-containers:pipeline:DeployCheck", name, None, opts)
@@ -149,7 +150,7 @@ class DeployCheck(pulumi.ComponentResource):
                                              "stream_name": "deploy-check"},
                          "s3_logs": {"status": "DISABLED"}},
             tags=args.tags, opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]))
-        self.project_name = project.name
+        self.project_name, self.project_arn = project.name, project.arn
         self.register_outputs({"projectName": project.name})
 
     def allow_scalable_target(self, target_arn: pulumi.Input[str]) -> aws.iam.RolePolicy:

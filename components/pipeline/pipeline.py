@@ -383,19 +383,6 @@ class BuildPipeline(pulumi.ComponentResource):
             source = source_action("github", github=args.github, token=args.github_token)
 
         # --- CodePipeline ---
-        connection = args.github.connection_arn if args.build_mode == "github" and args.github else None
-        pipeline_policy = aws.iam.RolePolicy(
-            f"{name}-pipeline", role=pipeline_role.id,
-            policy=pulumi.Output.all(bucket.arn, project.arn, service_arn, list(args.task_role_arns),
-                                     promote.arn).apply(
-                lambda parts: json.dumps(pipeline_role_policy(
-                    bucket_arn=parts[0], project_arn=parts[1], service_arn=parts[2], passed_role_arns=parts[3],
-                    promote_project_arn=parts[4],
-                    connection_arn=connection, pipeline=physical,
-                    source_key=source_key(args.api) if source_object is not None else None))),
-            opts=child)
-        triggers = github_triggers(args.github) if connection else None
-        depends = [pipeline_policy, *repository_guards] + ([source_object] if source_object is not None else [])
         # An API that may sleep: every run, awaited or not, wakes it before the ECS deploy and verifies after it.
         self.deploy_check = DeployCheck(f"{name}-check", DeployCheckArgs(
             stack=args.stack, api=args.api, pipeline=physical, region=args.region, account_id=args.account_id,
@@ -405,6 +392,19 @@ class BuildPipeline(pulumi.ComponentResource):
             bucket_arn=bucket.arn, log_group_name=log_group.name, log_group_arn=log_group.arn,
             awake_count=args.awake_count, deploy_timeout_minutes=args.deploy_timeout_minutes, tags=args.tags),
             opts=child) if args.awake_count > 0 else None
+        connection = args.github.connection_arn if args.build_mode == "github" and args.github else None
+        pipeline_policy = aws.iam.RolePolicy(
+            f"{name}-pipeline", role=pipeline_role.id,
+            policy=pulumi.Output.all(bucket.arn, project.arn, service_arn, list(args.task_role_arns),
+                                     promote.arn, self.deploy_check.project_arn if self.deploy_check else None).apply(
+                lambda parts: json.dumps(pipeline_role_policy(
+                    bucket_arn=parts[0], project_arn=parts[1], service_arn=parts[2], passed_role_arns=parts[3],
+                    promote_project_arn=parts[4], check_project_arn=parts[5],
+                    connection_arn=connection, pipeline=physical,
+                    source_key=source_key(args.api) if source_object is not None else None))),
+            opts=child)
+        triggers = github_triggers(args.github) if connection else None
+        depends = [pipeline_policy, *repository_guards] + ([source_object] if source_object is not None else [])
         pipeline = aws.codepipeline.Pipeline(
             f"{name}-pipeline", name=physical, pipeline_type="V2", execution_mode="SUPERSEDED",
             role_arn=pipeline_role.arn,
