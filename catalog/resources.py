@@ -80,6 +80,9 @@ LAMBDA_FUNCTION = "aws:lambda/function:Function"
 LOG_SUBSCRIPTION = "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter"
 S3_BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 S3_OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2"   # issue 23: the managed source zip, scanned for secrets
+# issue 23: tags the program sets for the policy pack (components/secrets.py, components/api.py, network.py say so too)
+SAMPLE_VALUE_TAG = "serverless-containers:sample-value"     # a secret holding a committed sample's value
+LOG_KIND_TAG, SECURITY_LOGS = "serverless-containers:logs", "security"   # access and flow logs: their own cap
 
 
 def of_type(resources: Sequence[Resource], *types: str) -> list[Resource]:

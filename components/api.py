@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from components.settings.security import SECURITY_LOG_TAGS
+
 
 # The routes an API with sign-in gets instead of `$default`: one per method, on the root and on every
 # path. A `$default` route with an authorizer would also catch CORS preflights (browsers send them without
@@ -63,7 +65,7 @@ class ApiArgs:
     disable_execute_api_endpoint: bool = False
     """True: the execute-api address answers nothing, so clients cannot go around a custom domain."""
     log_retention_days: int = 7
-    """Retention of the stage's JSON access log (`logRetentionDays`)."""
+    """Retention of the stage's JSON access log (`securityLogRetentionDays`, else `logRetentionDays`)."""
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -116,7 +118,7 @@ class Api(pulumi.ComponentResource):
                                    authorization_type="NONE", opts=child)
         access_log = aws.cloudwatch.LogGroup(
             f"{name}-access", name=access_log_group_name(args.stack, args.api),
-            retention_in_days=args.log_retention_days, tags=args.tags, opts=child)
+            retention_in_days=args.log_retention_days, tags={**args.tags, **SECURITY_LOG_TAGS}, opts=child)
         stage = aws.apigatewayv2.Stage(
             f"{name}-stage", api_id=http_api.id, name="$default", auto_deploy=True,
             access_log_settings={"destination_arn": access_log.arn,

@@ -18,6 +18,18 @@ CLIENT_WRITABLE_ATTRIBUTES = ("address", "birthdate", "family_name", "gender", "
 # Attributes whose change takes effect only once the user confirmed the code sent to the new value.
 VERIFY_BEFORE_UPDATE = ("email",)
 
+# userPool.threatProtection -> UserPoolAddOns.AdvancedSecurityMode; audit and enforced need the PLUS feature plan
+ADVANCED_SECURITY_MODE = {"audit": "AUDIT", "enforced": "ENFORCED"}
+THREAT_PROTECTION_TIER = "PLUS"
+
+
+def threat_protection_inputs(mode: str) -> dict:
+    """The UserPool inputs of userPool.threatProtection: the Plus plan and the add-on's mode; none when off."""
+    if mode not in ADVANCED_SECURITY_MODE:
+        return {}
+    return {"user_pool_tier": THREAT_PROTECTION_TIER,
+            "user_pool_add_ons": {"advanced_security_mode": ADVANCED_SECURITY_MODE[mode]}}
+
 
 def issuer_url(region: str, user_pool_id: str) -> str:
     """The JWT issuer API Gateway checks tokens against."""
@@ -38,6 +50,9 @@ class AuthArgs:
     mfa: str = "off"
     """off | optional | required: TOTP MFA (an authenticator app). SMS is not offered: it needs an SNS
     role and is billed per message."""
+    threat_protection: str = "off"
+    """off | audit | enforced: Cognito threat protection on the Plus feature plan (billed per active user). off
+    leaves the pool's feature plan and add-ons unset, as before."""
     access_token_validity_minutes: int = 60
     refresh_token_validity_days: int = 30
     tags: dict[str, str] = field(default_factory=dict)
@@ -71,6 +86,7 @@ class Auth(pulumi.ComponentResource):
             admin_create_user_config={"allow_admin_create_user_only": not args.self_sign_up},
             mfa_configuration=MFA_CONFIGURATION[args.mfa],
             software_token_mfa_configuration={"enabled": True} if args.mfa != "off" else None,
+            **threat_protection_inputs(args.threat_protection),
             tags=args.tags, opts=child)
         client = aws.cognito.UserPoolClient(
             f"{name}-web",

@@ -15,6 +15,7 @@ import pulumi_aws as aws
 
 from components.settings.stack import ExistingVpc
 from components.errors import ConfigError
+from components.settings.security import SECURITY_LOG_TAGS
 from components.vpc_links import SOURCE as VPC_LINK_SOURCE
 from components.vpc_links import VPC_LINK_ZONE_IDS, vpc_link_supported
 
@@ -41,7 +42,7 @@ class NetworkArgs:
     flow_logs: bool = False
     """True: the created VPC's flow logs (accepted and rejected traffic) go to CloudWatch Logs."""
     log_retention_days: int = 7
-    """Retention of the flow-log group."""
+    """Retention of the flow-log group (`securityLogRetentionDays`, else `logRetentionDays`)."""
     tags: dict[str, str] = field(default_factory=dict)
     """Added to every resource."""
 
@@ -168,7 +169,8 @@ class Network(pulumi.ComponentResource):
     def _flow_logs(self, name: str, args: NetworkArgs, vpc_id: pulumi.Output[str],
                    child: pulumi.ResourceOptions) -> None:
         group = aws.cloudwatch.LogGroup(f"{name}-flow-logs", name=flow_log_group_name(args.stack),
-                                        retention_in_days=args.log_retention_days, tags=args.tags, opts=child)
+                                        retention_in_days=args.log_retention_days,
+                                        tags={**args.tags, **SECURITY_LOG_TAGS}, opts=child)
         role = aws.iam.Role(f"{name}-flow-logs", description=f"VPC Flow Logs of stack {args.stack} write with it",
                             assume_role_policy=flow_log_assume_role_policy(args.account_id, args.region),
                             tags=args.tags, opts=child)

@@ -165,19 +165,18 @@ WRITE_OPERATIONS = ("create", "update", "delete")
 SAMPLE_SECRETS_DIR = Path(__file__).resolve().parent.parent / "apps" / "secrets"
 
 
-def sample_secret_warnings(prepared: list[PreparedApi], samples_dir: Path = SAMPLE_SECRETS_DIR) -> list[str]:
-    """A secret whose value is one of the committed samples' is known to everyone with the repository."""
+def sample_secret_files(item: PreparedApi, samples_dir: Path = SAMPLE_SECRETS_DIR) -> dict[str, str]:
+    """Secret -> the committed sample (``apps/secrets/.secret-*``) whose value it has: known to everyone with the
+    repository. The program tags the Secret with it, and policy `no-sample-secrets` reports it: a warning in dev, a
+    failed deploy where the stack's policy file makes it mandatory (prod)."""
     samples = {}
     for path in sorted(samples_dir.glob(".secret-*")) if samples_dir.is_dir() else []:
         samples.setdefault(path.read_text(errors="replace").strip(), path)
-    found = []
-    for item in prepared:
-        for secret in item.app.secrets.values():
-            sample = samples.get(secret.value.strip()) if secret.value else None
-            if sample is not None:
-                found.append(f"API {item.settings.name}: secret {secret.name} has the value of the committed sample "
-                             f"{sample.relative_to(samples_dir.parent.parent)}, which anyone with this repository "
-                             f"knows. Put a real value in {secret.file or secret.stack_config} before a real deploy.")
+    found = {}
+    for secret in item.app.secrets.values():
+        sample = samples.get(secret.value.strip()) if secret.value else None
+        if sample is not None:
+            found[secret.name] = str(sample.relative_to(samples_dir.parent.parent))
     return found
 
 

@@ -30,7 +30,7 @@ from components.network import ApiSecurityGroups, ApiSecurityGroupsArgs, Network
 from components.one_writer import deploy_note, spot_note, writer_plan
 from components.pipeline.pipeline import BuildPipeline, BuildPipelineArgs
 from components.prepare import (PreparedApi, check_existing_tables, high_availability_warnings, prepare,
-                                sample_secret_warnings, self_sign_up_warnings)
+                                sample_secret_files, self_sign_up_warnings)
 from components.providers.volume_guard import VolumeGuard
 from components.registry import ImageRepositories, ImageRepositoriesArgs
 from components.scaling import ApiScaling, ApiScalingArgs, describe as describe_scaling
@@ -158,7 +158,8 @@ def deploy(settings: StackSettings, prepared: list[PreparedApi]) -> None:
     except ConfigError as error:
         raise StackConfigError(error.problem, file=error.file, service=error.service, key=error.key,
                                fix=error.fix) from None
-    for warning in self_sign_up_warnings(settings) + sample_secret_warnings(prepared):
+    # (a secret with a committed sample's value is the policy pack's: no-sample-secrets, components/secrets.py)
+    for warning in self_sign_up_warnings(settings):
         pulumi.log.warn(warning)
     shared = create_shared_resources(settings, region,
                                      needs_file_system=any(persistent_volumes(i.app) for i in prepared),
@@ -186,6 +187,11 @@ def _resolve_zones(settings: StackSettings, region: str) -> dict[str, str | None
                                fix=error.fix) from None
 
 
+def security_log_retention(settings: StackSettings) -> int:
+    """Days the access and flow logs are kept: `securityLogRetentionDays`, else `logRetentionDays`."""
+    return settings.security.security_log_retention_days or settings.log_retention_days
+
+
 def guard_volumes(settings: StackSettings, shared: SharedResources, prepared: list[PreparedApi]) -> VolumeGuard:
     """Always registered, also without volumes: removing a deployed named volume (or the last one, with its file
     system) is refused at preview unless allowVolumeRemoval names it (components/providers/volume_guard.py)."""
@@ -207,14 +213,15 @@ def create_shared_resources(settings: StackSettings, region: str, needs_file_sys
     network = Network("network", NetworkArgs(
         stack=stack, high_availability=settings.high_availability, existing_vpc=settings.existing_vpc,
         config_file=settings.config_file, region=region, account_id=account_id,
-        flow_logs=settings.security.vpc_flow_logs, log_retention_days=settings.log_retention_days, tags=tags))
+        flow_logs=settings.security.vpc_flow_logs, log_retention_days=security_log_retention(settings), tags=tags))
     pool, existing = settings.security.user_pool, settings.existing_user_pool
     if existing is not None:      # `existingUserPool`: trusted, never created, changed or deleted
         auth = TrustedUserPool(existing.user_pool_id, existing.client_id, existing.region) if settings.uses_auth \
             else None
     else:
         auth = Auth("auth", AuthArgs(stack=stack, region=region, deletion_protection=pool.deletion_protection,
-                                     self_sign_up=pool.self_sign_up, mfa=pool.mfa, tags=tags)) \
+                                     self_sign_up=pool.self_sign_up, mfa=pool.mfa,
+                                     threat_protection=pool.threat_protection, tags=tags)) \
             if settings.uses_auth else None
     storage = Storage("storage", StorageArgs(stack=stack, tables=settings.storage, region=region,
                                              account_id=account_id, tags=tags))
@@ -276,6 +283,7 @@ def create_api(settings: StackSettings, shared: SharedResources, item: PreparedA
         stack=stack, api=name, secrets=app.secrets, tags=tags,
         values={s: p.value for s, p in provided.items() if p.arn is None},
         existing_arns={s: p.arn for s, p in provided.items() if p.arn},
+        sample_files={s: f for s, f in sample_secret_files(item).items() if s not in provided},
         recovery_window_in_days=settings.security.secret_recovery_window_days)) if app.secrets else None
     repositories = ImageRepositories(f"{name}-images", ImageRepositoriesArgs(
         stack=stack, api=name, app=app, build_mode=api.build, manual_images=dict(api.images), region=region,
@@ -319,7 +327,7 @@ def create_api(settings: StackSettings, shared: SharedResources, item: PreparedA
         jwt_issuer=auth.issuer if (auth and api.auth) else None,
         jwt_audience=[auth.client_id] if (auth and api.auth) else None,
         disable_execute_api_endpoint=api.disable_default_endpoint,
-        log_retention_days=settings.log_retention_days, tags=tags))
+        log_retention_days=security_log_retention(settings), tags=tags))
     domain = CustomDomain(f"{name}-domain", CustomDomainArgs(
         stack=stack, api=name, type=api.type, domain=api.domain, api_id=http_api.api_id,
         stage=http_api.stage_name, region=region, zone_id=zone_id, tags=tags)) if api.domain else None

@@ -8,6 +8,9 @@ import pulumi_aws as aws
 
 from components.compose.model import Secret
 
+# Tag on a secret created with the value of a committed sample file; policy `no-sample-secrets` judges it.
+SAMPLE_VALUE_TAG = "serverless-containers:sample-value"
+
 
 def secret_physical_name(stack: str, api: str, secret: str) -> str:
     return f"serverless-containers/{stack}/{api}/{secret}"
@@ -24,6 +27,9 @@ class SecretsArgs:
     existing_arns: dict[str, str] = field(default_factory=dict)
     """Secret -> ARN of an existing Secrets Manager secret (`secretArns`): used as it is; this stack never creates,
     reads or rewrites it."""
+    sample_files: dict[str, str] = field(default_factory=dict)
+    """Secret -> the committed sample file whose value it has (components/program.py): tagged SAMPLE_VALUE_TAG so
+    the policy pack sees it (the value itself is a Pulumi secret)."""
     recovery_window_in_days: int = 0
     """0: deleted at once with the stack, so a new stack can reuse the name. 7-30 keeps a deleted
     secret restorable that long (and its name taken)."""
@@ -50,7 +56,8 @@ class Secrets(pulumi.ComponentResource):
                 name=secret_physical_name(args.stack, args.api, secret_name),
                 description=f"compose secret {secret_name} of API {args.api} (from {origin})",
                 recovery_window_in_days=args.recovery_window_in_days,
-                tags=args.tags, opts=child)
+                tags={**args.tags, **({SAMPLE_VALUE_TAG: args.sample_files[secret_name]}
+                                      if secret_name in args.sample_files else {})}, opts=child)
             version = aws.secretsmanager.SecretVersion(
                 f"{name}-{secret_name}", secret_id=resource.id,
                 secret_string=pulumi.Output.secret(value), opts=child)

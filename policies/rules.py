@@ -13,12 +13,12 @@ from typing import Any, Callable, Mapping, Sequence
 
 from catalog import cost
 from catalog.resources import (
-    CLUSTER_CAPACITY, ECR_LIFECYCLE, ECR_REPOSITORY, ECS_SERVICE, HTTP_ROUTE, LOG_GROUP, NAT_GATEWAY,
-    PIPELINE_RUN_SUFFIX, PUBLIC_ACCESS_SETTINGS, S3_BUCKETS, S3_LIFECYCLES, S3_PUBLIC_ACCESS_BLOCK, S3_VERSIONINGS,
-    SCALING_TARGET, TASK_DEFINITION, UNKNOWN, Resource, as_list, block, json_document, known, number, of_type,
-    spot_share, task_cpu_units, task_memory_mib)
-from policies import security_rules, source_secrets, volume_rules
-from policies.secret_values import judge, looks_secret  # noqa: F401 - looks_secret: re-exported
+    AUTHORIZER, CLUSTER_CAPACITY, ECR_LIFECYCLE, ECR_REPOSITORY, ECS_SERVICE, HTTP_ROUTE, LOG_GROUP, LOG_KIND_TAG,
+    NAT_GATEWAY, PIPELINE_RUN_SUFFIX, PUBLIC_ACCESS_SETTINGS, S3_BUCKETS, S3_LIFECYCLES, S3_PUBLIC_ACCESS_BLOCK,
+    S3_VERSIONINGS, SCALING_TARGET, SECURITY_LOGS, TASK_DEFINITION, UNKNOWN, Resource, as_list, block, json_document,
+    known, number, of_type, spot_share, task_cpu_units, task_memory_mib)
+from policies import credential_rules, security_rules, source_secrets, volume_rules
+from policies.secret_values import judge, looks_secret, name_reason, secret_kinds  # noqa: F401 - re-exported
 
 
 @dataclass(frozen=True)
@@ -74,9 +74,14 @@ def max_task_size(resource_type: str, props: Mapping[str, Any], settings: Mappin
 
 
 def max_log_retention(resource_type: str, props: Mapping[str, Any], settings: Mapping[str, Any]) -> list[str]:
+    """The cost cap on every log group; the access and flow logs (tagged as security logs) have their own, so
+    they can be kept the year Security Hub's CloudWatch.16 asks for while application logs stay short."""
     if resource_type != LOG_GROUP:
         return []
-    limit = settings["maxLogRetentionDays"]
+    tags = props.get("tags")
+    security = isinstance(tags, Mapping) and tags.get(LOG_KIND_TAG) == SECURITY_LOGS
+    key = "maxSecurityLogRetentionDays" if security else "maxLogRetentionDays"
+    limit = settings.get(key, settings["maxLogRetentionDays"])
     days = props.get("retentionInDays")
     if days is UNKNOWN:
         return []
@@ -84,7 +89,9 @@ def max_log_retention(resource_type: str, props: Mapping[str, Any], settings: Ma
     if not days:
         return [f"keeps its log events forever (no retentionInDays); set a retention of at most {limit} days."]
     if days > limit:
-        return [f"keeps log events {days:g} days; the limit is {limit} (maxLogRetentionDays)."]
+        fix = "securityLogRetentionDays" if security else "logRetentionDays"
+        return [f"keeps log events {days:g} days; the limit is {limit} ({key}). Lower {fix} in the stack config, "
+                f"or raise {key} in policies/config/<stack>.json."]
     return []
 
 
@@ -108,7 +115,8 @@ def deployment_circuit_breaker(resource_type: str, props: Mapping[str, Any], set
 
 
 def no_secrets_in_environment(resource_type: str, props: Mapping[str, Any], settings: Mapping[str, Any]) -> list[str]:
-    """Literal environment values judged by name and by value (policies/secret_values.py)."""
+    """Literal environment values whose name sounds secret (policies/secret_values.py). A value shaped like a
+    live credential is `no-credentials-in-values`' (mandatory everywhere), so it is not reported twice."""
     if resource_type != TASK_DEFINITION:
         return []
     containers = json_document(props.get("containerDefinitions"))
@@ -121,9 +129,9 @@ def no_secrets_in_environment(resource_type: str, props: Mapping[str, Any], sett
             continue
         for variable in container.get("environment") or []:
             name, value = variable.get("name", ""), variable.get("value")
-            if name in allowed or not isinstance(value, str):
+            if name in allowed or not isinstance(value, str) or secret_kinds(value):
                 continue
-            reason = judge(name, value, settings["secretWords"])
+            reason = name_reason(name, value, settings["secretWords"])
             if reason:
                 found.append(f"container {container.get('name')!r}: environment variable {name} holds a literal "
                              f"value and {reason}: it is stored in plaintext in the task definition and the Pulumi "
@@ -140,21 +148,6 @@ def ecr_scan_on_push(resource_type: str, props: Mapping[str, Any], settings: Map
         return []
     if block(scanning).get("scanOnPush") is not True:
         return ["does not scan images on push; set imageScanningConfiguration.scanOnPush: true."]
-    return []
-
-
-def api_auth(resource_type: str, props: Mapping[str, Any], settings: Mapping[str, Any]) -> list[str]:
-    if resource_type != HTTP_ROUTE or not settings.get("requireAuth"):
-        return []
-    route_key, authorization = props.get("routeKey"), props.get("authorizationType", "NONE")
-    if not known(route_key) or authorization is UNKNOWN:
-        return []
-    # Browsers send CORS preflights without credentials, so they can never carry a token.
-    if str(route_key).startswith("OPTIONS ") or route_key in (settings.get("publicRoutes") or []):
-        return []
-    if authorization in (None, "", "NONE"):
-        return [f"route {route_key!r} has no authorizer, and this environment requires sign-in on every API. "
-                f"Set auth: true on the API in the stack config, or list the route in publicRoutes."]
     return []
 
 
@@ -316,6 +309,37 @@ def _one_writer(service: Resource) -> bool:
     return maximum is not None and maximum <= 100
 
 
+def _api_of(route: Resource) -> Any:
+    api = route.props.get("apiId")
+    return api if known(api) else ("parent", route.parent_urn)
+
+
+def api_auth(resources: Sequence[Resource], settings: Mapping[str, Any]) -> StackFindings:
+    """Routes without an authorizer: every one where the environment requires sign-in (CORS preflights aside), and
+    in every environment an OPTIONS route on an API that has an authorizer: API Gateway answers preflights itself
+    (docs/design.md, "No unauthenticated OPTIONS routes"), so such a route only lets requests reach the app
+    unauthenticated. Routes and authorizers are matched by ``apiId`` (by parent while the id is unknown)."""
+    public = set(settings.get("publicRoutes") or [])
+    signed_in = {_api_of(a) for a in of_type(resources, AUTHORIZER)}
+    found: StackFindings = []
+    for route in of_type(resources, HTTP_ROUTE):
+        route_key, authorization = route.props.get("routeKey"), route.props.get("authorizationType", "NONE")
+        if not known(route_key) or authorization is UNKNOWN or route_key in public:
+            continue
+        if authorization not in (None, "", "NONE"):
+            continue
+        if str(route_key).startswith("OPTIONS "):
+            if _api_of(route) in signed_in:
+                found.append((route, f"route {route_key!r} forwards OPTIONS requests to the app without sign-in on "
+                                     f"an API that has an authorizer; API Gateway answers CORS preflights without "
+                                     f"any route. Remove the route, or list it in publicRoutes."))
+        elif settings.get("requireAuth"):
+            found.append((route, f"route {route_key!r} has no authorizer, and this environment requires sign-in on "
+                                 f"every API. Set auth: true on the API in the stack config, or list the route in "
+                                 f"publicRoutes."))
+    return found
+
+
 def fargate_spot(resources: Sequence[Resource], settings: Mapping[str, Any]) -> StackFindings:
     mode = settings["fargateSpot"]
     if mode == "allowed":
@@ -383,7 +407,7 @@ RESOURCE_RULES: dict[str, ResourceRule] = {
     "deployment-circuit-breaker": deployment_circuit_breaker,
     "no-secrets-in-environment": no_secrets_in_environment,
     "ecr-scan-on-push": ecr_scan_on_push,
-    "api-auth": api_auth,
+    "no-credentials-in-values": credential_rules.no_credentials_in_values,
 }
 STACK_RULES: dict[str, StackRule] = {
     "ecr-lifecycle": ecr_lifecycle,
@@ -393,6 +417,7 @@ STACK_RULES: dict[str, StackRule] = {
     "fargate-spot": fargate_spot,
     "monthly-idle-budget": monthly_idle_budget,
     "monthly-full-scale-budget": monthly_full_scale_budget,
+    "api-auth": api_auth,
 }
 
 
@@ -403,6 +428,7 @@ RESOURCE_RULES.update({
     "point-in-time-recovery": security_rules.point_in_time_recovery,
     "no-force-destroy": security_rules.no_force_destroy,
     "secret-recovery-window": security_rules.secret_recovery_window,
+    "no-sample-secrets": security_rules.no_sample_secrets,
     "pipeline-approval": security_rules.pipeline_approval,
     "cors-origins": security_rules.cors_origins,
     "api-access-logs": security_rules.api_access_logs,

@@ -14,13 +14,16 @@ import yaml
 
 from catalog.resources import (
     CODEBUILD, DEFAULT_SECURITY_GROUP, DYNAMODB_TABLE, ECR_REPOSITORY, FLOW_LOG, HTTP_API, HTTP_STAGE, PIPELINE,
-    S3_BUCKET_POLICY, S3_BUCKETS, SECRET, SECURITY_GROUP_EGRESS, UNKNOWN, USER_POOL, Resource, as_list, block,
-    json_document, known, number, of_type)
-from policies.secret_values import judge
+    S3_BUCKET_POLICY, S3_BUCKETS, SAMPLE_VALUE_TAG, SECRET, SECURITY_GROUP_EGRESS, UNKNOWN, USER_POOL, Resource,
+    as_list, block, json_document, known, number, of_type)
+from policies.secret_values import name_reason, secret_kinds
 
 VPC = "aws:ec2/vpc:Vpc"
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 MFA_ORDER = {"OFF": 0, "OPTIONAL": 1, "ON": 2}
 MFA_SETTING = {"off": "OFF", "optional": "OPTIONAL", "required": "ON"}
+THREAT_ORDER = {"OFF": 0, "AUDIT": 1, "ENFORCED": 2}
+THREAT_SETTING = {"off": "OFF", "audit": "AUDIT", "enforced": "ENFORCED"}
 StackFindings = list[tuple[Resource | None, str]]
 
 
@@ -43,6 +46,13 @@ def user_pool_sign_up(resource_type: str, props: Mapping[str, Any], settings: Ma
     if known(mfa) and MFA_ORDER.get(str(mfa), 0) < MFA_ORDER[wanted]:
         found.append(f"has MFA {str(mfa).lower()}, and this environment asks for at least "
                      f"{settings.get('minimumMfa')}. Set userPool.mfa: {settings.get('minimumMfa')} (TOTP).")
+    add_ons = props.get("userPoolAddOns")
+    mode = "OFF" if add_ons is None else (UNKNOWN if add_ons is UNKNOWN else block(add_ons).get("advancedSecurityMode"))
+    wanted = settings.get("minimumThreatProtection", "off")
+    if known(mode) and THREAT_ORDER.get(str(mode or "OFF"), 0) < THREAT_ORDER[THREAT_SETTING[wanted]]:
+        found.append(f"has Cognito threat protection {str(mode or 'OFF').lower()}, and this environment asks for at "
+                     f"least {wanted}. Set userPool.threatProtection: {wanted} (the Plus feature plan, billed per "
+                     f"monthly active user).")
     return found
 
 
@@ -102,6 +112,20 @@ def secret_recovery_window(resource_type: str, props: Mapping[str, Any], setting
     return []
 
 
+def no_sample_secrets(resource_type: str, props: Mapping[str, Any], settings: Mapping[str, Any]) -> list[str]:
+    """A secret created with the value of a committed `apps/secrets/.secret-*` sample: known to anyone with the
+    repository. The program tags it (the value itself reaches the pack as a Pulumi secret)."""
+    if resource_type != SECRET:
+        return []
+    tags = props.get("tags")
+    sample = tags.get(SAMPLE_VALUE_TAG) if isinstance(tags, Mapping) else None
+    if not known(sample) or not sample:
+        return []
+    return [f"holds the value of the committed sample {sample}, which anyone with this repository knows. Put a real "
+            f"value in the secret's .secret- file, or give it with secretValues (pulumi config set --secret) or "
+            f"secretArns in the stack config."]
+
+
 def pipeline_approval(resource_type: str, props: Mapping[str, Any], settings: Mapping[str, Any]) -> list[str]:
     """A manual approval stands before every stage that deploys (approval: true)."""
     if resource_type != PIPELINE or not settings.get("requireApproval"):
@@ -120,13 +144,35 @@ def pipeline_approval(resource_type: str, props: Mapping[str, Any], settings: Ma
     return []
 
 
+# Origins a production page is never served from: a local development server, or plain HTTP (a network
+# attacker can inject script into such a page and call the API with the user's token).
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]", "0.0.0.0")
+
+
+def _weak_origin(origin: str) -> str:
+    """Why a CORS origin has no place in an environment that forbids the wildcard ("" when it is fine)."""
+    if origin == "*":
+        return "any origin (\"*\")"
+    host = origin.split("://", 1)[-1].split("/", 1)[0].lower()
+    host = host if host.startswith("[") else host.split(":", 1)[0]
+    if host in LOCAL_HOSTS or host.endswith(".localhost"):
+        return f"the local address {origin}"
+    if origin.lower().startswith("http://"):
+        return f"the plain-HTTP origin {origin}"
+    return ""
+
+
 def cors_origins(resource_type: str, props: Mapping[str, Any], settings: Mapping[str, Any]) -> list[str]:
+    """Where the wildcard is forbidden (prod), so are localhost and http:// origins: names, not weaker stand-ins."""
     if resource_type != HTTP_API or not settings.get("forbidWildcard"):
         return []
     origins = block(props.get("corsConfiguration")).get("allowOrigins")
-    if known(origins) and "*" in (origins or []):
-        return ["lets a web page on any origin call it from a browser (CORS allowOrigins \"*\"). Name the "
-                "origins in corsOrigins in the stack config, e.g. [https://app.example.com]."]
+    if not known(origins):
+        return []
+    weak = [reason for reason in (_weak_origin(str(o)) for o in origins or [] if known(o)) if reason]
+    if weak:
+        return [f"lets web pages from {', '.join(weak)} call it from a browser. Name only the HTTPS origins your "
+                f"app is served from in corsOrigins in the stack config, e.g. [https://app.example.com]."]
     return []
 
 
@@ -163,7 +209,8 @@ def ecr_tag_immutability(resource_type: str, props: Mapping[str, Any], settings:
 
 
 def no_secrets_in_build_args(resource_type: str, props: Mapping[str, Any], settings: Mapping[str, Any]) -> list[str]:
-    """`--build-arg` values end up in the buildspec (the Pulumi state), the build log and the image's history."""
+    """`--build-arg` values end up in the buildspec (the Pulumi state), the build log and the image's history.
+    Judged by name here; a value shaped like a live credential is `no-credentials-in-values`'."""
     if resource_type != CODEBUILD:
         return []
     text = block(props.get("source")).get("buildspec")
@@ -186,7 +233,9 @@ def no_secrets_in_build_args(resource_type: str, props: Mapping[str, Any], setti
             if flag != "--build-arg" or "=" not in argument:
                 continue
             name, value = argument.split("=", 1)
-            reason = judge(name, value, settings["secretWords"]) if name not in allowed else ""
+            if name in allowed or secret_kinds(value):    # a credential's shape: no-credentials-in-values
+                continue
+            reason = name_reason(name, value, settings["secretWords"])
             if reason:
                 found.append(f"passes build arg {name} on the docker build command line and {reason}: it lands in "
                              f"the buildspec, the Pulumi state, the build log and the image history. Pass build-time "
@@ -240,13 +289,30 @@ def default_security_group(resources: Sequence[Resource], settings: Mapping[str,
     return found
 
 
+def _used_vpc_ids(resources: Sequence[Resource]) -> set[Any]:
+    """The VPCs the stack's resources live in: the VPCs it creates, and the one its security groups name (an
+    `existingVpc` is not a resource of the stack). ``UNKNOWN`` when an id is only known after the deploy."""
+    ids = {vpc.props.get("id", UNKNOWN) for vpc in of_type(resources, VPC)}
+    ids |= {group.props.get("vpcId", UNKNOWN) for group in of_type(resources, SECURITY_GROUP)}
+    return {i if known(i) else UNKNOWN for i in ids if i is not None}
+
+
 def vpc_flow_logs(resources: Sequence[Resource], settings: Mapping[str, Any]) -> StackFindings:
+    """Each VPC the stack uses, created or `existingVpc`, has a flow log of the stack's, when required."""
     if not settings.get("required"):
         return []
     logs = of_type(resources, FLOW_LOG)
-    return [(vpc, "has no flow log, and this environment requires one. Set vpcFlowLogs: true in the stack config "
-                  "(the plan shows its cost).")
-            for vpc in of_type(resources, VPC) if not logs]
+    logged = {log.props.get("vpcId") if known(log.props.get("vpcId")) else UNKNOWN for log in logs}
+    used = _used_vpc_ids(resources)
+    if not logs:
+        missing = sorted(str(i) for i in used if i is not UNKNOWN) or ["the stack's VPC"]
+    elif UNKNOWN in logged:
+        missing = []       # a flow log whose VPC is only known after the deploy: never a violation we cannot prove
+    else:
+        missing = sorted(str(i) for i in used if i is not UNKNOWN and i not in logged)
+    return [(None, f"{vpc} has no flow log, and this environment requires one. Set vpcFlowLogs: true in the stack "
+                   f"config (the plan shows its cost; with existingVpc the stack creates the flow log for that VPC).")
+            for vpc in missing]
 
 
 def task_egress(resources: Sequence[Resource], settings: Mapping[str, Any]) -> StackFindings:

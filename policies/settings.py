@@ -25,8 +25,10 @@ CONFIG_DIR = Path(__file__).resolve().parent / "config"
 
 # The seed deletes build artifacts and old images after 7 days; a longer rule keeps paying for storage.
 SEED_RETENTION_DAYS = 7
-# Not PWD (the shell's working directory) nor PRIVATE (PRIVATE_SUBNET): too many harmless names carry them.
-SECRET_WORDS = ["PASSWORD", "PASSWD", "SECRET", "TOKEN", "KEY", "APIKEY", "CREDENTIAL", "CREDENTIALS"]
+# Not PRIVATE (PRIVATE_SUBNET): too many harmless names carry it. PWD counts except the shell's own PWD/OLDPWD
+# (policies/secret_values.py), and a name ending in _FILE/_PATH/_ARN/_NAME points at a secret without holding one.
+SECRET_WORDS = ["PASSWORD", "PASSWD", "PASS", "PWD", "SECRET", "TOKEN", "KEY", "APIKEY", "AUTH", "SALT", "SIGNING",
+                "CREDENTIAL", "CREDENTIALS"]
 # CloudWatch Logs accepts only these retention values (days).
 LOG_RETENTION_VALUES = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
                         2922, 3288, 3653]
@@ -70,9 +72,14 @@ POLICIES: tuple[PolicySpec, ...] = (
                {"maxObjectAgeDays": _int(SEED_RETENTION_DAYS, 1, "the oldest a build artifact or a replaced "
                                                                  "object version may get")}, cost_ceiling=True),
     PolicySpec("max-log-retention", "Every CloudWatch log group expires its events within maxLogRetentionDays "
-               "(never-expire is a violation).", MANDATORY,
+               "(never-expire is a violation); the access and flow logs within maxSecurityLogRetentionDays.",
+               MANDATORY,
                {"maxLogRetentionDays": {"type": "integer", "enum": LOG_RETENTION_VALUES, "default": 30,
-                                        "description": "the longest retention a log group may have, in days"}},
+                                        "description": "the longest retention a log group may have, in days"},
+                "maxSecurityLogRetentionDays": {
+                    "type": "integer", "enum": LOG_RETENTION_VALUES, "default": 365,
+                    "description": "the longest retention of the API access logs and VPC flow logs (365: what "
+                                   "Security Hub's CloudWatch.16 asks for)"}},
                cost_ceiling=True),
     PolicySpec("max-nat-gateways", "The stack has at most maxNatGateways NAT gateways (each is billed every hour, "
                "idle or not).", MANDATORY,
@@ -99,9 +106,9 @@ POLICIES: tuple[PolicySpec, ...] = (
                                                "none does; allowed: no check"}}),
     PolicySpec("deployment-circuit-breaker", "Every ECS service stops a failing rollout and rolls back to the "
                "last working deployment.", ADVISORY, {}),
-    PolicySpec("no-secrets-in-environment", "Container environment variables hold no literal secret, judged by "
-               "name and by value (a live token format, a URL with a password: policies/secret_values.py); secrets "
-               "belong in compose `secrets:` (Secrets Manager).", ADVISORY,
+    PolicySpec("no-secrets-in-environment", "Container environment variables whose name sounds secret hold no "
+               "literal (policies/secret_values.py); secrets belong in compose `secrets:` (Secrets Manager). A value "
+               "shaped like a live credential is no-credentials-in-values'.", ADVISORY,
                {"secretWords": {"type": "array", "items": {"type": "string"}, "default": SECRET_WORDS,
                                 "description": "a variable whose name has one of these words (split at _ and -) "
                                                "looks like a secret"},
@@ -111,7 +118,8 @@ POLICIES: tuple[PolicySpec, ...] = (
     PolicySpec("s3-public-access-block", "Every S3 bucket has a public access block with all four settings on.",
                ADVISORY, {}),
     PolicySpec("api-auth", "When the environment requires it, every API Gateway route but CORS preflights "
-               "(OPTIONS) has an authorizer.", ADVISORY,
+               "(OPTIONS) has an authorizer; and everywhere, no OPTIONS route bypasses the authorizer of its API "
+               "(API Gateway answers preflights itself).", ADVISORY,
                {"requireAuth": {"type": "boolean", "default": False,
                                 "description": "routes without authorization are violations"},
                 "publicRoutes": {"type": "array", "items": {"type": "string"}, "default": [],
@@ -126,10 +134,13 @@ def _flag(default: bool, text: str) -> dict[str, Any]:
 # costs money or breaks common apps is off by default and switched on per stack (policies/config/prod.json).
 SECURITY_POLICIES: tuple[PolicySpec, ...] = (
     PolicySpec("user-pool-sign-up", "The Cognito user pool lets only administrators create users (unless "
-               "allowSelfSignUp), with at least minimumMfa.", ADVISORY,
+               "allowSelfSignUp), with at least minimumMfa and minimumThreatProtection.", ADVISORY,
                {"allowSelfSignUp": _flag(False, "self sign-up (userPool.selfSignUp: true) is acceptable here"),
                 "minimumMfa": {"type": "string", "enum": ["off", "optional", "required"], "default": "off",
-                               "description": "the weakest userPool.mfa accepted"}}),
+                               "description": "the weakest userPool.mfa accepted"},
+                "minimumThreatProtection": {"type": "string", "enum": ["off", "audit", "enforced"], "default": "off",
+                                            "description": "the weakest userPool.threatProtection accepted "
+                                                           "(enforced: Security Hub Cognito.1)"}}),
     PolicySpec("deletion-protection", "DynamoDB tables and the user pool have deletion protection, when required.",
                ADVISORY, {"required": _flag(False, "tables and the user pool must be protected")}),
     PolicySpec("point-in-time-recovery", "DynamoDB tables have point-in-time recovery, when required.", ADVISORY,
@@ -140,6 +151,8 @@ SECURITY_POLICIES: tuple[PolicySpec, ...] = (
     PolicySpec("secret-recovery-window", "Deleted Secrets Manager secrets stay restorable for at least "
                "minRecoveryWindowDays.", ADVISORY,
                {"minRecoveryWindowDays": _int(0, 0, "0: no minimum; else 7-30 (secretRecoveryWindowDays)")}),
+    PolicySpec("no-sample-secrets", "No Secrets Manager secret holds the value of a committed sample secret "
+               "(apps/secrets/.secret-*), which anyone with the repository knows.", ADVISORY, {}),
     PolicySpec("pipeline-approval", "A manual approval stands before every pipeline stage that deploys, when "
                "required.", ADVISORY, {"requireApproval": _flag(False, "every pipeline needs approval: true")}),
     PolicySpec("cors-origins", "HTTP APIs name their CORS origins instead of \"*\", when required.", ADVISORY,
@@ -148,8 +161,9 @@ SECURITY_POLICIES: tuple[PolicySpec, ...] = (
     PolicySpec("ecr-tag-immutability", "ECR tags are immutable except the moving tags.", ADVISORY,
                {"mutableTags": {"type": "array", "items": {"type": "string"}, "default": ["deployed", "latest"],
                                 "description": "tags that may move (docs/design.md, \"Who moves which tag\")"}}),
-    PolicySpec("no-secrets-in-build-args", "Docker build args in the pipeline carry no secret (judged by name and "
-               "by value); build-time credentials are BuildKit secrets.", ADVISORY,
+    PolicySpec("no-secrets-in-build-args", "Docker build args in the pipeline whose name sounds secret carry no "
+               "literal; build-time credentials are BuildKit secrets. A value shaped like a live credential is "
+               "no-credentials-in-values'.", ADVISORY,
                {"secretWords": {"type": "array", "items": {"type": "string"}, "default": SECRET_WORDS,
                                 "description": "a build arg whose name has one of these words looks like a secret"},
                 "allowedNames": {"type": "array", "items": {"type": "string"}, "default": [],
@@ -171,7 +185,17 @@ SECURITY_POLICIES: tuple[PolicySpec, ...] = (
                "when required.", ADVISORY,
                {"required": _flag(False, "forceDestroy: false (protect) and volumeBackups on are required")}),
 )
-POLICIES = POLICIES + SECURITY_POLICIES
+# A literal shaped like a live credential is leaked in any stack: mandatory by default (policies/credential_rules.py).
+CREDENTIAL_POLICIES: tuple[PolicySpec, ...] = (
+    PolicySpec("no-credentials-in-values", "No literal in a task definition (environment, command, entry point, "
+               "docker labels, health check) or a build (build args, inline Dockerfiles, buildspec commands, plain "
+               "build variables) has the shape of a live credential: a token format, a URL with a password, a "
+               "password= setting, a MySQL DSN (policies/secret_values.py).", MANDATORY,
+               {"allowedNames": {"type": "array", "items": {"type": "string"}, "default": [],
+                                 "description": "environment variables, docker labels or build args whose values "
+                                                "only look like credentials"}}),
+)
+POLICIES = POLICIES + SECURITY_POLICIES + CREDENTIAL_POLICIES
 POLICY_NAMES = tuple(spec.name for spec in POLICIES)
 
 

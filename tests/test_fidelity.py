@@ -88,7 +88,9 @@ def test_stack_smoke_deploys_to_moto(case_id):
     case = CASES[case_id]
     result = cases.run_case(case)
     translation = aws_requests.translate(result.resources)
-    report = moto_smoke.smoke_deploy(result, translation,
+    config = {**mockrun.load_stack_config(case.stack)[0], **case.overrides}
+    given = [arn for api in (config.get(f"{cases.NS}:secretArns") or {}).values() for arn in api.values()]
+    report = moto_smoke.smoke_deploy(result, translation, existing_arns=given,
                                      existing_vpc=case.overrides.get(f"{cases.NS}:existingVpc"))
     assert not report.failures, "\n".join(report.failures)
     created = {where.split(": ")[-1] for where in report.sent}

@@ -4,6 +4,8 @@ No Docker engine here: the plan is pure, and the runner is driven with a fake do
 """
 from __future__ import annotations
 
+import os
+
 import shlex
 from pathlib import Path
 
@@ -156,21 +158,39 @@ def test_builds_use_context_dockerfile_target_and_args_with_the_base_image_and_c
     assert express.image == "serverless-containers-dev-multi-express:local" == local_image("dev", "multi", "express")
     assert flag_values(express.argv, "-f") == [str(tmp_path / "express" / "Dockerfile.prod")]
     assert flag_values(express.argv, "--target") == ["runtime"]
-    assert sorted(flag_values(express.argv, "--build-arg")) == [
-        "BASE_IMAGE=serverless-containers/base:local", "NODE_ENV=test"]
+    assert sorted(flag_values(express.argv, "--build-arg")) == ["BASE_IMAGE", "NODE_ENV"]
+    assert express.build_args == {"BASE_IMAGE": "serverless-containers/base:local", "NODE_ENV": "test"}
     assert express.argv[-1] == str(tmp_path / "express")
     python = task.builds[0]
     assert "--target" not in python.argv
-    assert sorted(flag_values(python.argv, "--build-arg")) == ["BASE_IMAGE=serverless-containers/base:local",
-                                                              "NODE_ENV=test"]
+    assert sorted(flag_values(python.argv, "--build-arg")) == ["BASE_IMAGE", "NODE_ENV"]
+    assert python.build_args == {"BASE_IMAGE": "serverless-containers/base:local", "NODE_ENV": "test"}
     # The run steps use exactly the images the builds tag.
     assert {s.container: s.image for s in task.runs} == {b.container: b.image for b in task.builds}
 
 
 def test_without_a_base_image_compose_args_pass_unchanged(tmp_path):
     task = plan_task(two_container_app(tmp_path), options=options(), region="us-east-1")
-    assert sorted(flag_values(task.builds[1].argv, "--build-arg")) == ["BASE_IMAGE=from-compose",
-                                                                       "NODE_ENV=production"]
+    assert task.builds[1].build_args == {"BASE_IMAGE": "from-compose", "NODE_ENV": "production"}
+    assert sorted(flag_values(task.builds[1].argv, "--build-arg")) == ["BASE_IMAGE", "NODE_ENV"]
+
+
+def test_build_args_reach_docker_build_through_its_environment_never_its_command_line(tmp_path):
+    """`ps` shows argv to every local user, and compose fills build args from `.env` (issue 23 item 14)."""
+    token = "npm_" + "s3cr3t" * 6
+    task = plan_task(two_container_app(tmp_path), options=options(build_args={"NPM_TOKEN": token}),
+                     region="us-east-1")
+    docker = FakeDocker(healthy_after=1)
+    LocalRunner(docker, say=lambda _: None, sleep=lambda _: None).build(task)
+    builds = [(argv, env) for argv, env in docker.calls if argv[1] == "build"]
+    assert len(builds) == 2
+    for argv, env in builds:
+        assert not any(token in word or "from-compose" in word for word in argv)
+        assert "NPM_TOKEN" in flag_values(argv, "--build-arg")
+        assert env["NPM_TOKEN"] == token
+        assert env["PATH"] == os.environ["PATH"]        # the rest of the environment still reaches docker
+    assert builds[1][1]["BASE_IMAGE"] == "from-compose" and "BASE_IMAGE" in flag_values(builds[1][0], "--build-arg")
+    assert token not in repr(task)
 
 
 def test_image_containers_are_not_built_and_run_their_image(tmp_path):

@@ -43,7 +43,9 @@ def test_dev_plan_prints_everything_writes_json_and_the_picture(tmp_path, capsys
     assert "build: managed; tables: none; secrets: API_TOKEN" in printed
     assert "secrets API_TOKEN reach the container as environment variables" in printed      # a compose warning
     assert "API multi: apps/multi/docker-compose.yml, service 'express'" in printed          # relative path
-    assert "Policies (policies/config/dev.json): 30 of 30 pass." in printed   # 14 cost + 15 security + 1 volume rule
+    # 14 cost + 16 security + 1 volume rule + the live-credential rule; the dev stack deploys the sample secret
+    assert "Policies (policies/config/dev.json): 31 of 32 pass:" in printed
+    assert "advisory no-sample-secrets: multi-secrets-API_TOKEN: holds the value of the committed sample" in printed
     assert "fargate-spot                 mandatory pass" not in printed
     assert "TOTAL" in printed and "$    1.45 a month" in printed       # both APIs sleep when idle (issue 15)
     assert "awake (every API at its desired count, 730 h): $14.58 a month" in printed
@@ -61,7 +63,7 @@ def test_dev_plan_prints_everything_writes_json_and_the_picture(tmp_path, capsys
     assert resources[("serverless-containers:network:Network", "network")]["parent"] == ""
     assert not any(r["type"] == "aws:ec2/natGateway:NatGateway" for r in report["resources"])
     assert any("API_TOKEN" in w for w in report["warnings"])
-    assert report["policies"] == []
+    assert [p["name"] for p in report["policies"]] == ["no-sample-secrets"]     # the committed sample secret
     assert report["cost"]["monthlyUsd"] == 1.45 and report["costAwake"]["monthlyUsd"] == 14.58
     assert all("monthlyUsd" in i and "unitUsd" in i for i in report["cost"]["items"])
     assert not [key for key in _keys(report) if "_" in key], "the JSON plan uses camelCase keys only"

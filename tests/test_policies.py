@@ -141,17 +141,38 @@ def test_ecr_scan_on_push():
     assert check("ecr-scan-on-push", rules.ECR_REPOSITORY, {"name": "repo"})
 
 
+def route(key: str, authorization: str | None = "NONE", api: object = "api-1") -> rules.Resource:
+    props = {"routeKey": key, "apiId": api, **({"authorizationType": authorization} if authorization else {})}
+    return res(rules.HTTP_ROUTE, f"route {key}", "urn:api", **props)
+
+
 def test_api_auth_only_where_the_environment_requires_it():
-    open_route = {"routeKey": "$default", "authorizationType": "NONE"}
-    assert check("api-auth", rules.HTTP_ROUTE, open_route) == []          # default: not required
-    [message] = check("api-auth", rules.HTTP_ROUTE, open_route, requireAuth=True)
+    open_route = route("$default")
+    assert check_stack("api-auth", [open_route]) == []          # default: not required
+    [(_, message)] = check_stack("api-auth", [open_route], requireAuth=True)
     assert "'$default'" in message and "auth: true" in message
-    assert check("api-auth", rules.HTTP_ROUTE, {"routeKey": "$default", "authorizationType": "JWT"},
-                 requireAuth=True) == []
-    assert check("api-auth", rules.HTTP_ROUTE, {"routeKey": "OPTIONS /{proxy+}", "authorizationType": "NONE"},
-                 requireAuth=True) == []
-    assert check("api-auth", rules.HTTP_ROUTE, {"routeKey": "GET /health"}, requireAuth=True,
-                 publicRoutes=["GET /health"]) == []
+    assert check_stack("api-auth", [route("$default", "JWT")], requireAuth=True) == []
+    assert check_stack("api-auth", [route("OPTIONS /{proxy+}")], requireAuth=True) == []   # no authorizer on the API
+    assert check_stack("api-auth", [route("GET /health", None)], requireAuth=True, publicRoutes=["GET /health"]) == []
+
+
+def test_api_auth_flags_an_options_route_beside_an_authorizer_in_every_environment():
+    """The old fix for preflights (an unauthenticated OPTIONS route) forwarded plain OPTIONS requests unsigned."""
+    authorizer = res(rules.AUTHORIZER, "jwt", "urn:api", apiId="api-1", authorizerType="JWT")
+    preflight = route("OPTIONS /{proxy+}")
+    for required in (False, True):
+        stack = [authorizer, route("GET /", "JWT"), preflight]
+        [(name, message)] = check_stack("api-auth", stack, requireAuth=required)
+        assert name == "route OPTIONS /{proxy+}" and "without sign-in" in message and "publicRoutes" in message
+    # another API's authorizer does not count; nor does an OPTIONS route the stack lists as public
+    other = res(rules.AUTHORIZER, "jwt", "urn:other", apiId="api-2", authorizerType="JWT")
+    assert check_stack("api-auth", [other, preflight]) == []
+    assert check_stack("api-auth", [authorizer, preflight], publicRoutes=["OPTIONS /{proxy+}"]) == []
+    # while ids are unknown (a first preview), the route and the authorizer of one API share their parent
+    unknown = res(rules.HTTP_ROUTE, "pre", "urn:api", routeKey="OPTIONS /", apiId=rules.UNKNOWN,
+                  authorizationType="NONE")
+    unknown_authorizer = res(rules.AUTHORIZER, "jwt", "urn:api", apiId=rules.UNKNOWN)
+    assert len(check_stack("api-auth", [unknown_authorizer, unknown])) == 1
 
 
 def test_unknown_values_are_never_violations():
@@ -294,8 +315,12 @@ def test_every_policy_has_exactly_one_rule():
 
 
 def test_cost_ceilings_are_mandatory_and_the_rest_advisory_by_default():
+    """...but for a literal shaped like a live credential, which is leaked in any stack (issue 23)."""
+    always = {p.name for p in settings.CREDENTIAL_POLICIES}
+    assert always == {"no-credentials-in-values"}
     for policy in settings.POLICIES:
-        assert policy.default_level == (settings.MANDATORY if policy.cost_ceiling else settings.ADVISORY), policy.name
+        mandatory = policy.cost_ceiling or policy.name in always
+        assert policy.default_level == (settings.MANDATORY if mandatory else settings.ADVISORY), policy.name
     ceilings = {p.name for p in settings.POLICIES if p.cost_ceiling}
     assert {"max-replicas", "max-task-size", "max-nat-gateways", "monthly-idle-budget"} <= ceilings
     assert DEFAULTS["max-replicas"] == {"maxReplicas": 4}

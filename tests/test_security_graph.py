@@ -280,8 +280,13 @@ def test_trust_policies_name_their_source(dev):
     assert sorted(p.outputs["arn"] for p in dev.of_type("aws:codebuild/project:Project")) == \
         build["Condition"]["ArnLike"]["aws:SourceArn"]
     start = trust("multi-pipeline-start")
+    # the one rule of this stack and API, not a pattern another stack's rule matches (issue 23 item 13)
+    rule = one_named(dev, "aws:cloudwatch/eventRule:EventRule", "multi-pipeline-source")
+    assert rule.inputs["name"] == "dev-multi-source"
     assert start["Condition"]["ArnLike"] == {"aws:SourceArn": "arn:aws:events:us-east-1:123456789012:rule/"
-                                                              "multi-pipeline-source-*"}
+                                                              "dev-multi-source"}
+    target = one_named(dev, "aws:cloudwatch/eventTarget:EventTarget", "multi-pipeline-source")
+    assert target.inputs["rule"] == rule.outputs["name"] == "dev-multi-source"
     # CodePipeline documents no aws:SourceArn for its service role: the account condition only, checked when sent
     assert trust("multi-pipeline-pipeline")["Condition"] == {
         "StringEqualsIfExists": {"aws:SourceAccount": "123456789012"}}
@@ -329,16 +334,28 @@ def test_include_sensitive_files_is_checked(tmp_path, spec, key):
 
 # --- 7. the sample secret --------------------------------------------------------------------------------------------
 
+def _sample_findings(result):
+    from policies import rules, settings
+    from catalog.resources import Resource
+
+    resources = [Resource(r.type, r.name, r.outputs, r.urn, r.parent_urn) for r in result.resources]
+    return [f for f in rules.evaluate(resources, settings.effective({})) if f.policy == "no-sample-secrets"]
+
+
 def test_the_sample_secret_value_is_warned_about():
     result = mockrun.run_stack("dev")
-    warning, = [m for m in result.warnings if "committed sample" in m]
-    assert warning.startswith("API multi: secret API_TOKEN") and "apps/secrets/.secret-api-token" in warning
+    finding, = _sample_findings(result)
+    assert finding.resource == "multi-secrets-API_TOKEN" and "apps/secrets/.secret-api-token" in finding.message
+    assert finding.level == "advisory"
+    assert not any("committed sample" in m for m in result.warnings)      # said once, by the policy
 
 
 def test_an_own_secret_value_is_not_warned_about(apps):
     result = mockrun.run(program.main, config={"apis": {"multi": {"source": str(apps / "multi"),
                                                                   "entrypoint": "express"}}})
-    assert not any("committed sample" in m for m in result.warnings)
+    assert _sample_findings(result) == []
+    [secret] = result.of_type("aws:secretsmanager/secret:Secret")
+    assert "serverless-containers:sample-value" not in secret.inputs["tags"]
 
 
 # --- 2. build-time credentials through BuildKit secrets ---------------------------------------------------------------

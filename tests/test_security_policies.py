@@ -9,7 +9,7 @@ import pytest
 
 from catalog.resources import UNKNOWN, Resource
 from ops.plan import mockrun
-from policies import rules, security_rules, settings
+from policies import credential_rules, rules, security_rules, settings
 from policies.secret_values import judge, secret_kinds, url_password
 from tests.infra_helpers import write_compose_app
 
@@ -17,6 +17,7 @@ program = pytest.importorskip("components.program")
 
 ROOT = Path(__file__).resolve().parent.parent
 PROD = settings.read_config_file(ROOT / "policies" / "config" / "prod.json")
+CODEBUILD = "aws:codebuild/project:Project"
 GITHUB_TOKEN = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
 DEFAULTS = {name: p.settings for name, p in settings.effective({}).items()}
 PROD_SETTINGS = {name: p.settings for name, p in settings.effective(PROD).items()}
@@ -55,26 +56,38 @@ def _task(environment: dict[str, str]) -> dict:
         {"name": k, "value": v} for k, v in environment.items()]}])}
 
 
+TASK = "aws:ecs/taskDefinition:TaskDefinition"
+
+
 def test_environment_values_are_judged():
-    found = rules.no_secrets_in_environment("aws:ecs/taskDefinition:TaskDefinition", _task({
-        "DATABASE_URL": "postgres://app:s3cr3tPassw0rd@db/app", "NODE_ENV": "production", "GH": GITHUB_TOKEN}),
-        DEFAULTS["no-secrets-in-environment"])
+    task = _task({"DATABASE_URL": "postgres://app:s3cr3tPassw0rd@db/app", "NODE_ENV": "production",
+                  "GH": GITHUB_TOKEN, "DB_PASS": "hunter2x"})
+    # the shape of a live credential: no-credentials-in-values, mandatory in every stack
+    found = credential_rules.no_credentials_in_values(TASK, task, DEFAULTS["no-credentials-in-values"])
     assert len(found) == 2
     assert "DATABASE_URL" in found[0] and "URL with a password" in found[0] and "`secrets:`" in found[0]
     assert "GH " in found[1] and "GitHub Token" in found[1]
-    allowed = {**DEFAULTS["no-secrets-in-environment"], "allowedNames": ["DATABASE_URL", "GH"]}
-    assert rules.no_secrets_in_environment("aws:ecs/taskDefinition:TaskDefinition", _task({
+    # a secret-sounding name: no-secrets-in-environment (advisory in dev), and never the same variable twice
+    [by_name] = rules.no_secrets_in_environment(TASK, task, DEFAULTS["no-secrets-in-environment"])
+    assert "DB_PASS " in by_name and "name looks like a secret's" in by_name
+    allowed = {"allowedNames": ["DATABASE_URL", "GH"]}
+    assert credential_rules.no_credentials_in_values(TASK, _task({
         "DATABASE_URL": "postgres://app:s3cr3tPassw0rd@db/app", "GH": GITHUB_TOKEN}), allowed) == []
 
 
 def test_build_args_are_judged():
     spec = ("version: 0.2\nphases:\n  build:\n    commands:\n"
-            f"    - docker build --build-arg NODE_ENV=production --build-arg NPM_TOKEN={GITHUB_TOKEN} -t x .\n")
-    found = security_rules.no_secrets_in_build_args("aws:codebuild/project:Project", {"source": {"buildspec": spec}},
-                                                    DEFAULTS["no-secrets-in-build-args"])
-    assert len(found) == 1 and "NPM_TOKEN" in found[0] and "BuildKit secrets" in found[0]
-    assert security_rules.no_secrets_in_build_args("aws:codebuild/project:Project", {"source": {"buildspec": UNKNOWN}},
+            f"    - docker build --build-arg NODE_ENV=production --build-arg NPM_TOKEN={GITHUB_TOKEN} "
+            f"--build-arg DB_PASSWORD=hunter2x -t x .\n")
+    props = {"source": {"buildspec": spec}}
+    [by_value] = credential_rules.no_credentials_in_values(CODEBUILD, props, DEFAULTS["no-credentials-in-values"])
+    assert "build arg NPM_TOKEN" in by_value and "GitHub Token" in by_value and "BuildKit secrets" in by_value
+    [by_name] = security_rules.no_secrets_in_build_args(CODEBUILD, props, DEFAULTS["no-secrets-in-build-args"])
+    assert "DB_PASSWORD" in by_name and "BuildKit secrets" in by_name
+    assert security_rules.no_secrets_in_build_args(CODEBUILD, {"source": {"buildspec": UNKNOWN}},
                                                    DEFAULTS["no-secrets-in-build-args"]) == []
+    assert credential_rules.no_credentials_in_values(CODEBUILD, {"source": {"buildspec": UNKNOWN}},
+                                                     DEFAULTS["no-credentials-in-values"]) == []
 
 
 # --- resource rules, one by one ---------------------------------------------------------------------------------
@@ -159,7 +172,7 @@ def _resources(result):
 
 
 def _security_findings(result, document):
-    names = {s.name for s in settings.SECURITY_POLICIES} | {"no-secrets-in-environment"}
+    names = {s.name for s in settings.SECURITY_POLICIES + settings.CREDENTIAL_POLICIES} | {"no-secrets-in-environment"}
     return [f for f in rules.evaluate(_resources(result), settings.effective(document)) if f.policy in names]
 
 
@@ -169,10 +182,11 @@ def test_dev_defaults_pass_and_fail_prod(apps):
     assert _security_findings(result, {}) == []
     failed = {f.policy for f in _security_findings(result, PROD) if f.level == settings.MANDATORY}
     assert failed == {"deletion-protection", "no-force-destroy", "secret-recovery-window", "pipeline-approval",
-                      "cors-origins", "user-pool-sign-up"}
+                      "cors-origins", "user-pool-sign-up", "task-egress", "vpc-flow-logs"}   # mandatory since issue 23
 
 
-def test_a_password_in_a_url_fails_prod_and_warns_in_dev(tmp_path):
+def test_a_password_in_a_url_fails_dev_and_prod(tmp_path):
+    """A literal shaped like a credential blocks the deploy in every stack, not only in prod (issue 23)."""
     folder = tmp_path / "app"
     folder.mkdir()
     (folder / "Dockerfile").write_text("FROM scratch\nEXPOSE 8080\n")
@@ -180,7 +194,7 @@ def test_a_password_in_a_url_fails_prod_and_warns_in_dev(tmp_path):
         "services:\n  web:\n    build: .\n    ports: [\"8080:8080\"]\n"
         "    environment: {DATABASE_URL: \"postgres://app:${DB_PASS:-s3cr3tPassw0rd}@db/app\"}\n")
     result = mockrun.run(program.main, config={"apis": {"web": {"source": str(folder), "auth": False}}})
-    dev = [f for f in _security_findings(result, {}) if f.policy == "no-secrets-in-environment"]
-    assert len(dev) == 1 and dev[0].level == settings.ADVISORY and "URL with a password" in dev[0].message
-    prod = [f for f in _security_findings(result, PROD) if f.policy == "no-secrets-in-environment"]
-    assert prod[0].level == settings.MANDATORY and "`secrets:`" in prod[0].message
+    for document in ({}, PROD):
+        [finding] = [f for f in _security_findings(result, document) if "DATABASE_URL" in f.message]
+        assert finding.policy == "no-credentials-in-values" and finding.level == settings.MANDATORY
+        assert "URL with a password" in finding.message and "`secrets:`" in finding.message

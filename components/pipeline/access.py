@@ -51,9 +51,9 @@ def codebuild_project_arn(partition: str, region: str, account_id: str, project:
     return f"arn:{partition}:codebuild:{region}:{account_id}:project/{project}"
 
 
-def event_rule_arn_pattern(partition: str, region: str, account_id: str, logical_name: str) -> str:
-    """The rule is auto-named ``<logical name>-<7 random characters>``."""
-    return f"arn:{partition}:events:{region}:{account_id}:rule/{logical_name}-*"
+def event_rule_arn(partition: str, region: str, account_id: str, rule_name: str) -> str:
+    """The ARN of one EventBridge rule on the default bus (no wildcard: the trust names exactly this rule)."""
+    return f"arn:{partition}:events:{region}:{account_id}:rule/{rule_name}"
 
 
 ECR_PUSH_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage",

@@ -39,11 +39,12 @@ import pulumi_aws as aws
 
 from components.pipeline.access import (  # noqa: F401 - re-exported: the role documents live in access.py
     ARTIFACT_PREFIX_LENGTH, ECR_PUSH_ACTIONS, approval_stage, artifact_prefix, assume_role_policy, bucket_policy,
-    build_role_policy, codebuild_project_arn, event_rule_arn_pattern, pipeline_role_policy, repository_policy)
+    build_role_policy, codebuild_project_arn, event_rule_arn, pipeline_role_policy, repository_policy)
 from components.pipeline.buildspec import buildspec_yaml, image_builds, promote_buildspec_yaml, repository_env_var
 from components.pipeline.deploy_check_project import DeployCheck, DeployCheckArgs
 from components.pipeline.stages import ECS_DEPLOY_TIMEOUT_MINUTES, pipeline_stages  # noqa: F401 - re-exported
 from components.settings.apis import GithubSource
+from components.settings.names import source_rule_name
 from components.compose.model import App
 from components.providers.pipeline_run import DEFAULT_TIMEOUT_SECONDS, PipelineRun, pipeline_console_url
 from components.pipeline.sensitive_files import left_out_notes
@@ -421,15 +422,16 @@ class BuildPipeline(pulumi.ComponentResource):
 
         if source_object is not None:
             aws.s3.BucketNotification(f"{name}-source-events", bucket=bucket.id, eventbridge=True, opts=child)
+            rule_name = source_rule_name(args.stack, args.api)
             rule = aws.cloudwatch.EventRule(
-                f"{name}-source", description=f"a new source zip of {args.api} starts its pipeline",
+                f"{name}-source", name=rule_name, description=f"a new source zip of {args.api} starts its pipeline",
                 event_pattern=bucket.bucket.apply(
                     lambda b: json.dumps(source_object_event_pattern(b, source_key(args.api)))),
                 tags=args.tags, opts=child)
             events_role = aws.iam.Role(
                 f"{name}-start", description=f"EventBridge starts the pipeline of {args.api} (stack {args.stack})",
-                assume_role_policy=assume_role_policy("events.amazonaws.com", args.account_id, event_rule_arn_pattern(
-                    partition, args.region, args.account_id, f"{name}-source")), tags=args.tags,
+                assume_role_policy=assume_role_policy("events.amazonaws.com", args.account_id, event_rule_arn(
+                    partition, args.region, args.account_id, rule_name)), tags=args.tags,
                 opts=child)
             events_policy = aws.iam.RolePolicy(
                 f"{name}-start", role=events_role.id,

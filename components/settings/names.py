@@ -19,7 +19,8 @@ Limits (AWS API references, as botocore's models encode them where they do; chec
 * DynamoDB table name: 3-255 (CreateTable ``TableName``).
 * Secrets Manager secret name: 1-512 (CreateSecret ``Name``).
 * ECS cluster, service and task family: 1-255 (CreateCluster/CreateService/RegisterTaskDefinition).
-* EventBridge rule name: 1-64 (PutRule ``Name``); auto-named like roles.
+* EventBridge rule name: 1-64 (PutRule ``Name``); the alert rules are auto-named like roles, the pipeline's source
+  rule is named after the stack and API (``source_rule_name``) so its role's trust can name that one rule.
 * CloudWatch alarm name: 1-255 (PutMetricAlarm ``AlarmName``); SNS topic name: 1-256 (CreateTopic ``Name``);
   Application Auto Scaling policy and scheduled action names: 1-256 (PutScalingPolicy, PutScheduledAction).
 * S3 bucket prefix: the bucket name is 3-63 and Pulumi adds 26 characters to a ``bucket_prefix``, so the
@@ -27,6 +28,7 @@ Limits (AWS API references, as botocore's models encode them where they do; chec
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from components.errors import ConfigError
@@ -70,11 +72,24 @@ NAME_LIMITS: dict[str, NameLimit] = {
 
 # Logical names Pulumi auto-names from (components/service.py, components/pipeline/pipeline.py).
 ROLE_SUFFIXES = ("execution", "task", "pipeline-build", "pipeline-pipeline", "pipeline-start")
-RULE_SUFFIXES = ("pipeline-source",)
+EVENT_RULE_MAX = 64
+SOURCE_RULE_SUFFIX = "-source"
 ALERT_RULES = ("deploy", "task", "build")                 # components/alerts.py: alerts-<api>-<what>
 ALARMS = ("idle", "wake", "5xx-rate")                     # components/scaling.py, alerts.py
 SCALING_NAMES = ("cpu-100pct", "memory-100pct", "sleep", "wake", "wake-up", "bedtime")
 PROMOTE_SUFFIX = "-promote"
+
+
+def source_rule_name(stack: str, api: str) -> str:
+    """The EventBridge rule that starts an API's pipeline on a new source zip: ``<stack>-<api>-source``, unique per
+    stack and API so the role EventBridge assumes trusts this rule alone (dev's rule cannot start prod's pipeline).
+    A pair too long for EventBridge's 64 characters is cut and keeps 8 hex digits of its full name's SHA-256."""
+    name = f"{stack}-{api}{SOURCE_RULE_SUFFIX}"
+    if len(name) <= EVENT_RULE_MAX:
+        return name
+    digest = hashlib.sha256(f"{stack}/{api}".encode()).hexdigest()[:8]
+    keep = EVENT_RULE_MAX - len(SOURCE_RULE_SUFFIX) - len(digest) - 1
+    return f"{f'{stack}-{api}'[:keep].rstrip('-')}-{digest}{SOURCE_RULE_SUFFIX}"
 
 
 def _auto(logical: str) -> str:
@@ -95,7 +110,7 @@ def physical_names(stack: str, api: str | None = None, *, containers: tuple[str,
               ("codebuild", base + PROMOTE_SUFFIX), ("log-group", f"/aws/codebuild/{base}"),
               ("http-api", base), ("cloud-map-service", api)]
     names += [("iam-role", _auto(f"{api}-{suffix}")) for suffix in ROLE_SUFFIXES]
-    names += [("event-rule", _auto(f"{api}-{suffix}")) for suffix in RULE_SUFFIXES]
+    names += [("event-rule", source_rule_name(stack, api))]
     names += [("event-rule", _auto(f"alerts-{api}-{what}")) for what in ALERT_RULES]
     names += [("alarm", f"{base}-{what}") for what in ALARMS]
     names += [("scaling", f"{api}-{what}") for what in SCALING_NAMES]

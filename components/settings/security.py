@@ -14,18 +14,24 @@ from pathlib import Path
 from typing import Any
 
 MFA_MODES = ("off", "optional", "required")
+THREAT_PROTECTION = ("off", "audit", "enforced")
 TASK_EGRESS = ("all", "https")
 # Secrets Manager: 0 (delete at once) or a recovery window of 7 to 30 days.
 RECOVERY_WINDOWS = (0, *range(7, 31))
-USER_POOL_KEYS = ("selfSignUp", "mfa", "deletionProtection")
+USER_POOL_KEYS = ("selfSignUp", "mfa", "deletionProtection", "threatProtection")
+# On the access-log and flow-log groups: policy max-log-retention caps them with maxSecurityLogRetentionDays instead
+# of the cost cap (catalog/resources.py LOG_KIND_TAG, SECURITY_LOGS; tests check they agree).
+SECURITY_LOG_TAGS = {"serverless-containers:logs": "security"}
 
 # key -> (what it is, default), merged into components.settings.stack.TOP_LEVEL_KEYS for messages.
 STACK_KEYS = {
-    "userPool": "{selfSignUp: false, mfa: off|optional|required, deletionProtection: false}",
+    "userPool": "{selfSignUp: false, mfa: off|optional|required, deletionProtection: false, "
+                "threatProtection: off|audit|enforced}",
     "taskEgress": "all | https, default all",
     "vpcFlowLogs": "bool, default false",
     "secretRecoveryWindowDays": "0 or 7-30, default 0",
     "forceDestroy": "bool, default true",
+    "securityLogRetentionDays": "days for the access and flow logs, default logRetentionDays",
 }
 API_KEYS = ("approval", "includeSensitiveFiles")
 
@@ -41,6 +47,10 @@ class UserPoolSettings:
     """off | optional | required: TOTP (authenticator app) MFA; no SMS, so no SMS bill."""
     deletion_protection: bool = False
     """True: Cognito refuses to delete the pool (and its users), `pulumi destroy` included."""
+    threat_protection: str = "off"
+    """off | audit | enforced: Cognito threat protection (compromised-credential and account-takeover checks) for
+    password sign-in. audit only logs risk; enforced acts on it (Security Hub Cognito.1). Either needs the Plus
+    feature plan, billed per monthly active user with no free tier (docs/design.md, "Cognito threat protection")."""
 
 
 @dataclass(frozen=True)
@@ -56,12 +66,16 @@ class SecuritySettings:
     retention. Billed per GB ingested (catalog/pricing.json); off in dev."""
     secret_recovery_window_days: int = 0
     """0: a deleted secret is gone at once (the name is free again). 7-30: it can be restored that long."""
+    security_log_retention_days: int | None = None
+    """Retention of the API access logs and the VPC flow logs (who called what, which traffic flowed): None keeps
+    them `logRetentionDays`. Security Hub's CloudWatch.16 asks for at least 365; the sample prod stack keeps 365."""
     force_destroy: bool = True
     """True: `pulumi destroy` empties and deletes the artifact bucket and the ECR repositories. False:
     they are deleted only when empty, so a destroy by mistake stops before the images and sources go."""
 
 
-def parse_stack(check: Any, raw: dict[str, Any]) -> SecuritySettings:
+def parse_stack(check: Any, raw: dict[str, Any], retention_days: tuple[int, ...] = ()) -> SecuritySettings:
+    """``retention_days``: the CloudWatch retention values (components/settings/stack.py owns the list)."""
     values: dict[str, Any] = {}
     if raw.get("userPool") is not None:
         values["user_pool"] = _user_pool(check, raw["userPool"])
@@ -77,6 +91,9 @@ def parse_stack(check: Any, raw: dict[str, Any]) -> SecuritySettings:
         values["secret_recovery_window_days"] = int(window)
     if raw.get("forceDestroy") is not None:
         values["force_destroy"] = check.boolean("forceDestroy", raw["forceDestroy"])
+    if raw.get("securityLogRetentionDays") is not None:
+        values["security_log_retention_days"] = check.choice("securityLogRetentionDays",
+                                                             raw["securityLogRetentionDays"], retention_days)
     return SecuritySettings(**values)
 
 
@@ -92,6 +109,9 @@ def _user_pool(check: Any, value: Any) -> UserPoolSettings:
         values["mfa"] = check.choice("userPool.mfa", mfa, MFA_MODES)
     if spec.get("deletionProtection") is not None:
         values["deletion_protection"] = check.boolean("userPool.deletionProtection", spec["deletionProtection"])
+    if spec.get("threatProtection") is not None:
+        mode = "off" if spec["threatProtection"] is False else spec["threatProtection"]   # YAML 1.1: bare off
+        values["threat_protection"] = check.choice("userPool.threatProtection", mode, THREAT_PROTECTION)
     return UserPoolSettings(**values)
 
 

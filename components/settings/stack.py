@@ -151,7 +151,7 @@ def load_settings(raw: dict[str, Any], project_dir: Path, stack: str) -> StackSe
     if raw.get("alerts") is not None:
         values["alerts"] = parse_alerts(check, "alerts", raw["alerts"])
     values["stack_secrets"] = stack_secrets(check, raw, apis)
-    values["security"] = parse_stack(check, raw)
+    values["security"] = parse_stack(check, raw, LOG_RETENTION_DAYS)
     values["volumes"] = parse_volume_settings(check, raw)
     values["existing_user_pool"] = parse_existing_user_pool(check, raw)
     return StackSettings(stack=stack, project_dir=project_dir, config_file=check.file, apis=apis,

@@ -79,8 +79,9 @@ class LocalOptions:
 class BuildStep:
     container: str
     image: str
-    argv: list[str]
+    argv: list[str]                            # `--build-arg KEY` by name only: `ps` shows argv to every user
     dockerfile_text: str | None = None        # compose dockerfile_inline, fed to `docker build -f -`
+    build_args: dict[str, str] = field(repr=False, default_factory=dict)   # values: docker build's environment
 
 
 @dataclass
@@ -220,12 +221,11 @@ def build_step(app: App, container_name: str, options: LocalOptions) -> BuildSte
             "--label", f"{LABEL_TASK}={task_family(options.stack, options.api)}"]
     if spec.target:
         argv += ["--target", spec.target]
-    for key, value in args.items():
-        argv += ["--build-arg", f"{key}={value}"]
+    argv += [word for key in args for word in ("--build-arg", key)]   # values: LocalRunner.build's environment
     for secret in (s for s in spec.secrets if app.secrets[s].file):   # BuildKit reads the file: no value on argv
         argv += ["--secret", f"id={secret},src={app.secrets[secret].file}"]
     argv.append(spec.context)
-    return BuildStep(container=container.name, image=image, argv=argv, dockerfile_text=inline)
+    return BuildStep(container.name, image, argv, inline, build_args={k: str(v) for k, v in args.items()})
 
 
 def plan_task(app: App, *, options: LocalOptions, region: str, granted_tables: Sequence[str] = ()) -> LocalTask:
@@ -422,7 +422,7 @@ class LocalRunner:
         for step in task.builds:
             self.say(f"building {step.container} -> {step.image}")
             extra = {"input": step.dockerfile_text} if step.dockerfile_text is not None else {}
-            result = self.docker.run(step.argv, check=False, capture=quiet, **extra)
+            result = self.docker.run(step.argv, env={**os.environ, **step.build_args}, check=False, capture=quiet, **extra)
             if result.returncode != 0:
                 detail = ((result.stdout or "") + (result.stderr or "")).strip().splitlines()[-8:] if quiet else []
                 raise OpsError(f"building container '{step.container}' failed (exit {result.returncode})"

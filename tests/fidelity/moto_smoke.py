@@ -11,7 +11,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import boto3
 import botocore.exceptions
@@ -220,10 +220,11 @@ def _client(service: str, region: str):
 
 
 def smoke_deploy(result, translation: Translation, *, region: str = "us-east-1",
-                 existing_vpc: dict | None = None, inspect: Callable[[Callable[[str], Any]], Any] | None = None
-                 ) -> SmokeReport:
+                 existing_vpc: dict | None = None, inspect: Callable[[Callable[[str], Any]], Any] | None = None,
+                 existing_arns: Iterable[str] = ()) -> SmokeReport:
     """inspect: called with a client factory (service name -> boto3 client) once everything is sent, while moto
-    still holds the state; its result is ``report.inspected``."""
+    still holds the state; its result is ``report.inspected``. existing_arns: what the stack config names that
+    exists before the stack (`secretArns`), so naming it is no dangling reference."""
     report = SmokeReport()
     by_key = {(r.type, r.name): r for r in result.resources}
     mock_refs = _mock_references(result.resources, translation.renames)
@@ -240,6 +241,7 @@ def smoke_deploy(result, translation: Translation, *, region: str = "us-east-1",
         caller = client("sts").get_caller_identity()["Arn"]
         mapping[MOCK_CALLER_ARN] = caller
         created.add(caller)
+        created.update(existing_arns)
         if existing_vpc:
             _seed_existing_vpc(client("ec2"), existing_vpc, mapping)
         for request in translation.requests:
