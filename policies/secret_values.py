@@ -66,6 +66,15 @@ def _placeholder(password: str) -> bool:
     return bare.lower() in PLACEHOLDER_PASSWORDS or bare[:1] in ("$", "<", "{", "%")
 
 
+# `self.password`, `os.environ["DB_PASSWORD"]`, `config.db.password`: source code that reads a password from
+# somewhere else. The source-zip scan reads code line by line, so these must not count as a written password.
+_CODE_REFERENCE = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*|\[[^\]]*\])+;?$")
+
+
+def _code_reference(password: str) -> bool:
+    return bool(_CODE_REFERENCE.match(password.strip()))
+
+
 def keyed_password(value: str) -> bool:
     """``value`` sets a password as key=value (a connection string, a URL's query, a command's option)."""
     text = value.strip()
@@ -74,7 +83,7 @@ def keyed_password(value: str) -> bool:
     found += [m.group(1) for m in _ONLY_PASSWORD.finditer(text)]
     for segment in (part for part in re.split(r"[\"']", text) if ";" in part and part.count("=") >= 2):
         found += [m.group(1) for m in _CONNECTION_PASSWORD.finditer(segment)]
-    return any(not _placeholder(password) for password in found)
+    return any(not _placeholder(password) and not _code_reference(password) for password in found)
 
 
 def mysql_dsn_password(value: str) -> bool:

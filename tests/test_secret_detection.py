@@ -73,9 +73,17 @@ def test_the_new_credential_shapes_are_recognised(value, kind):
     "AIza-too-short", "npm_install", "sk-ant-short", "mysql --password-stdin", "git@github.com:org/repo.git",
     # source code that passes a password along (the source zip's lines are judged too: policies/source_secrets.py)
     "db = connect(host=h, password=pw)", "password=pw,", 'engine(password=os.environ["DB_PASSWORD"])',
+    # a whole line of code that reads the password from elsewhere: in prod the zip scan would block the deploy
+    "password=self.password", 'password = os.environ["DB_PASSWORD"]', "password=config.db.password",
+    "pwd = settings['db']['password'];",
 ])
 def test_placeholders_and_lookalikes_are_not_credentials(value):
     assert secret_kinds(value) == ()
+
+
+@pytest.mark.parametrize("value", ["password=hunter2xyz", 'password = "hunter2xyz"', "PWD=s3cr3t.pass!"])
+def test_a_written_password_still_counts_next_to_code_references(value):
+    assert secret_kinds(value) == ("a password= setting",)
 
 
 # --- where the rule looks: every literal of a task definition -----------------------------------------------------
