@@ -164,8 +164,8 @@ def test_rollback_of_a_paused_service_says_nothing_runs_yet(world, project, tmp_
     world.ecs.update_service(cluster=CLUSTER, service=API, desiredCount=0)
     code, out, err = _rollback(project, tmp_path, capsys, world)
     assert code == 0, err
-    assert runnable(f"but the service is paused, so nothing runs it yet: python -m ops resume --stack dev "
-                    f"--api {API}") in out
+    assert runnable(f"but the service is paused, so nothing runs it yet and it is not checked until it runs: "
+                    f"python -m ops resume --stack dev --api {API}") in out
     for container in world.containers:
         assert _deployed_digest(world, container) == world.digests[(container, OLD)]
 

@@ -19,9 +19,11 @@ still in ALARM), one that got requests meanwhile stays up.
 
 A paused API (``ops pause`` suspends its scaling) is left alone: the operator chose 0 tasks. So is an API
 without a scalable target (the stack sets its count; a first deploy scales up in ``run_pipeline`` itself).
-Two holders may hold the same API: this waiter, and the pipeline's own wake step (components/pipeline/
-deploy_check.py, for runs `pulumi up` does not wait for: a GitHub push, "Release change"). Each registers its own
-deadline action (``<service>-deploy-check-end``, ``<service>-pipeline-check-end``), and each records the minimum the
+Three holders may hold the same API: this waiter, the pipeline's own wake step (components/pipeline/
+deploy_check.py, for runs `pulumi up` does not wait for: a GitHub push, "Release change"), and `ops rollback`
+(ops/cloud/rollback.py, which rolls an earlier build out with UpdateService itself). Each registers its own
+deadline action (``<service>-deploy-check-end``, ``<service>-pipeline-check-end``,
+``<service>-rollback-check-end``), and each records the minimum the
 API had before anyone held it. A holder that lets go deletes its own action and puts the minimum back only when no
 other hold is still live (its deadline not yet reached): the last one out lets the API sleep.
 
@@ -39,7 +41,18 @@ DIMENSION = "ecs:service:DesiredCount"
 DEADLINE_ACTION_SUFFIX = "-deploy-check-end"
 WAITER = DEADLINE_ACTION_SUFFIX                       # the PipelineRun waiter of `pulumi up`
 PIPELINE = "-pipeline-check-end"                      # the pipeline's own wake and verify steps
-HOLDERS = (WAITER, PIPELINE)
+ROLLBACK = "-rollback-check-end"                      # `ops rollback` (ops/cloud/rollback.py)
+HOLDERS = (WAITER, PIPELINE, ROLLBACK)
+# How a report names each holder, and what the hold is for.
+HOLDER_NAMES = {WAITER: "`pulumi up`", PIPELINE: "the pipeline's deploy check", ROLLBACK: "`ops rollback`"}
+HOLD_PURPOSES = {
+    WAITER: "while the pipeline deploys (it had {desired}): the new build is rolled out onto running tasks and "
+            "checked before Promote",
+    PIPELINE: "while the pipeline deploys (it had {desired}): the new build is rolled out onto running tasks and "
+              "checked before Promote",
+    ROLLBACK: "while `ops rollback` rolls the earlier build out (it had {desired}): it is checked on running tasks "
+              "before `deployed` moves",
+}
 # Each key ``ops pause`` sets (ops/cloud/scaling.py); any of them set means someone suspended scaling on purpose.
 SUSPENSION_KEYS = ("DynamicScalingInSuspended", "DynamicScalingOutSuspended", "ScheduledScalingSuspended")
 
@@ -140,8 +153,8 @@ def hold_awake(ecs, autoscaling, cluster: str, service: str, awake_count: int, *
     woke = desired < awake_count
     if woke:
         ecs.update_service(cluster=cluster, service=service, desiredCount=awake_count)
-    report(f"service {service} may sleep, so it is held at {awake_count} task(s) while the pipeline deploys "
-           f"(it had {desired}): the new build is rolled out onto running tasks and checked before Promote")
+    report(f"service {service} may sleep, so it is held at {awake_count} task(s) "
+           + HOLD_PURPOSES[holder].format(desired=desired))
     return Hold(cluster=cluster, service=service, awake_count=awake_count, previous_min=previous, woke=woke,
                 holder=holder)
 
@@ -165,7 +178,7 @@ def release(autoscaling, hold: Hold, report: Callable[[str], None] = lambda _m: 
     except autoscaling.exceptions.ObjectNotFoundException:
         pass
     if others:
-        who = " and ".join("the pipeline's deploy check" if h == PIPELINE else "`pulumi up`" for h in others)
+        who = " and ".join(HOLDER_NAMES[h] for h in others)
         report(f"service {hold.service}: still held awake by {who}, which lets it sleep when it is done")
         return
     report(f"service {hold.service}: minimum back to {hold.previous_min} task(s); it sleeps again after its idle time")

@@ -10,15 +10,27 @@ breaker rolls a failing deployment back and the service settles "successfully" o
 revision (pulumi-awsx#1848 is the same trap in awsx's wait). So success here means: the PRIMARY
 deployment uses the new revision, and every running task runs it, with each built container on
 the image digest that the hash names.
+
+An API that may sleep (issue 22) is rolled back the way a deploy to it is checked: at 0 tasks the rollout would
+prove nothing. So before UpdateService the API is held at its awake count with components/providers/
+deploy_wake.py's hold (the scalable target's minimum and the desired count go up, and a one-time scheduled action
+``<service>-rollback-check-end`` puts the minimum back at a deadline should this process die); the rollout is awaited
+on running tasks (RUNNING, and HEALTHY where a container has a health check: service_rollout.ready_tasks), and the
+hold is let go in every outcome, after which the API may sleep again. A failure reports the stopped tasks' reasons,
+exit codes and last log lines, as a failed first deploy does. A paused API (`ops pause`) stays paused, as the
+pipeline's deploy check leaves it: the revision is put in place at 0 tasks, unchecked until `ops resume` starts it.
 """
 from __future__ import annotations
 
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from components.pipeline.access import REPOSITORY_WRITERS_SID as WRITERS_SID
+from components.providers.deploy_wake import ROLLBACK, Hold, deadline_action_name, hold_awake, release
+from components.providers.service_rollout import stopped_task_report
 from ops.cloud import ecs as ecs_view
 from ops.errors import OpsError
 from ops.stack.outputs import ApiOutputs
@@ -51,7 +63,9 @@ class RollbackResult:
     task_definition: str = ""
     outcome: str = ""
     paused: bool = False             # desired count 0: the revision is in place, no task runs it yet
+    held_at: int = 0                 # the awake count a sleeping API was held at for the check (0: not held)
     problems: list[str] = field(default_factory=list)
+    stopped_tasks: list[str] = field(default_factory=list)   # a failure's stopped tasks, reasons and last log lines
 
     @property
     def verified(self) -> bool:
@@ -209,10 +223,56 @@ def verify_running(ecs, cluster: str, service: str, task_definition_arn: str,
     return problems
 
 
+# After the rollout timeout, a hold nobody let go of (the process was killed) lasts this long before its deadline action
+# lets the API sleep again.
+HOLD_MARGIN_SECONDS = 300
+UtcClock = Callable[[], datetime]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def awake_count(api: ApiOutputs) -> int:
+    """How many tasks the API runs when awake (the scaling output's ``awakeCount``; the replicas before it existed)."""
+    value = api.scaling.get("awakeCount", api.replicas)
+    try:
+        return max(int(value or 0), 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def hold_for_check(ecs, autoscaling, api: ApiOutputs, *, timeout: float,
+                   report: Callable[[str], None], utc: UtcClock) -> Hold | None:
+    """Hold an API that may sleep at its awake count for the rollback (deploy_wake.hold_awake as ``ROLLBACK``); None
+    when it has no scalable target (the stack sets its count: 0 means `ops pause`d), is paused (`ops pause` suspended
+    its scaling: the operator chose 0 tasks, and a rollback starts none), or its minimum already keeps it awake."""
+    count = awake_count(api)
+    if autoscaling is None or count < 1:
+        return None
+    now = utc()
+    return hold_awake(ecs, autoscaling, api.cluster, api.service, count,
+                      deadline=now + timedelta(seconds=timeout + HOLD_MARGIN_SECONDS), report=report,
+                      holder=ROLLBACK, now=now)
+
+
+def let_go(autoscaling, hold: Hold, report: Callable[[str], None], utc: UtcClock) -> None:
+    """Release the hold; when that fails (a network error, a denied call), say so and when the deadline action puts
+    the minimum back instead. Never raises: it runs in ``finally``, where it must not hide why the rollback ended."""
+    try:
+        release(autoscaling, hold, report=report, now=utc())
+    except Exception as error:      # noqa: BLE001 - reported; the deadline action is the way back
+        report(f"could not put the minimum of service {hold.service} back ({error}); the scheduled action "
+               f"{deadline_action_name(hold.service, hold.holder)} puts it back to {hold.previous_min} at its deadline")
+
+
 def rollback(*, ecs, ecr, codepipeline, api: ApiOutputs, build_hash: str, timeout: float, poll: float,
              report: Callable[[str], None], sleep: ecs_view.Sleep | None = None,
-             clock: ecs_view.Clock | None = None, caller_arn: str | None = None) -> RollbackResult:
-    """``caller_arn``: who runs the rollback (STS GetCallerIdentity); checked against the repositories' policies."""
+             clock: ecs_view.Clock | None = None, caller_arn: str | None = None, autoscaling=None, logs=None,
+             utc: UtcClock = _utc_now) -> RollbackResult:
+    """``caller_arn``: who runs the rollback (STS GetCallerIdentity); checked against the repositories' policies.
+    ``autoscaling``: Application Auto Scaling, to hold an API that may sleep awake for the check; ``logs``: CloudWatch
+    Logs, for a failure's last log lines; ``utc``: the current UTC time (the hold's deadline)."""
     result = RollbackResult(api=api.name, build_hash=build_hash)
     images = find_build(ecr, api, build_hash)          # every image checked before anything changes
     if caller_arn:
@@ -223,6 +283,29 @@ def rollback(*, ecs, ecr, codepipeline, api: ApiOutputs, build_hash: str, timeou
     result.task_definition = register_pinned_revision(ecs, current["taskDefinition"], images)
     report(f"registered {ecs_view.revision_label(result.task_definition)} "
            f"(from {ecs_view.revision_label(current['taskDefinition'])})")
+    hold = hold_for_check(ecs, autoscaling, api, timeout=timeout, report=report, utc=utc)
+    try:
+        result.held_at = hold.awake_count if hold else 0
+        _roll_out(ecs, api, images, result, timeout=timeout, poll=poll, report=report, sleep=sleep, clock=clock)
+        if not result.verified:
+            result.stopped_tasks = stopped_task_report(ecs, logs, api.cluster, api.service,
+                                                       log_groups=dict(api.log_groups))
+            return result
+        # only now: `deployed` names what ECS really runs (a failed rollback leaves it where it was)
+        for image in images:
+            moved = retag_deployed(ecr, image)
+            report(f"{image.container}: {DEPLOYED_TAG} -> {build_hash} ({image.digest})"
+                   + ("" if moved else ", already"))
+        return result
+    finally:
+        if hold is not None:        # success, failure or Ctrl-C: the API may sleep again
+            let_go(autoscaling, hold, report, utc)
+
+
+def _roll_out(ecs, api: ApiOutputs, images: list[BuildImage], result: RollbackResult, *, timeout: float,
+              poll: float, report: Callable[[str], None], sleep: ecs_view.Sleep | None,
+              clock: ecs_view.Clock | None) -> None:
+    """UpdateService to the pinned revision, wait for the rollout, and note in ``result`` what differs."""
     updated = ecs.update_service(cluster=api.cluster, service=api.service, taskDefinition=result.task_definition,
                                  forceNewDeployment=True)["service"]
     ours = ecs_view.primary_deployment(updated)
@@ -234,13 +317,6 @@ def rollback(*, ecs, ecr, codepipeline, api: ApiOutputs, build_hash: str, timeou
         result.problems.append(f"rollout {rollout.outcome}: {rollout.message}")
         result.problems += [f"service event: {message}" for message in ecs_view.recent_events(rollout.service, 3)]
     result.problems += verify_running(ecs, api.cluster, api.service, result.task_definition, images)
-    if result.verified:
-        # only now: `deployed` names what ECS really runs (a failed rollback leaves it where it was)
-        for image in images:
-            moved = retag_deployed(ecr, image)
-            report(f"{image.container}: {DEPLOYED_TAG} -> {build_hash} ({image.digest})"
-                   + ("" if moved else ", already"))
-    return result
 
 
 def _warn_about_running_pipeline(codepipeline, api: ApiOutputs, report: Callable[[str], None]) -> None:

@@ -49,17 +49,22 @@ def run(args: argparse.Namespace) -> int:
         ecs=aws.client("ecs"), ecr=aws.client("ecr"),
         codepipeline=aws.client("codepipeline") if api.pipeline_name else None,
         api=api, build_hash=args.to, timeout=args.timeout, poll=args.poll, report=lambda line: say(f"  {line}"),
-        caller_arn=aws.client("sts").get_caller_identity()["Arn"])
+        caller_arn=aws.client("sts").get_caller_identity()["Arn"],
+        autoscaling=aws.client("application-autoscaling"), logs=aws.client("logs"))
     if result.verified and result.paused:
         say(f"done: {api.name} is set to build {args.to} ({revision_label(result.task_definition)}), but the "
-            f"service is paused, so nothing runs it yet: python -m ops resume --stack {args.stack} --api {api.name}")
+            "service is paused, so nothing runs it yet and it is not checked until it runs: "
+            f"python -m ops resume --stack {args.stack} --api {api.name}")
         return 0
     if result.verified:
-        say(f"done: {api.name} runs build {args.to} ({revision_label(result.task_definition)}); "
+        held = (f" (checked on {result.held_at} task(s) it was woken for; it may sleep again)"
+                if result.held_at else "")
+        say(f"done: {api.name} runs build {args.to} ({revision_label(result.task_definition)}){held}; "
             "`deployed` points at it, so the next `up` keeps it.")
         return 0
     problems = "\n".join(f"  - {problem}" for problem in result.problems)
-    raise OpsError(f"rollback of {api.name} to {args.to} is NOT running as asked "
-                   f"(ECS may still report success):\n{problems}\n"
-                   f"Check `python -m ops status --stack {args.stack} --api {api.name}` for stopped tasks "
-                   "and their logs.")
+    held = (f" on the {result.held_at} task(s) it was woken for (it may sleep again)" if result.held_at else "")
+    stopped = "".join(f"\n{line}" for line in result.stopped_tasks)
+    raise OpsError(f"rollback of {api.name} to {args.to} is NOT running as asked{held} "
+                   f"(ECS may still report success); `deployed` stays where it was:\n{problems}{stopped}\n"
+                   f"`python -m ops status --stack {args.stack} --api {api.name}` shows the same details.")
