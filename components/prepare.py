@@ -213,3 +213,29 @@ def check_existing_tables(settings: StackSettings, region: str) -> None:
                               f"containers reach DynamoDB in {region} (REGION).", file=settings.config_file,
                               key=f"{NAMESPACE}:storage.{name}.existingTable",
                               fix="deploy the stack to the table's region (aws:region), or use a table of this region.")
+
+
+def replacement_warnings(settings: StackSettings) -> list[str]:
+    """A new table or pool that `replaces` an older one starts empty: say what stays behind and how it comes across.
+
+    DynamoDB's import from S3 always creates a new table (ImportTable), so into a table this stack creates only a
+    copy of the items (Scan, then BatchWriteItem) brings them; an export and import fits only through existingTable.
+    Cognito never exports password hashes, so users come across at their next sign-in through a migrate-user trigger,
+    or from a CSV import after which each resets the password (docs/design.md, "Replacing Amplify's resources")."""
+    found = []
+    for name, table in settings.storage.items():
+        if table.replaces and not table.existing_table:
+            found.append(f"table {name} ({table.physical_name(settings.stack)}) starts EMPTY: it replaces "
+                         f"{table.replaces}, whose items stay there and are not copied. Before switching traffic, copy "
+                         "them with a scan-and-write (Scan the old table, BatchWriteItem into the new one), or export "
+                         "the old table to S3 and import it as a new table (AWS docs \"DynamoDB data export to Amazon "
+                         "S3: how it works\", \"DynamoDB data import from Amazon S3: how it works\"), then name that "
+                         f"table in storage.{name}.existingTable instead.")
+    old_pool = settings.security.user_pool.replaces
+    if old_pool and settings.uses_auth and settings.existing_user_pool is None:
+        found.append(f"the user pool this stack creates starts EMPTY: it replaces {old_pool}, whose users stay there. "
+                     "Users cannot be copied with their passwords: add a Migrate user Lambda trigger to the new pool "
+                     "to move each user at their next sign-in (AWS docs \"Importing users with a user migration "
+                     "Lambda trigger\"; this stack does not create it), or import them from a CSV file and have each "
+                     "reset their password (AWS docs \"Importing users from a CSV file\").")
+    return found

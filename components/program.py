@@ -30,7 +30,7 @@ from components.network import ApiSecurityGroups, ApiSecurityGroupsArgs, Network
 from components.one_writer import deploy_note, spot_note, writer_plan
 from components.pipeline.pipeline import BuildPipeline, BuildPipelineArgs
 from components.prepare import (PreparedApi, check_existing_tables, high_availability_warnings, prepare,
-                                sample_secret_files, self_sign_up_warnings)
+                                replacement_warnings, sample_secret_files, self_sign_up_warnings)
 from components.providers.volume_guard import VolumeGuard
 from components.registry import ImageRepositories, ImageRepositoriesArgs
 from components.scaling import ApiScaling, ApiScalingArgs, describe as describe_scaling
@@ -159,7 +159,7 @@ def deploy(settings: StackSettings, prepared: list[PreparedApi]) -> None:
         raise StackConfigError(error.problem, file=error.file, service=error.service, key=error.key,
                                fix=error.fix) from None
     # (a secret with a committed sample's value is the policy pack's: no-sample-secrets, components/secrets.py)
-    for warning in self_sign_up_warnings(settings):
+    for warning in self_sign_up_warnings(settings) + replacement_warnings(settings):
         pulumi.log.warn(warning)
     shared = create_shared_resources(settings, region,
                                      needs_file_system=any(persistent_volumes(i.app) for i in prepared),

@@ -144,9 +144,12 @@ def test_new_resources_declares_empty_tables_with_the_same_keys(tmp_path, here, 
     assert code == 0, err
     config = written(here)
     assert config["serverless-containers:storage"] == {
-        "posts": {"partitionKey": {"name": "id", "type": "N"}, "sortKey": {"name": "createdAt", "type": "S"}},
-        "old": {"partitionKey": {"name": "pk", "type": "B"}}}
+        "posts": {"partitionKey": {"name": "id", "type": "N"}, "sortKey": {"name": "createdAt", "type": "S"},
+                  "replaces": f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/postsTable-dev"},
+        "old": {"partitionKey": {"name": "pk", "type": "B"},
+                "replaces": f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/oldTable-dev"}}
     assert "serverless-containers:existingUserPool" not in config
+    assert config["serverless-containers:userPool"] == {"replaces": POOL_ID}
     assert "NEW, EMPTY user pool" in out and "new tables start EMPTY" in out
 
 

@@ -21,6 +21,7 @@ class Checker:
     """Carries the file name for messages and checks one value at a time."""
 
     def __init__(self, stack: str):
+        self.stack = stack
         self.file = f"stacks/Pulumi.{stack}.yaml"
 
     def error(self, path: str, problem: str, fix: str) -> ConfigError:

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from components.settings.auth import USER_POOL_ID
+
 MFA_MODES = ("off", "optional", "required")
 THREAT_PROTECTION = ("off", "audit", "enforced")
 TASK_EGRESS = ("all", "https")
 # Secrets Manager: 0 (delete at once) or a recovery window of 7 to 30 days.
 RECOVERY_WINDOWS = (0, *range(7, 31))
-USER_POOL_KEYS = ("selfSignUp", "mfa", "deletionProtection", "threatProtection")
+USER_POOL_KEYS = ("selfSignUp", "mfa", "deletionProtection", "threatProtection", "replaces")
 # On the access-log and flow-log groups: policy max-log-retention caps them with maxSecurityLogRetentionDays instead
 # of the cost cap (catalog/resources.py LOG_KIND_TAG, SECURITY_LOGS; tests check they agree).
 SECURITY_LOG_TAGS = {"serverless-containers:logs": "security"}
@@ -26,7 +28,7 @@ SECURITY_LOG_TAGS = {"serverless-containers:logs": "security"}
 # key -> (what it is, default), merged into components.settings.stack.TOP_LEVEL_KEYS for messages.
 STACK_KEYS = {
     "userPool": "{selfSignUp: false, mfa: off|optional|required, deletionProtection: false, "
-                "threatProtection: off|audit|enforced}",
+                "threatProtection: off|audit|enforced, replaces: OLD_POOL_ID}",
     "taskEgress": "all | https, default all",
     "vpcFlowLogs": "bool, default false",
     "secretRecoveryWindowDays": "0 or 7-30, default 0",
@@ -51,6 +53,9 @@ class UserPoolSettings:
     """off | audit | enforced: Cognito threat protection (compromised-credential and account-takeover checks) for
     password sign-in. audit only logs risk; enforced acts on it (Security Hub Cognito.1). Either needs the Plus
     feature plan, billed per monthly active user with no free tier (docs/design.md, "Cognito threat protection")."""
+    replaces: str | None = None
+    """The id of an older pool (e.g. Amplify's) whose users the new pool does not have. It changes no resource: the
+    plan and the deploy warn that the new pool starts empty and say how users can come across."""
 
 
 @dataclass(frozen=True)
@@ -112,6 +117,12 @@ def _user_pool(check: Any, value: Any) -> UserPoolSettings:
     if spec.get("threatProtection") is not None:
         mode = "off" if spec["threatProtection"] is False else spec["threatProtection"]   # YAML 1.1: bare off
         values["threat_protection"] = check.choice("userPool.threatProtection", mode, THREAT_PROTECTION)
+    if spec.get("replaces") is not None:
+        values["replaces"] = check.string("userPool.replaces", spec["replaces"], pattern=USER_POOL_ID,
+                                          what="the old pool's id like us-east-1_AbC123 (the console's User pool ID)")
+        if len(values["replaces"]) > 55:
+            raise check.error("userPool.replaces", "the id is longer than Cognito allows (55 characters).",
+                              "copy the old pool's id again from the Cognito console.")
     return UserPoolSettings(**values)
 
 

@@ -154,6 +154,10 @@ def load_settings(raw: dict[str, Any], project_dir: Path, stack: str) -> StackSe
     values["security"] = parse_stack(check, raw, LOG_RETENTION_DAYS)
     values["volumes"] = parse_volume_settings(check, raw)
     values["existing_user_pool"] = parse_existing_user_pool(check, raw)
+    if values["security"].user_pool.replaces and not any(api.auth for api in apis.values()):
+        raise check.error("userPool.replaces", "no API has auth: true, so the stack creates no user pool to replace "
+                          f"{values['security'].user_pool.replaces}.", "remove userPool.replaces, or set auth: true on "
+                          "the APIs that need sign-in.")
     return StackSettings(stack=stack, project_dir=project_dir, config_file=check.file, apis=apis,
                          github_token=token, **values)
 

@@ -12,7 +12,7 @@ from components.settings.checks import Checker
 
 KEY_TYPES = ("S", "N", "B")
 TABLE_KEYS = ("partitionKey", "sortKey", "pointInTimeRecovery", "deletionProtection", "replaceOnKeyChange",
-              "existingTable")
+              "existingTable", "replaces")
 # `existingTable`: CreateTable's TableName shape (botocore's dynamodb model), or a table ARN.
 TABLE_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9_.-]{3,255}$")
 TABLE_ARN_PATTERN = re.compile(r"^arn:(aws[a-z-]*):dynamodb:([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12}):table/([a-zA-Z0-9_.-]{3,255})$")
@@ -39,6 +39,8 @@ class TableSettings:
     replace_on_key_change: bool = False  # opt-in: a changed key replaces the table (delete first: data lost)
     existing_table: str | None = None    # `existingTable`: a table name or ARN the stack uses but never creates,
     # changes or deletes
+    replaces: str | None = None          # `replaces`: the table (name or ARN) this new one takes over from; it changes
+    # no resource, only makes the plan and the deploy warn that the new table starts empty
 
     def physical_name(self, stack: str) -> str:
         """The DynamoDB table's name: the existing one's, else the one the stack creates."""
@@ -105,23 +107,47 @@ def parse_storage(check: Checker, value: Any) -> dict[str, TableSettings]:
                               "or drop replaceOnKeyChange.")
         tables[name] = TableSettings(
             name=name, partition_key=partition, sort_key=sort, point_in_time_recovery=flags["pointInTimeRecovery"],
-            deletion_protection=flags["deletionProtection"], replace_on_key_change=flags["replaceOnKeyChange"])
+            deletion_protection=flags["deletionProtection"], replace_on_key_change=flags["replaceOnKeyChange"],
+            replaces=_replaced_table(check, path, spec.get("replaces"), table_physical_name(check.stack, name)))
     return tables
 
 
 def _existing_table(check: Checker, path: str, name: str, spec: dict) -> TableSettings:
+    if spec.get("replaces") is not None:
+        raise check.error(f"{path}.replaces", "replaces marks a NEW table that starts empty, but existingTable uses "
+                          "the old table itself, items and all.", "remove replaces (existingTable keeps the data), "
+                          "or remove existingTable to create a new, empty table.")
     others = sorted(key for key in spec if key != "existingTable")
     if others:
         raise check.error(f"{path}.{others[0]}", f"{', '.join(others)} configure a table the stack creates, but the "
                           "stack never changes an existing table.", "remove them (the table keeps its own keys and "
                           "settings), or remove existingTable to create a new table.")
-    table = check.string(f"{path}.existingTable", spec["existingTable"],
-                         what="the table's name (3-255 letters, digits, _ . -) or its ARN").strip()
+    table = _table_reference(check, f"{path}.existingTable", spec["existingTable"])
+    return TableSettings(name=name, partition_key=None, existing_table=table)
+
+
+def _table_reference(check: Checker, key: str, value: Any) -> str:
+    """A table name or table ARN (`existingTable`, `replaces`)."""
+    table = check.string(key, value, what="the table's name (3-255 letters, digits, _ . -) or its ARN").strip()
     if not (TABLE_NAME_PATTERN.match(table) or TABLE_ARN_PATTERN.match(table)):
-        raise check.error(f"{path}.existingTable", f"{table!r} is not a DynamoDB table name or table ARN.",
+        raise check.error(key, f"{table!r} is not a DynamoDB table name or table ARN.",
                           "use the table's name (3-255 letters, digits, _ . -), or its ARN "
                           "(arn:aws:dynamodb:<region>:<account>:table/<name>).")
-    return TableSettings(name=name, partition_key=None, existing_table=table)
+    return table
+
+
+def _replaced_table(check: Checker, path: str, value: Any, own_name: str) -> str | None:
+    """`replaces`: the old table whose items the new one does not have. Naming the new table itself is a mistake
+    (the table would be said to replace itself), so it is refused."""
+    if value is None:
+        return None
+    table = _table_reference(check, f"{path}.replaces", value)
+    match = TABLE_ARN_PATTERN.match(table)
+    if (match.group(4) if match else table) == own_name:
+        raise check.error(f"{path}.replaces", f"{table!r} is the table this stack creates for {path}, not an old one.",
+                          "name the old table (e.g. Amplify's <tableName>-<env>) whose items the new table does not "
+                          "have, or remove replaces.")
+    return table
 
 
 def _key_attribute(check: Checker, path: str, value: Any) -> KeyAttribute:

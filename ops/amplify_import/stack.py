@@ -61,6 +61,14 @@ def build(project: AmplifyProject, stack: str, stack_dir: Path, *, new_resources
     elif restricted:
         report.warnings.append("--new-resources: a NEW, EMPTY user pool; every user must be created again (users and "
                                "passwords cannot be copied out of a Cognito pool).")
+        old_pool = pool or _pool_in_files(project, restricted)
+        if old_pool:
+            config[f"{NAMESPACE}userPool"] = {"replaces": old_pool[0]}
+            report.found.append(f"user pool {old_pool[0]}: replaced by a new, empty pool (userPool.replaces); its "
+                                "users stay in it.")
+        else:
+            report.warnings.append(f"the files name no user pool of env {env.name}, so userPool.replaces is not set "
+                                   "and the plan cannot say which pool's users to bring across.")
     if new_resources and tables:
         report.warnings.append("--new-resources: the new tables start EMPTY; copy the items over (e.g. DynamoDB export "
                                "to S3 and import) before switching traffic.")
@@ -79,6 +87,15 @@ def build(project: AmplifyProject, stack: str, stack_dir: Path, *, new_resources
 def _user_pool(project: AmplifyProject, restricted: list[ImportedApi], ask_pool: AskPool) -> tuple[str, str]:
     """The env's pool and web client: amplify-meta.json's auth outputs when it holds this env, an imported pool's
     ids from team-provider-info.json, else asked for."""
+    found = _pool_in_files(project, restricted)
+    if found:
+        return found
+    why = (f"the APIs {', '.join(a.name for a in restricted)} require sign-in, and the files hold no user pool of env "
+           f"{project.env.name} (amplify-meta.json holds {'another env' if project.meta else 'nothing: it is absent'})")
+    return ask_pool(why)
+
+
+def _pool_in_files(project: AmplifyProject, restricted: list[ImportedApi]) -> tuple[str, str] | None:
     names = sorted({api.auth_name for api in restricted if api.auth_name} or set(project.resources("auth")))
     for name in names:
         outputs = project.outputs("auth", name)
@@ -87,9 +104,7 @@ def _user_pool(project: AmplifyProject, restricted: list[ImportedApi], ask_pool:
         params = project.env_parameters("auth", name)
         if params.get("userPoolId") and params.get("webClientId"):
             return check_pool_ids(params["userPoolId"], params["webClientId"], "amplify/team-provider-info.json")
-    why = (f"the APIs {', '.join(a.name for a in restricted)} require sign-in, and the files hold no user pool of env "
-           f"{project.env.name} (amplify-meta.json holds {'another env' if project.meta else 'nothing: it is absent'})")
-    return ask_pool(why)
+    return None
 
 
 def check_pool_ids(pool_id: str, client_id: str, source: str) -> tuple[str, str]:

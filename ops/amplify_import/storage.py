@@ -7,7 +7,7 @@ parameter, `-` and the env). Its keys are in `storage/<name>/cli-inputs.json` (`
 ARN and keys per env in team-provider-info.json (`categories.storage.<name>`).
 
 By default every table becomes ``existingTable`` (the data stays where it is); ``--new-resources`` declares new,
-empty tables with the same keys instead.
+empty tables with the same keys instead, each with ``replaces`` naming the Amplify table it takes over from.
 """
 from __future__ import annotations
 
@@ -73,6 +73,7 @@ def import_tables(project: AmplifyProject, report: ImportReport, *, new_resource
             entry = {"partitionKey": {"name": keys["partition"][0], "type": keys["partition"][1]}}
             if keys.get("sort"):
                 entry["sortKey"] = {"name": keys["sort"][0], "type": keys["sort"][1]}
+            entry["replaces"] = arn or physical      # so the plan and the deploy warn that it starts empty
             report.found.append(f"table {name}: a NEW, EMPTY table `{key}` (--new-resources); the data stays in "
                                 f"{physical}.")
         else:
