@@ -295,3 +295,36 @@ class FakeScheduler:
             service.deployments = [self._deployment(rollout["new"], "PRIMARY", "COMPLETED", desired, desired,
                                                     rollout["id"])]
         self.rollout = None
+
+
+def put_to_sleep(world: World, *, paused: bool = False):
+    """The API fell asleep: 0 tasks and its scalable target 0..2, as components/scaling.py registers a sleeping
+    API; ``paused`` also suspends scaling, as `ops pause` does. Returns the Application Auto Scaling client."""
+    from components.providers.deploy_wake import DIMENSION, resource_id
+
+    world.ecs.update_service(cluster=CLUSTER, service=API, desiredCount=0)
+    autoscaling = boto3.client("application-autoscaling", region_name=REGION)
+    autoscaling.register_scalable_target(
+        ServiceNamespace="ecs", ResourceId=resource_id(CLUSTER, API), ScalableDimension=DIMENSION,
+        MinCapacity=0, MaxCapacity=2,
+        **({"SuspendedState": {"DynamicScalingInSuspended": True, "DynamicScalingOutSuspended": True,
+                               "ScheduledScalingSuspended": True}} if paused else {}))
+    assert world.running_tasks() == []
+    return autoscaling
+
+
+def record_requests(monkeypatch, clients: list[tuple[object, str]]) -> list[tuple[str, str, dict]]:
+    """Every request the given (client, service name) pairs send from now on, as (service, operation, params), so
+    a test can check them against botocore's models (tests/fidelity)."""
+    sent: list[tuple[str, str, dict]] = []
+    for client, service in clients:
+        for operation, api_name in client.meta.method_to_api_mapping.items():
+            if not hasattr(client, operation) or operation.startswith(("get_paginator", "get_waiter")):
+                continue
+            original = getattr(client, operation)
+
+            def record(*args, _original=original, _service=service, _name=api_name, **params):
+                sent.append((_service, _name, params))
+                return _original(*args, **params)
+            monkeypatch.setattr(client, operation, record)
+    return sent

@@ -20,7 +20,7 @@ from components.pipeline.deploy_check_project import (BUNDLED_FILES, ROOT, check
 from components.providers.deploy_wake import (PIPELINE, WAITER, deadline_action_name, hold_awake, release)
 from components.providers.service_rollout import Waiting
 from tests.ops_fixtures import fake_credentials  # noqa: F401
-from tests.ops_moto import API, CLUSTER
+from tests.ops_moto import API, CLUSTER, record_requests
 from tests.test_sleeping_deploy import (FakeRun, NEW_BUILD, NOW, RUNNING_BUILD, asleep, held_state,  # noqa: F401
                                        world)
 
@@ -259,17 +259,8 @@ def test_every_request_of_wake_and_verify_is_valid_against_botocore(world, monke
     from tests.fidelity import document_checks, validate
 
     autoscaling, run = asleep(world, monkeypatch, "healthy")
-    sent = []
-    for client, service in ((autoscaling, "application-autoscaling"), (world.ecs, "ecs"), (world.logs, "logs")):
-        for operation, api_name in client.meta.method_to_api_mapping.items():
-            if not hasattr(client, operation) or operation.startswith(("get_paginator", "get_waiter")):
-                continue
-            original = getattr(client, operation)
-
-            def record(*args, _original=original, _service=service, _name=api_name, **params):
-                sent.append((_service, _name, params))
-                return _original(*args, **params)
-            monkeypatch.setattr(client, operation, record)
+    sent = record_requests(monkeypatch, [(autoscaling, "application-autoscaling"), (world.ecs, "ecs"),
+                                         (world.logs, "logs")])
     wake(world.ecs, autoscaling, SETTINGS, now=NOW)
     ecs_deploys(world, run.scheduler)
     verify(world.ecs, autoscaling, world.logs, SETTINGS, waiting=Ticks(run.scheduler).waiting(),

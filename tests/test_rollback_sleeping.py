@@ -20,7 +20,8 @@ from ops.cloud import ecs as ecs_wait
 from ops.cloud import rollback as rollback_logic
 from ops.stack.outputs import parse
 from tests.ops_fixtures import REGION, fake_credentials, project, write_outputs_json  # noqa: F401
-from tests.ops_moto import API, CLUSTER, FAMILY, HASHES, FakeScheduler, World, patch_moto, repository
+from tests.ops_moto import (API, CLUSTER, FAMILY, HASHES, FakeScheduler, World, patch_moto, put_to_sleep,
+                            record_requests, repository)
 
 OLD, CURRENT = HASHES[0], HASHES[-1]
 NOW = datetime(2026, 12, 7, 4, 0, 0, tzinfo=timezone.utc)
@@ -68,14 +69,7 @@ def held_state(autoscaling) -> tuple[int, list]:
 def asleep(world: World, monkeypatch, mode: str, *, paused: bool = False, interrupt: bool = False):
     """The API fell asleep (0 tasks, its scalable target 0..2), or was paused (`ops pause`: scaling suspended too)."""
     scheduler = FakeScheduler(world, monkeypatch, mode)
-    world.ecs.update_service(cluster=CLUSTER, service=API, desiredCount=0)
-    autoscaling = boto3.client("application-autoscaling", region_name=REGION)
-    autoscaling.register_scalable_target(
-        ServiceNamespace="ecs", ResourceId=resource_id(CLUSTER, API), ScalableDimension=DIMENSION,
-        MinCapacity=0, MaxCapacity=2,
-        **({"SuspendedState": {"DynamicScalingInSuspended": True, "DynamicScalingOutSuspended": True,
-                               "ScheduledScalingSuspended": True}} if paused else {}))
-    assert world.running_tasks() == []
+    autoscaling = put_to_sleep(world, paused=paused)
     simulated = SimulatedTime(scheduler, autoscaling, interrupt)
     monkeypatch.setattr(ecs_wait, "SLEEP", simulated.sleep)
     monkeypatch.setattr(ecs_wait, "CLOCK", simulated.clock)
@@ -248,18 +242,8 @@ def test_every_request_of_a_held_rollback_is_valid_against_botocore(world, monke
 
     crashes_log(world, monkeypatch)
     autoscaling, _ = asleep(world, monkeypatch, mode)
-    sent = []
-    for client, service in ((autoscaling, "application-autoscaling"), (world.ecs, "ecs"), (world.ecr, "ecr"),
-                            (world.logs, "logs")):
-        for operation, api_name in client.meta.method_to_api_mapping.items():
-            if not hasattr(client, operation) or operation.startswith(("get_paginator", "get_waiter")):
-                continue
-            original = getattr(client, operation)
-
-            def record(*args, _original=original, _service=service, _name=api_name, **params):
-                sent.append((_service, _name, params))
-                return _original(*args, **params)
-            monkeypatch.setattr(client, operation, record)
+    sent = record_requests(monkeypatch, [(autoscaling, "application-autoscaling"), (world.ecs, "ecs"),
+                                         (world.ecr, "ecr"), (world.logs, "logs")])
     result = direct_rollback(world, autoscaling)
     assert result.verified == (mode == "healthy")
     names = [name for _, name, _ in sent]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from datetime import datetime, timezone
 
-import boto3
 import pytest
 from moto import mock_aws
 from moto.codepipeline.models import codepipeline_backends
@@ -19,7 +18,8 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from components.providers.deploy_wake import DIMENSION, deadline_action_name, resource_id
 from components.providers.pipeline_run import Clock, PipelineRunError, PipelineRunProvider, run_pipeline
 from tests.ops_fixtures import REGION, fake_credentials  # noqa: F401
-from tests.ops_moto import API, CLUSTER, HASHES, PIPELINE, FakeScheduler, World, patch_moto, repository
+from tests.ops_moto import (API, CLUSTER, HASHES, PIPELINE, FakeScheduler, World, patch_moto, put_to_sleep,
+                            repository)
 
 NEW_BUILD, RUNNING_BUILD = HASHES[0], HASHES[-1]
 NOW = datetime(2026, 12, 7, 3, 0, 0, tzinfo=timezone.utc)
@@ -103,14 +103,7 @@ def world(fake_credentials, monkeypatch):
 def asleep(world: World, monkeypatch, mode: str, *, paused: bool = False):
     """The API fell asleep: 0 tasks, its scalable target 0..2 (sleep), as components/scaling.py registers it."""
     scheduler = FakeScheduler(world, monkeypatch, mode)
-    world.ecs.update_service(cluster=CLUSTER, service=API, desiredCount=0)
-    autoscaling = boto3.client("application-autoscaling", region_name=REGION)
-    autoscaling.register_scalable_target(
-        ServiceNamespace="ecs", ResourceId=resource_id(CLUSTER, API), ScalableDimension=DIMENSION,
-        MinCapacity=0, MaxCapacity=2,
-        **({"SuspendedState": {"DynamicScalingInSuspended": True, "DynamicScalingOutSuspended": True,
-                               "ScheduledScalingSuspended": True}} if paused else {}))
-    assert world.running_tasks() == []
+    autoscaling = put_to_sleep(world, paused=paused)
     run = FakeRun(world, scheduler, autoscaling)
     return autoscaling, run
 
