@@ -275,7 +275,7 @@ def estimate(resources: Iterable[Any], region: str = DEFAULT_REGION, prices: Map
     functions = of_type(resources, LAMBDA_FUNCTION)
     if functions:
         subscriptions = len(of_type(resources, LOG_SUBSCRIPTION))
-        add("Lambda functions (the sleeping APIs' wakers)",
+        add("Lambda wakers (sleeping APIs)",
             f"no charge while idle: billed per request and GB-second when a 503 wakes an API"
             f"{f'; {subscriptions} log subscription filter(s), free' if subscriptions else ''}",
             len(functions), "function", 0.0)

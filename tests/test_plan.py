@@ -52,7 +52,7 @@ def test_dev_plan_prints_everything_writes_json_and_the_picture(tmp_path, capsys
     # issue 22: the computed wake time (components/wake_time.py), not the alarm path's minutes
     assert (f"count: sleeps after 30 idle min; the first request wakes it in about {wake_time.wake_seconds()[1]} s "
             "(503s until then: clients retry)") in printed
-    assert "Lambda functions (the sleeping APIs' wakers)" in printed and "2 function" in printed
+    assert "Lambda wakers (sleeping APIs)" in printed and "2 function" in printed
     assert "not included: 9 usage-priced items" in printed and "CloudWatch Logs ingestion" not in printed
     assert "plan ok" in printed
 
@@ -79,7 +79,7 @@ def test_dev_plan_prints_everything_writes_json_and_the_picture(tmp_path, capsys
     assert {i["name"] for i in report["cost"]["items"]} == {  # asleep: what a sleeping stack still pays for
         "CloudWatch alarms", "Route 53 hosted zones", "Secrets Manager secrets", "ECR image storage",
         "CodePipeline V2 pipelines", "DynamoDB on-demand tables", "API Gateway HTTP APIs and VPC links",
-        "Lambda functions (the sleeping APIs' wakers)"}       # issue 22: listed at $0, billed per request
+        "Lambda wakers (sleeping APIs)"}       # issue 22: listed at $0, billed per request
 
     dot = (out / "architecture-dev.dot").read_text()
     assert "client -> api_posts" in dot and "api_posts -> link_posts" in dot and "link_posts -> map_posts" in dot
