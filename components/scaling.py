@@ -23,6 +23,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import wake_time
+from components.providers.deploy_wake import resource_id
 from components.settings.scaling import CountPlan
 
 SCALABLE_DIMENSION = "ecs:service:DesiredCount"
@@ -30,10 +31,6 @@ SCALABLE_DIMENSION = "ecs:service:DesiredCount"
 METRIC_PERIOD_SECONDS = 60
 # What a caller sees while the API sleeps or wakes: API Gateway finds no instance in Cloud Map.
 ASLEEP_RESPONSE = '503 Service Unavailable, body {"message":"Service Unavailable"}'
-
-
-def resource_id(cluster: str, service: str) -> str:
-    return f"service/{cluster}/{service}"
 
 
 def alarm_name(stack: str, api: str, what: str) -> str:

@@ -18,6 +18,9 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
+from components.pipeline.access import ecs_service_arn
+from components.settings.regions import partition_of
+
 FUNCTION_SOURCE = Path(__file__).resolve().parent / "functions" / "waker.py"
 HANDLER = "waker.handler"
 RUNTIME = "python3.12"
@@ -31,7 +34,6 @@ MEMORY_MB = 128
 # wake"): AWS documents no integration error text for that case, so the pattern keys on the status alone; an
 # app's own 503 invokes the function too, which then finds the service awake and does nothing.
 ASLEEP_FILTER_PATTERN = '{ $.status = "503" }'
-SERVICE_ARN = "arn:aws:ecs:{region}:{account}:service/{cluster}/{service}"
 
 
 def waker_log_group_name(stack: str, api: str) -> str:
@@ -96,8 +98,8 @@ class ApiWaker(pulumi.ComponentResource):
             f"{name}-role", description=f"the waker of {args.api} (stack {args.stack}) starts its sleeping service",
             assume_role_policy=json.dumps(trust_policy(args.account_id)), tags=args.tags, opts=child)
         service_arn = pulumi.Output.all(args.cluster_name, args.service_name).apply(
-            lambda parts: SERVICE_ARN.format(region=args.region, account=args.account_id, cluster=parts[0],
-                                             service=parts[1]))
+            lambda parts: ecs_service_arn(partition_of(args.region), args.region, args.account_id, parts[0],
+                                          parts[1]))
         policy = aws.iam.RolePolicy(
             f"{name}-policy", role=role.id,
             policy=pulumi.Output.all(service_arn, log_group.arn).apply(

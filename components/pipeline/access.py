@@ -51,6 +51,10 @@ def codebuild_project_arn(partition: str, region: str, account_id: str, project:
     return f"arn:{partition}:codebuild:{region}:{account_id}:project/{project}"
 
 
+def ecs_service_arn(partition: str, region: str, account_id: str, cluster: str, service: str) -> str:
+    return f"arn:{partition}:ecs:{region}:{account_id}:service/{cluster}/{service}"
+
+
 def event_rule_arn(partition: str, region: str, account_id: str, rule_name: str) -> str:
     """The ARN of one EventBridge rule on the default bus (no wildcard: the trust names exactly this rule)."""
     return f"arn:{partition}:events:{region}:{account_id}:rule/{rule_name}"

@@ -25,7 +25,7 @@ import pulumi_aws as aws
 import yaml
 
 from components.pipeline.access import (assume_role_policy, codebuild_project_arn, deploy_check_role_policy,
-                                        deploy_check_target_policy)
+                                        deploy_check_target_policy, ecs_service_arn)
 from components.pipeline.stages import CHECK_STEP_VARIABLE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -121,7 +121,7 @@ class DeployCheck(pulumi.ComponentResource):
                 codebuild_project_arn(args.partition, args.region, args.account_id, physical)]),
             tags=args.tags, opts=child)
         service_arn = pulumi.Output.all(args.cluster_name, args.service_name).apply(
-            lambda p: f"arn:{args.partition}:ecs:{args.region}:{args.account_id}:service/{p[0]}/{p[1]}")
+            lambda p: ecs_service_arn(args.partition, args.region, args.account_id, p[0], p[1]))
         container_logs = (f"arn:{args.partition}:logs:{args.region}:{args.account_id}:log-group:"
                           f"/serverless-containers/{args.stack}/{args.api}/*")
         policy = aws.iam.RolePolicy(

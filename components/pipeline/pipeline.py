@@ -39,7 +39,7 @@ import pulumi_aws as aws
 
 from components.pipeline.access import (  # noqa: F401 - re-exported: the role documents live in access.py
     ARTIFACT_PREFIX_LENGTH, ECR_PUSH_ACTIONS, approval_stage, artifact_prefix, assume_role_policy, bucket_policy,
-    build_role_policy, codebuild_project_arn, event_rule_arn, pipeline_role_policy, repository_policy)
+    build_role_policy, codebuild_project_arn, ecs_service_arn, event_rule_arn, pipeline_role_policy, repository_policy)
 from components.pipeline.buildspec import buildspec_yaml, image_builds, promote_buildspec_yaml, repository_env_var
 from components.pipeline.deploy_check_project import DeployCheck, DeployCheckArgs
 from components.pipeline.stages import ECS_DEPLOY_TIMEOUT_MINUTES, pipeline_stages  # noqa: F401 - re-exported
@@ -328,7 +328,7 @@ class BuildPipeline(pulumi.ComponentResource):
 
         # From the Service's outputs, so everything that takes it waits for the service update.
         service_arn = pulumi.Output.all(args.cluster_name, args.service_name).apply(
-            lambda parts: f"arn:{partition}:ecs:{args.region}:{args.account_id}:service/{parts[0]}/{parts[1]}")
+            lambda parts: ecs_service_arn(partition, args.region, args.account_id, parts[0], parts[1]))
 
         pipeline_role = aws.iam.Role(
             f"{name}-pipeline", description=f"CodePipeline builds and deploys {args.api} (stack {args.stack})",

@@ -25,6 +25,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, Resource, UpdateResult
 
 from components.providers.aws_session import AwsSettings, StackAwsProvider, session
+from components.providers.deploy_wake import resource_id
 
 DIMENSION = "ecs:service:DesiredCount"
 SUSPENSION_FLAGS = ("DynamicScalingInSuspended", "DynamicScalingOutSuspended", "ScheduledScalingSuspended")
@@ -38,7 +39,7 @@ def apply_count(ecs, autoscaling, cluster: str, service: str, count: int,
     if count < 1:
         return {"outcome": "no-image-yet"}
     targets = autoscaling.describe_scalable_targets(
-        ServiceNamespace="ecs", ResourceIds=[f"service/{cluster}/{service}"],
+        ServiceNamespace="ecs", ResourceIds=[resource_id(cluster, service)],
         ScalableDimension=DIMENSION).get("ScalableTargets") or []
     if not targets:
         return {"outcome": "stack-owned"}
