@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass, field
 
 import boto3
+import pytest
+from moto import mock_aws
 from moto.codepipeline.models import codepipeline_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ec2.models.elastic_network_interfaces import NetworkInterface
@@ -328,3 +330,11 @@ def record_requests(monkeypatch, clients: list[tuple[object, str]]) -> list[tupl
                 return _original(*args, **params)
             monkeypatch.setattr(client, operation, record)
     return sent
+
+
+@pytest.fixture
+def world(fake_credentials, monkeypatch):
+    """A deployed API inside moto (import this fixture, with ``fake_credentials``, into a test module)."""
+    with mock_aws():
+        patch_moto(monkeypatch)
+        yield World().deploy()

@@ -6,24 +6,16 @@ import time
 import pytest
 
 from ops.cli_args import runnable
-from moto import mock_aws
 
 from ops.cloud import ecs as ecs_wait
 from ops.cloud import logs as log_reader
 from ops.__main__ import main
 from ops.errors import OpsError
 from tests.ops_fixtures import REGION, fake_credentials, project, write_outputs_json  # noqa: F401
-from tests.ops_moto import API, CLUSTER, FAMILY, PIPELINE, HASHES, FakeScheduler, World, patch_moto
+from tests.ops_moto import API, CLUSTER, FAMILY, PIPELINE, HASHES, FakeScheduler, world  # noqa: F401 - world: a fixture
 
 WEB_GROUP = f"/serverless-containers/dev/{API}/web"
 WORKER_GROUP = f"/serverless-containers/dev/{API}/worker"
-
-
-@pytest.fixture
-def world(fake_credentials, monkeypatch):
-    with mock_aws():
-        patch_moto(monkeypatch)
-        yield World().deploy()
 
 
 def _cli(project, tmp_path, capsys, world, *argv, outputs=None):

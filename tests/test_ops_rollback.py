@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 
 from ops.cli_args import runnable
-from moto import mock_aws
 
 from ops.cloud import ecs as ecs_wait
 from ops.__main__ import main
 from tests.ops_fixtures import fake_credentials, project, write_outputs_json  # noqa: F401
-from tests.ops_moto import API, CLUSTER, FAMILY, HASHES, FakeScheduler, World, patch_moto, repository
+from tests.ops_moto import (API, CLUSTER, FAMILY, HASHES, FakeScheduler,
+                            repository, world)  # noqa: F401 - world: a fixture
 
 OLD, CURRENT = HASHES[0], HASHES[-1]
 
@@ -27,13 +27,6 @@ class SimulatedTime:
 
     def clock(self) -> float:
         return self.now
-
-
-@pytest.fixture
-def world(fake_credentials, monkeypatch):
-    with mock_aws():
-        patch_moto(monkeypatch)
-        yield World().deploy()
 
 
 def _scheduler(world, monkeypatch, mode):

@@ -2,25 +2,16 @@
 from __future__ import annotations
 
 import boto3
-import pytest
-from moto import mock_aws
 
 from ops.__main__ import main
 from ops.cli_args import runnable
 from tests.ops_fixtures import REGION, fake_credentials, project, write_outputs_json  # noqa: F401
-from tests.ops_moto import API, CLUSTER, FakeScheduler, World, patch_moto
+from tests.ops_moto import API, CLUSTER, FakeScheduler, world  # noqa: F401 - world: a fixture
 
 RESOURCE = f"service/{CLUSTER}/{API}"
 SLEEPS = {"managedBy": "sleep", "min": 0, "max": 2, "awakeCount": 2, "sleepAfterIdleMinutes": 30,
           "wakeSeconds": [105, 240]}
 AUTOSCALED = {"managedBy": "autoscaling", "min": 2, "max": 4, "awakeCount": 2, "cpuPercent": 60}
-
-
-@pytest.fixture
-def world(fake_credentials, monkeypatch):
-    with mock_aws():
-        patch_moto(monkeypatch)
-        yield World().deploy()
 
 
 def _register(minimum: int, maximum: int):

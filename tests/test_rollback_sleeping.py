@@ -11,7 +11,6 @@ from datetime import datetime, timedelta, timezone
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from components.providers.deploy_wake import DIMENSION, ROLLBACK, deadline_action_name, resource_id
 from ops.__main__ import main
@@ -20,8 +19,8 @@ from ops.cloud import ecs as ecs_wait
 from ops.cloud import rollback as rollback_logic
 from ops.stack.outputs import parse
 from tests.ops_fixtures import REGION, fake_credentials, project, write_outputs_json  # noqa: F401
-from tests.ops_moto import (API, CLUSTER, FAMILY, HASHES, FakeScheduler, World, patch_moto, put_to_sleep,
-                            record_requests, repository)
+from tests.ops_moto import (API, CLUSTER, FAMILY, HASHES, FakeScheduler, World, put_to_sleep,
+                            record_requests, repository, world)  # noqa: F401 - world: a fixture
 
 OLD, CURRENT = HASHES[0], HASHES[-1]
 NOW = datetime(2026, 12, 7, 4, 0, 0, tzinfo=timezone.utc)
@@ -49,13 +48,6 @@ class SimulatedTime:
 
     def clock(self) -> float:
         return self.now
-
-
-@pytest.fixture
-def world(fake_credentials, monkeypatch):
-    with mock_aws():
-        patch_moto(monkeypatch)
-        yield World().deploy()
 
 
 def held_state(autoscaling) -> tuple[int, list]:

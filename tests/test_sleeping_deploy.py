@@ -11,15 +11,14 @@ import time
 from datetime import datetime, timezone
 
 import pytest
-from moto import mock_aws
 from moto.codepipeline.models import codepipeline_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 
 from components.providers.deploy_wake import DIMENSION, deadline_action_name, resource_id
 from components.providers.pipeline_run import Clock, PipelineRunError, PipelineRunProvider, run_pipeline
 from tests.ops_fixtures import REGION, fake_credentials  # noqa: F401
-from tests.ops_moto import (API, CLUSTER, HASHES, PIPELINE, FakeScheduler, World, patch_moto, put_to_sleep,
-                            repository)
+from tests.ops_moto import (API, CLUSTER, HASHES, PIPELINE, FakeScheduler, World, put_to_sleep,
+                            repository, world)  # noqa: F401 - world: a fixture
 
 NEW_BUILD, RUNNING_BUILD = HASHES[0], HASHES[-1]
 NOW = datetime(2026, 12, 7, 3, 0, 0, tzinfo=timezone.utc)
@@ -91,13 +90,6 @@ class RunClock(Clock):
             self.elapsed[0] += seconds
             run.tick()
         object.__setattr__(self, "sleep", sleep)
-
-
-@pytest.fixture
-def world(fake_credentials, monkeypatch):
-    with mock_aws():
-        patch_moto(monkeypatch)
-        yield World().deploy()
 
 
 def asleep(world: World, monkeypatch, mode: str, *, paused: bool = False):

@@ -10,26 +10,18 @@ import time
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from components.functions import waker
 from components.providers.stack_count import StackCountProvider, apply_count
 from ops.__main__ import main
 from ops.cloud import scaling as ops_scaling
 from tests.ops_fixtures import REGION, fake_credentials, project, write_outputs_json  # noqa: F401
-from tests.ops_moto import API, CLUSTER, World, patch_moto
+from tests.ops_moto import API, CLUSTER, world  # noqa: F401 - world: a fixture
 
 RESOURCE = f"service/{CLUSTER}/{API}"
 WAKER_LOG = f"/aws/lambda/serverless-containers-dev-{API}-waker"
 SLEEPS = {"managedBy": "sleep", "min": 0, "max": 2, "awakeCount": 2, "sleepAfterIdleMinutes": 30,
           "wakeSeconds": [23, 63], "waker": {"functionName": "posts-waker-function-abc1234", "logGroup": WAKER_LOG}}
-
-
-@pytest.fixture
-def world(fake_credentials, monkeypatch):
-    with mock_aws():
-        patch_moto(monkeypatch)
-        yield World().deploy()
 
 
 @pytest.fixture
